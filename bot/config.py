@@ -1,0 +1,215 @@
+"""Settings: the one place that reads configuration (SPEC section 9).
+
+`load_settings()` builds a frozen `Settings` from a mapping of variables
+(normally `os.environ`, after the entry point has called `load_dotenv()` once,
+so real environment variables win over `.env`). Every value is checked here;
+an invalid one raises `ConfigError` naming the variable, the value and what
+is allowed, before anything connects anywhere. Nothing is read at import time.
+
+Variables beyond SPEC 9 (documented in `.env.example`):
+- `PRIVACY_NOTICE_FILE`: the operator's privacy notice (Art. 13 DSGVO) file;
+  the shipped default is `bot/privacy/datenschutz.<lang>.txt`.
+- `LOG_LEVEL`: `DEBUG`, `INFO` (default), `WARNING` or `ERROR`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+LANGUAGES = ("de", "en")
+JOIN_POLICIES = ("approval", "open")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+_OFFSET_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value; the message is meant for the operator."""
+
+    def __init__(self, variable: str, value: str, allowed: str) -> None:
+        self.variable = variable
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{variable}={value!r} is invalid: {allowed}")
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """The weekly digest time: weekday 0 (Monday) to 6 and a local time."""
+
+    weekday: int
+    at: time
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration. The token and webhook secret stay out of `repr`."""
+
+    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = "sqlite:///kimbot.db"
+    coordinator_ids: frozenset[int] = frozenset()
+    timezone_name: str = "Europe/Berlin"
+    default_language: str = "de"
+    reminder_offsets: tuple[timedelta, ...] = (
+        timedelta(days=7),
+        timedelta(days=1),
+        timedelta(hours=2),
+    )
+    digest_schedule: DigestSchedule | None = DigestSchedule(0, time(8, 0))
+    join_policy: str = "approval"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    privacy_notice_file: Path | None = None
+    log_level: str = "INFO"
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone_name)
+
+    def require_token(self) -> str:
+        """The bot token, or ConfigError when `kimbot run` has none."""
+        if not self.telegram_bot_token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN", "", "required by 'kimbot run' (from @BotFather)")
+        return self.telegram_bot_token
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build `Settings` from `env`; empty values count as unset."""
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    values: dict[str, object] = {}
+
+    token = get("TELEGRAM_BOT_TOKEN")
+    if token is not None:
+        if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", token):
+            raise ConfigError("TELEGRAM_BOT_TOKEN", "<hidden>", "a token like 123456789:AAE… from @BotFather")
+        values["telegram_bot_token"] = token
+
+    if (url := get("TELEGRAM_API_URL")) is not None:
+        values["telegram_api_url"] = _http_url("TELEGRAM_API_URL", url).rstrip("/")
+
+    if (url := get("DATABASE_URL")) is not None:
+        values["database_url"] = _database_url(url)
+
+    if (ids := get("COORDINATOR_IDS")) is not None:
+        values["coordinator_ids"] = _coordinator_ids(ids)
+
+    if (tz := get("TIMEZONE")) is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError("TIMEZONE", tz, "an IANA time zone name such as Europe/Berlin") from None
+        values["timezone_name"] = tz
+
+    if (lang := get("DEFAULT_LANGUAGE")) is not None:
+        values["default_language"] = _choice("DEFAULT_LANGUAGE", lang.lower(), LANGUAGES)
+
+    if (offsets := get("REMINDER_OFFSETS")) is not None:
+        values["reminder_offsets"] = parse_offsets(offsets)
+
+    if (schedule := get("DIGEST_SCHEDULE")) is not None:
+        values["digest_schedule"] = _digest_schedule(schedule)
+
+    if (policy := get("JOIN_POLICY")) is not None:
+        values["join_policy"] = _choice("JOIN_POLICY", policy.lower(), JOIN_POLICIES)
+
+    if (url := get("WEBHOOK_URL")) is not None:
+        if not url.startswith("https://"):
+            raise ConfigError("WEBHOOK_URL", url, "an https:// URL that Telegram can reach")
+        values["webhook_url"] = _http_url("WEBHOOK_URL", url)
+    if (listen := get("WEBHOOK_LISTEN")) is not None:
+        values["webhook_listen"] = listen
+    if (port := get("WEBHOOK_PORT")) is not None:
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ConfigError("WEBHOOK_PORT", port, "a port number from 1 to 65535")
+        values["webhook_port"] = int(port)
+    if (secret := get("WEBHOOK_SECRET")) is not None:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ConfigError("WEBHOOK_SECRET", "<hidden>", "1 to 256 characters A-Z, a-z, 0-9, _ and -")
+        values["webhook_secret"] = secret
+
+    if (path := get("PRIVACY_NOTICE_FILE")) is not None:
+        if not Path(path).is_file():
+            raise ConfigError("PRIVACY_NOTICE_FILE", path, "the path of a readable text file")
+        values["privacy_notice_file"] = Path(path)
+
+    if (level := get("LOG_LEVEL")) is not None:
+        values["log_level"] = _choice("LOG_LEVEL", level.upper(), LOG_LEVELS)
+
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def parse_offsets(text: str, variable: str = "REMINDER_OFFSETS") -> tuple[timedelta, ...]:
+    """`7d,1d,2h` -> lead times, longest first, without repeats."""
+    allowed = "comma-separated lead times with units d, h, m, s, e.g. 7d,1d,2h"
+    offsets: set[timedelta] = set()
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*(\d{1,4})\s*([dhms])\s*", part)
+        if not match or int(match.group(1)) == 0:
+            raise ConfigError(variable, text, allowed)
+        offsets.add(timedelta(seconds=int(match.group(1)) * _OFFSET_UNITS[match.group(2)]))
+    return tuple(sorted(offsets, reverse=True))
+
+
+def _digest_schedule(text: str) -> DigestSchedule | None:
+    if text.lower() == "off":
+        return None
+    match = re.fullmatch(r"([a-zA-Z]{3})\s+(\d{1,2}):(\d{2})", text)
+    allowed = "'off' or a weekday and a time, e.g. 'mon 08:00' (mon tue wed thu fri sat sun)"
+    if not match or match.group(1).lower() not in WEEKDAYS:
+        raise ConfigError("DIGEST_SCHEDULE", text, allowed)
+    hour, minute = int(match.group(2)), int(match.group(3))
+    if hour > 23 or minute > 59:
+        raise ConfigError("DIGEST_SCHEDULE", text, allowed)
+    return DigestSchedule(WEEKDAYS.index(match.group(1).lower()), time(hour, minute))
+
+
+def _coordinator_ids(text: str) -> frozenset[int]:
+    ids = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ConfigError("COORDINATOR_IDS", text, "comma-separated numeric Telegram user ids, e.g. 11111111,22222222")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _database_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL", url, "a SQLAlchemy URL such as sqlite:///kimbot.db or postgresql://user@host/db") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError("DATABASE_URL", url, "a sqlite:// or postgresql:// URL")
+    return url
+
+
+def _http_url(variable: str, url: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+        raise ConfigError(variable, url, "an http:// or https:// URL")
+    return url
+
+
+def _choice(variable: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(variable, value, "one of " + ", ".join(allowed))
+    return value

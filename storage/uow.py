@@ -1,0 +1,52 @@
+"""Unit of work: one database transaction around one use case.
+
+    async with db.uow() as uow:
+        person = await uow.people.by_telegram_id(42)
+        ...
+        await uow.commit()
+
+Repositories add, get and flush; only `commit()` makes changes permanent.
+Leaving the block without `commit()` (or with an exception) rolls everything
+back, so nothing is ever saved half-way.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import GroupRepository, InviteRepository, MembershipRepository, PeopleRepository
+
+
+class UnitOfWork:
+    session: AsyncSession
+    people: PeopleRepository
+    groups: GroupRepository
+    memberships: MembershipRepository
+    invites: InviteRepository
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.people = PeopleRepository(self.session)
+        self.groups = GroupRepository(self.session)
+        self.memberships = MembershipRepository(self.session)
+        self.invites = InviteRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
