@@ -36,7 +36,10 @@ class ConfigError(ValueError):
         self.variable = variable
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{variable}={value!r} is invalid: {allowed}")
+        if value:
+            super().__init__(f"{variable}={value!r} is invalid: {allowed}")
+        else:
+            super().__init__(f"{variable} is not set: {allowed}")
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
 
     token = get("TELEGRAM_BOT_TOKEN")
     if token is not None:
-        if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", token):
-            raise ConfigError("TELEGRAM_BOT_TOKEN", "<hidden>", "a token like 123456789:AAE… from @BotFather")
+        if not re.fullmatch(r"[^\s/]+", token):
+            raise ConfigError("TELEGRAM_BOT_TOKEN", "<hidden>", "a token like 123456789:AAE… from @BotFather, without spaces or '/'")
         values["telegram_bot_token"] = token
 
     if (url := get("TELEGRAM_API_URL")) is not None:

@@ -1,0 +1,94 @@
+"""App: `build_application(settings)`, the only place that knows every handler.
+
+The python-telegram-bot `Application` talks to `TELEGRAM_API_URL` (Telegram,
+a self-hosted Bot API server or the local emulator). Long-lived resources,
+the database and the texts, are created in `post_init` and closed in
+`post_shutdown`; migrations are applied before the first update is handled.
+Handlers are registered flat, feature by feature, with the fallbacks last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+
+from bot import commands
+from bot.config import Settings
+from bot.people import Role
+from bot.texts import Texts
+from bot.updates import ChatOrderedProcessor
+from handlers import general, membership, registration
+from handlers.common import KimContext, Runtime, utc_now
+from storage.database import Database
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+
+def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Application:
+    """The bot, ready for `run_polling`, `run_webhook` or manual start."""
+    token = settings.require_token()
+    api = settings.telegram_api_url.rstrip("/")
+
+    async def post_init(application: Application) -> None:
+        db = Database(settings.database_url)
+        await db.upgrade()
+        application.bot_data["runtime"] = Runtime(settings, db, Texts(), clock)
+        await publish_commands(application)
+
+    async def post_shutdown(application: Application) -> None:
+        runtime: Runtime | None = application.bot_data.get("runtime")
+        if runtime is not None:
+            await runtime.db.dispose()
+
+    application = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .context_types(ContextTypes(context=KimContext))
+        .concurrent_updates(ChatOrderedProcessor())
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    callbacks = {**registration.CALLBACKS, **membership.CALLBACKS, **general.CALLBACKS}
+    application.add_handlers(
+        [
+            *registration.handlers(),
+            *membership.handlers(),
+            *general.handlers(),
+            general.button_router(callbacks),
+            *general.fallbacks(),
+        ]
+    )
+    application.add_error_handler(general.on_error)
+    return application
+
+
+async def publish_commands(application: Application) -> None:
+    """Telegram's command menu in German and English; coordinators see theirs."""
+    runtime: Runtime = application.bot_data["runtime"]
+    bot = application.bot
+
+    def menu(role: Role, lang: str) -> list[BotCommand]:
+        return [
+            BotCommand(c.name, runtime.texts.plain(lang, f"help.{c.name}")[:256])
+            for c in commands.available(role)
+        ]
+
+    try:
+        for lang in ("de", "en"):
+            await bot.set_my_commands(menu(Role.MEMBER, lang), scope=BotCommandScopeDefault(), language_code=lang)
+        await bot.set_my_commands(menu(Role.MEMBER, runtime.settings.default_language), scope=BotCommandScopeDefault())
+        for chat_id in runtime.settings.coordinator_ids:
+            await bot.set_my_commands(menu(Role.COORDINATOR, runtime.settings.default_language), scope=BotCommandScopeChat(chat_id))
+    except TelegramError:
+        # A coordinator who never opened the bot makes the chat scope fail; the menu is a convenience.
+        pass

@@ -1,0 +1,120 @@
+"""Command line: `kimbot run`, `kimbot sandbox`, `kimbot db upgrade` (SPEC 10).
+
+The entry point loads `.env` once (real environment variables win), builds
+the settings, and stops with exit status 2 and a message naming the
+variable, the value and what is allowed when any value is invalid, before
+anything connects anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+
+log = logging.getLogger("kimbot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    load_dotenv(os.environ.get("KIMBOT_ENV_FILE", ".env"), override=False)
+    try:
+        settings = load_settings(os.environ)
+        return int(args.handler(settings, args) or 0)
+    except ConfigError as error:
+        print(f"kimbot: configuration error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    """The bot: polling, or webhook when WEBHOOK_URL is set."""
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    settings.require_token()
+    configure_logging(settings)
+    application = build_application(settings)
+    if settings.webhook_url:
+        log.info("starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port)
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+    else:
+        log.info("starting in polling mode against %s", settings.telegram_api_url)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    return 0
+
+
+def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    """Apply the database migrations and seed the groups."""
+    from storage.database import Database
+
+    configure_logging(settings)
+
+    async def upgrade() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.upgrade()
+        finally:
+            await db.dispose()
+
+    asyncio.run(upgrade())
+    print("kimbot: database is up to date")
+    return 0
+
+
+def sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    """The whole bot on the local emulator with a web chat page."""
+    from bot.sandbox.run import run_sandbox
+
+    configure_logging(settings)
+    return run_sandbox(settings, host=args.host, port=args.port, demo=args.demo, database=args.database)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kimbot", description="KIM-Bot: Telegram bot for the KIM working groups.")
+    commands = parser.add_subparsers(title="commands")
+
+    run_parser = commands.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
+    run_parser.set_defaults(handler=run)
+
+    sandbox_parser = commands.add_parser("sandbox", help="try the bot in a browser: no token, no internet")
+    sandbox_parser.add_argument("--host", default="127.0.0.1", help="address of the chat page (default 127.0.0.1)")
+    sandbox_parser.add_argument("--port", type=int, default=8080, help="port of the chat page (default 8080)")
+    sandbox_parser.add_argument("--demo", action="store_true", help="fill the database with a realistic example")
+    sandbox_parser.add_argument(
+        "--database",
+        default=None,
+        help="database URL for the sandbox (default: a fresh SQLite file under ./sandbox-data)",
+    )
+    sandbox_parser.set_defaults(handler=sandbox)
+
+    db_parser = commands.add_parser("db", help="database maintenance")
+    db_commands = db_parser.add_subparsers(title="db commands")
+    upgrade_parser = db_commands.add_parser("upgrade", help="apply migrations (also done by 'kimbot run')")
+    upgrade_parser.set_defaults(handler=db_upgrade)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

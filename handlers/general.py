@@ -1,0 +1,154 @@
+"""General handlers: /help, /language, unknown input, group chats, blocking,
+the button router and the error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMemberUpdated, Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import commands, people
+from bot.people import Role
+from handlers import payloads as p
+from handlers.common import Handler, KimContext, Request, action
+
+log = logging.getLogger(__name__)
+
+
+@action
+async def show_help(request: Request) -> None:
+    """The commands this person may use, with one example each."""
+    async with request.uow() as uow:
+        person = await people.ensure_person(uow, request.caller, request.now())
+        role = await people.role_of(uow, person, request.settings)
+    lines = [request.t(f"help.intro_{role.name.lower()}")]
+    for command in commands.available(role):
+        lines.append("")
+        lines.append(request.t("help.entry", command=command.name, text=request.t(f"help.{command.name}")))
+        lines.append(request.t("help.example", example=request.t(f"help.{command.name}_example")))
+    if role is Role.GUEST:
+        lines.append("")
+        lines.append(request.t("help.guest_hint"))
+    await request.reply("\n".join(lines))
+
+
+@action
+async def choose_language(request: Request) -> None:
+    """`/language de|en`; without an argument, buttons."""
+    if not request.args:
+        await request.reply(
+            request.t("language.choose"),
+            [[("Deutsch", p.ChooseLanguage("de")), ("English", p.ChooseLanguage("en"))]],
+        )
+        return
+    await set_language(request, request.args[0].lower())
+
+
+async def language_pressed(request: Request) -> None:
+    assert isinstance(request.payload, p.ChooseLanguage)
+    await request.edit(rows=())
+    await set_language(request, request.payload.language)
+
+
+async def set_language(request: Request, lang: str) -> None:
+    async with request.uow() as uow:
+        await people.set_language(uow, request.caller, lang, request.now())
+    request.lang = lang
+    await request.reply(request.t("language.done"))
+
+
+@action
+async def unknown_command(request: Request) -> None:
+    """A command the bot does not know."""
+    message = request.update.effective_message
+    word = (message.text or "").split()[0] if message and message.text else "/"
+    await request.reply(request.t("errors.unknown_command", command=word[:40]))
+
+
+@action
+async def not_text(request: Request) -> None:
+    """A photo, sticker, voice message …: the bot only reads text."""
+    await request.reply(request.t("errors.text_only"))
+
+
+@action
+async def group_chat_command(request: Request) -> None:
+    """Commands in group chats: the bot works in private chats only."""
+    await request.reply(request.t("errors.private_only", bot=request.context.bot.username))
+
+
+async def chat_member_changed(update: Update, context: KimContext) -> None:
+    """The person blocked or unblocked the bot."""
+    change: ChatMemberUpdated | None = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    runtime = context.runtime
+    async with runtime.db.uow() as uow:
+        if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            await people.mark_unreachable(uow, change.chat.id, runtime.clock())
+        else:
+            await people.mark_reachable(uow, change.chat.id)
+
+
+async def on_error(update: object, context: KimContext) -> None:
+    """Log the fault (never the message text) and apologise to the person."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None or update.effective_chat.type != "private":
+        return
+    try:
+        lang = "de"
+        if update.effective_user is not None:
+            lang = people.language_of(None, update.effective_user.language_code, context.runtime.settings)
+        await context.bot.send_message(update.effective_chat.id, context.runtime.texts.get(lang, "errors.internal"))
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+    except Exception:  # noqa: BLE001 - the apology itself may fail; the bot goes on
+        log.warning("could not send the apology", exc_info=True)
+
+
+def button_router(routes: dict[type[p.Payload], Handler]) -> CallbackQueryHandler:
+    """One handler for every button: decode, then route by payload type.
+
+    Stale or forged data (no payload, unknown type) only gets a short notice.
+    """
+
+    @action
+    async def button_pressed(request: Request) -> None:
+        route = routes.get(type(request.payload)) if request.payload else None
+        if route is None:
+            await request.answer(request.label("buttons.stale"))
+            return
+        await route(request)
+
+    return CallbackQueryHandler(button_pressed)
+
+
+CALLBACKS: dict[type[p.Payload], Handler] = {p.ChooseLanguage: language_pressed}
+
+
+def handlers() -> list[BaseHandler]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler(["help", "hilfe"], show_help, filters=private),
+        CommandHandler(["language", "sprache"], choose_language, filters=private),
+        ChatMemberHandler(chat_member_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+    ]
+
+
+def fallbacks() -> list[BaseHandler]:
+    """Registered last: whatever no feature handled."""
+    private = filters.ChatType.PRIVATE
+    return [
+        MessageHandler(filters.COMMAND & private, unknown_command),
+        MessageHandler(filters.COMMAND & filters.ChatType.GROUPS, group_chat_command),
+        MessageHandler(private & ~filters.COMMAND & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text),
+    ]

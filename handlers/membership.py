@@ -1,0 +1,334 @@
+"""Membership handlers: /groups, /join, /leave, /pending, /approve, /reject,
+/members, /invite, and their buttons."""
+
+from __future__ import annotations
+
+from telegram.ext import BaseHandler, CommandHandler, filters
+
+from bot import membership, people
+from bot.commands import by_name
+from bot.errors import Key, NotRegistered, Refusal
+from bot.membership import JoinResult
+from bot.texts import Html
+from handlers import payloads as p
+from handlers.common import Request, action, language_for, notify, render
+from handlers.messages import split_text
+from storage.models import Group, Invite, Membership, MembershipStatus, Person
+
+PENDING_SHOWN = 20
+
+
+@action
+async def list_groups(request: Request) -> None:
+    """All groups with the caller's status in each."""
+    async with request.uow() as uow:
+        person = await people.ensure_person(uow, request.caller, request.now())
+        rows = await membership.statuses(uow, person)
+    lines = [request.t("groups.title")]
+    for group, status in rows:
+        state = request.t(f"status.{status.value}" if status else "status.none")
+        lines.append(request.t("groups.line", name=group.name, slug=group.slug, status=state))
+    lines.append("")
+    lines.append(request.t("groups.hint"))
+    await request.reply("\n".join(lines))
+
+
+@action
+async def ask_to_join(request: Request) -> None:
+    """`/join <group>`; without a group, the groups as buttons."""
+    async with request.uow() as uow:
+        person = await people.ensure_person(uow, request.caller, request.now())
+        if person.registered_at is None:
+            raise NotRegistered()
+        if request.args:
+            group = await membership.find_group(uow, " ".join(request.args))
+            result = await membership.request_join(uow, person, group, request.settings, request.now())
+        else:
+            joinable = [g for g, status in await membership.statuses(uow, person) if status not in membership.ACTIVE]
+    if request.args:
+        await tell_join_result(request, result)
+    elif joinable:
+        await request.reply(request.t("join.choose"), [[(g.name, p.JoinGroup(g.id))] for g in joinable])
+    else:
+        raise Refusal("join.nothing_left")
+
+
+async def join_pressed(request: Request) -> None:
+    """A group button from /join or the end of registration."""
+    assert isinstance(request.payload, p.JoinGroup)
+    async with request.uow() as uow:
+        person = await people.ensure_person(uow, request.caller, request.now())
+        group = await membership.get_group(uow, request.payload.group_id)
+        result = await membership.request_join(uow, person, group, request.settings, request.now())
+    await request.answer()
+    await tell_join_result(request, result)
+
+
+async def tell_join_result(request: Request, result: JoinResult) -> None:
+    m = result.membership
+    if result.approved:
+        await request.reply(request.t("join.joined", group=m.group.name))
+        return
+    await request.reply(request.t("join.requested", group=m.group.name))
+    for chat_id in result.notify_coordinators:
+        lang = await language_for(request.runtime, chat_id)
+        text = request_card(request, lang, m)
+        await notify(
+            request.context.application,
+            chat_id,
+            text,
+            [[
+                (request.runtime.texts.plain(lang, "decide.approve_button"), p.DecideRequest(m.id, True)),
+                (request.runtime.texts.plain(lang, "decide.reject_button"), p.DecideRequest(m.id, False)),
+            ]],
+        )
+
+
+def request_card(request: Request, lang: str, m: Membership) -> Html:
+    """How a join request looks to a coordinator."""
+    person = m.person
+    return render(
+        request.runtime.texts,
+        lang,
+        "decide.card",
+        name=person.display_name or "?",
+        organisation=person.organisation or render(request.runtime.texts, lang, "members.no_organisation"),
+        username=f"@{person.username}" if person.username else "—",
+        user_id=person.telegram_id or "—",
+        group=m.group.name,
+    )
+
+
+@action
+async def leave_group(request: Request) -> None:
+    """`/leave <group>`; without a group, the caller's groups as buttons."""
+    async with request.uow() as uow:
+        person = await people.ensure_person(uow, request.caller, request.now())
+        if request.args:
+            group = await membership.find_group(uow, " ".join(request.args))
+            await membership.leave(uow, person, group, request.now())
+        else:
+            groups = await membership.active_groups(uow, person)
+    if request.args:
+        await request.reply(request.t("leave.done", group=group.name))
+    elif groups:
+        await request.reply(request.t("leave.choose"), [[(g.name, p.LeaveGroup(g.id))] for g in groups])
+    else:
+        raise Refusal("leave.no_groups")
+
+
+async def leave_pressed(request: Request) -> None:
+    """A group button from /leave."""
+    assert isinstance(request.payload, p.LeaveGroup)
+    async with request.uow() as uow:
+        person = await people.ensure_person(uow, request.caller, request.now())
+        group = await membership.get_group(uow, request.payload.group_id)
+        await membership.leave(uow, person, group, request.now())
+    await request.edit(rows=())
+    await request.reply(request.t("leave.done", group=group.name))
+
+
+@action
+async def show_pending(request: Request) -> None:
+    """Open join requests, each with approve and reject buttons."""
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        pending = await membership.pending_requests(uow, me, request.settings)
+    await show_requests(request, pending)
+
+
+async def show_requests(request: Request, pending: list[Membership]) -> None:
+    if not pending:
+        await request.reply(request.t("pending.none"))
+        return
+    await request.reply(request.t("pending.title", count=len(pending)))
+    for m in pending[:PENDING_SHOWN]:
+        await request.reply(request_card(request, request.lang, m), decision_buttons(request, m))
+    if len(pending) > PENDING_SHOWN:
+        await request.reply(request.t("pending.more", count=len(pending) - PENDING_SHOWN))
+
+
+def decision_buttons(request: Request, m: Membership) -> list[list[tuple[str, p.Payload]]]:
+    return [[
+        (request.label("decide.approve_button"), p.DecideRequest(m.id, True)),
+        (request.label("decide.reject_button"), p.DecideRequest(m.id, False)),
+    ]]
+
+
+@action
+async def approve_request(request: Request) -> None:
+    """`/approve <user> [group]`."""
+    await decide_by_command(request, approve=True)
+
+
+@action
+async def reject_request(request: Request) -> None:
+    """`/reject <user> [group]`."""
+    await decide_by_command(request, approve=False)
+
+
+async def decide_by_command(request: Request, approve: bool) -> None:
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        people.require_coordinator(me, request.settings)
+        person = await membership.find_person(uow, request.args[0]) if request.args else None
+        pending = await membership.pending_requests(uow, me, request.settings, person)
+        if len(request.args) > 1:
+            group = await membership.find_group(uow, " ".join(request.args[1:]))
+            pending = [m for m in pending if m.group_id == group.id]
+        if person is not None and not pending:
+            raise Refusal("decide.nothing_pending", name=person.display_name or request.args[0])
+        decided = None
+        if person is not None and len(pending) == 1:
+            decided = await membership.decide(uow, me, pending[0].id, approve, request.settings, request.now())
+    if decided is not None:
+        await request.reply(outcome_line(request, decided))
+        await tell_decision(request, decided)
+        return
+    if person is None:
+        if pending:
+            await request.reply(request.t("decide.usage_approve" if approve else "decide.usage_reject"))
+        await show_requests(request, pending)
+        return
+    await request.reply(request.t("decide.which_group", name=person.display_name))
+    for m in pending:
+        await request.reply(request_card(request, request.lang, m), decision_buttons(request, m))
+
+
+async def decision_pressed(request: Request) -> None:
+    """Approve or reject from a request card."""
+    assert isinstance(request.payload, p.DecideRequest)
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        try:
+            decided = await membership.decide(
+                uow, me, request.payload.membership_id, request.payload.approve, request.settings, request.now()
+            )
+        except Refusal as refusal:
+            if refusal.key == "decide.already_decided":
+                await request.edit(rows=())
+            raise
+    card = request_card(request, request.lang, decided)
+    await request.answer(request.label(f"status.{decided.status.value}"))
+    await request.edit(card + "\n\n" + outcome_line(request, decided))
+    await tell_decision(request, decided)
+
+
+def outcome_line(request: Request, m: Membership) -> Html:
+    key = "decide.approved" if m.status is MembershipStatus.APPROVED else "decide.rejected"
+    return request.t(key, name=m.person.display_name or "?", group=m.group.name)
+
+
+async def tell_decision(request: Request, m: Membership) -> None:
+    """Tell the person who asked what the coordination decided."""
+    if m.person.telegram_id is None:
+        return
+    lang = await language_for(request.runtime, m.person.telegram_id)
+    key = "decide.you_approved" if m.status is MembershipStatus.APPROVED else "decide.you_rejected"
+    await notify(request.context.application, m.person.telegram_id, render(request.runtime.texts, lang, key, group=m.group.name))
+
+
+@action
+async def list_members(request: Request) -> None:
+    """`/members [group]`: members with organisation and status."""
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        people.require_coordinator(me, request.settings)
+        group = await membership.find_group(uow, " ".join(request.args)) if request.args else None
+        listing = await membership.members(uow, me, request.settings, group)
+    await send_members(request, listing)
+
+
+async def members_pressed(request: Request) -> None:
+    assert isinstance(request.payload, p.ShowMembers)
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        group = await membership.get_group(uow, request.payload.group_id)
+        listing = await membership.members(uow, me, request.settings, group)
+    await send_members(request, listing)
+
+
+async def send_members(request: Request, listing: list[tuple[Group, list[Membership]]]) -> None:
+    blocks = []
+    for group, found in listing:
+        lines = [request.t("members.group", group=group.name, count=sum(m.status is MembershipStatus.APPROVED for m in found))]
+        if not found:
+            lines.append(request.t("members.empty"))
+        for m in found:
+            lines.append(member_line(request, m.person, m.status))
+        blocks.append("\n".join(lines))
+    for chunk in split_text("\n\n".join(blocks)):
+        await request.reply(chunk)
+
+
+def member_line(request: Request, person: Person, status: MembershipStatus) -> Html:
+    if person.unreachable_since is not None:
+        state = Key("status.unreachable")
+    else:
+        state = Key(f"status.{status.value}")
+    return request.t(
+        "members.line",
+        name=person.display_name or "?",
+        organisation=person.organisation or request.t("members.no_organisation"),
+        status=request.t(state),
+    )
+
+
+@action
+async def create_invite(request: Request) -> None:
+    """`/invite <group>`: a single-use deep link into the group."""
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        people.require_coordinator(me, request.settings)
+        if request.args:
+            group = await membership.find_group(uow, " ".join(request.args))
+            invite = await membership.create_invite(uow, me, group, request.settings, request.now())
+        else:
+            groups = await uow.groups.active()
+    if request.args:
+        await send_invite(request, invite, group)
+    else:
+        await request.reply(request.t("invite.choose"), [[(g.name, p.InviteToGroup(g.id))] for g in groups])
+
+
+async def invite_pressed(request: Request) -> None:
+    assert isinstance(request.payload, p.InviteToGroup)
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        group = await membership.get_group(uow, request.payload.group_id)
+        invite = await membership.create_invite(uow, me, group, request.settings, request.now())
+    await request.edit(rows=())
+    await send_invite(request, invite, group)
+
+
+async def send_invite(request: Request, invite: Invite, group: Group) -> None:
+    link = f"https://t.me/{request.context.bot.username}?start={invite.token}"
+    local = invite.expires_at.astimezone(request.settings.timezone)
+    await request.reply(request.t("invite.created", group=group.name, link=link, until=local.strftime("%d.%m.%Y")))
+
+
+def handlers() -> list[BaseHandler]:
+    private = filters.ChatType.PRIVATE
+    table = {
+        "groups": list_groups,
+        "join": ask_to_join,
+        "leave": leave_group,
+        "pending": show_pending,
+        "approve": approve_request,
+        "reject": reject_request,
+        "members": list_members,
+        "invite": create_invite,
+    }
+    return [
+        CommandHandler([name, *by_name(name).aliases], callback, filters=private)  # type: ignore[union-attr]
+        for name, callback in table.items()
+    ]
+
+
+CALLBACKS = {
+    p.JoinGroup: join_pressed,
+    p.LeaveGroup: leave_pressed,
+    p.DecideRequest: decision_pressed,
+    p.InviteToGroup: invite_pressed,
+    p.ShowMembers: members_pressed,
+}

@@ -1,0 +1,113 @@
+"""Payloads: the typed callback data behind every inline button.
+
+Each button's data is one small frozen dataclass with a short prefix,
+encoded as `prefix:field:field` (at most 64 bytes, Telegram's limit) and
+decoded strictly: unknown prefixes, wrong field counts or malformed values
+give `None`. A decoded payload only says what the person pressed; whether
+they may do it is decided by the core from the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import ClassVar, get_type_hints
+
+MAX_BYTES = 64
+_TOKEN = re.compile(r"[a-z0-9-]{1,32}")
+_INT = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
+@dataclass(frozen=True)
+class Payload:
+    prefix: ClassVar[str]
+    registry: ClassVar[dict[str, type[Payload]]] = {}
+
+    def __init_subclass__(cls, prefix: str, **kwargs: object) -> None:
+        super().__init_subclass__()
+        if prefix in Payload.registry:
+            raise ValueError(f"callback prefix {prefix!r} used twice")
+        cls.prefix = prefix
+        Payload.registry[prefix] = cls
+
+    def encode(self) -> str:
+        parts = [self.prefix]
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            parts.append(str(int(value)) if isinstance(value, bool) else str(value))
+        data = ":".join(parts)
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"callback data too long: {data!r}")
+        return data
+
+    @staticmethod
+    def decode(data: str | None) -> Payload | None:
+        if not data or len(data.encode()) > MAX_BYTES:
+            return None
+        prefix, *values = data.split(":")
+        cls = Payload.registry.get(prefix)
+        if cls is None:
+            return None
+        fields = dataclasses.fields(cls)
+        if len(values) != len(fields):
+            return None
+        hints = get_type_hints(cls)
+        converted: dict[str, object] = {}
+        for f, raw in zip(fields, values, strict=True):
+            kind = hints[f.name]
+            if kind is bool and raw in ("0", "1"):
+                converted[f.name] = raw == "1"
+            elif kind is int and _INT.fullmatch(raw):
+                converted[f.name] = int(raw)
+            elif kind is str and _TOKEN.fullmatch(raw):
+                converted[f.name] = raw
+            else:
+                return None
+        return cls(**converted)
+
+
+@dataclass(frozen=True)
+class AcknowledgePrivacy(Payload, prefix="pv"):
+    pass
+
+
+@dataclass(frozen=True)
+class UseTelegramName(Payload, prefix="nm"):
+    pass
+
+
+@dataclass(frozen=True)
+class SkipOrganisation(Payload, prefix="os"):
+    pass
+
+
+@dataclass(frozen=True)
+class JoinGroup(Payload, prefix="jn"):
+    group_id: int
+
+
+@dataclass(frozen=True)
+class LeaveGroup(Payload, prefix="lv"):
+    group_id: int
+
+
+@dataclass(frozen=True)
+class DecideRequest(Payload, prefix="dr"):
+    membership_id: int
+    approve: bool
+
+
+@dataclass(frozen=True)
+class ChooseLanguage(Payload, prefix="lg"):
+    language: str
+
+
+@dataclass(frozen=True)
+class InviteToGroup(Payload, prefix="iv"):
+    group_id: int
+
+
+@dataclass(frozen=True)
+class ShowMembers(Payload, prefix="mb"):
+    group_id: int
