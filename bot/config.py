@@ -114,7 +114,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if (tz := get("TIMEZONE")) is not None:
         try:
             ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: TIMEZONE=Europe is a directory
             raise ConfigError("TIMEZONE", tz, "an IANA time zone name such as Europe/Berlin") from None
         values["timezone_name"] = tz
 
@@ -137,7 +137,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if (listen := get("WEBHOOK_LISTEN")) is not None:
         values["webhook_listen"] = listen
     if (port := get("WEBHOOK_PORT")) is not None:
-        if not port.isdigit() or not 1 <= int(port) <= 65535:
+        if not re.fullmatch(r"[0-9]+", port) or not 1 <= int(port) <= 65535:
             raise ConfigError("WEBHOOK_PORT", port, "a port number from 1 to 65535")
         values["webhook_port"] = int(port)
     if (secret := get("WEBHOOK_SECRET")) is not None:
@@ -187,7 +187,7 @@ def _coordinator_ids(text: str) -> frozenset[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit():
+        if not re.fullmatch(r"[0-9]+", part):
             raise ConfigError("COORDINATOR_IDS", text, "comma-separated numeric Telegram user ids, e.g. 11111111,22222222")
         ids.add(int(part))
     return frozenset(ids)
@@ -199,7 +199,7 @@ def _database_url(url: str) -> str:
 
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a non-numeric port
         raise ConfigError("DATABASE_URL", url, "a SQLAlchemy URL such as sqlite:///kimbot.db or postgresql://user@host/db") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError("DATABASE_URL", url, "a sqlite:// or postgresql:// URL")

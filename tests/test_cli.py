@@ -1,0 +1,309 @@
+"""The `kimbot` command line as an operator meets it: a real process, a
+working directory with or without `.env`, and a clean environment.
+
+Connections are detected with a listening socket that the tests own: the
+kernel completes a TCP handshake into its backlog even before anyone calls
+`accept`, so after the process has ended, a non-blocking `accept` tells
+whether it ever tried to reach the Bot API.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "123456789:AAEcliTestTokenValue_xyz-987"
+
+# Everything bot.config reads, plus the switch for another .env file.
+CONFIG_VARIABLES = {
+    "DATABASE_URL", "COORDINATOR_IDS", "TIMEZONE", "DEFAULT_LANGUAGE", "REMINDER_OFFSETS",
+    "DIGEST_SCHEDULE", "JOIN_POLICY", "PRIVACY_NOTICE_FILE", "LOG_LEVEL",
+}
+
+# The five groups of SPEC 1.
+SEEDED = {
+    ("ak-eu", "AK EU"),
+    ("ak-ehrenamt", "AK Ehrenamt"),
+    ("ak-arbeitsmarkt", "AK Arbeitsmarktintegration"),
+    ("ag-soe", "AG Süd-Ost-Europa"),
+    ("lenkungskreis", "Lenkungskreis Integration"),
+}
+
+
+def clean_env(**variables: str) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("TELEGRAM_", "WEBHOOK_", "KIMBOT_")) and name not in CONFIG_VARIABLES
+    }
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(variables)
+    return env
+
+
+def kimbot(cwd: Path, *args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A local port that nothing answers on; it only records connection attempts."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.setblocking(False)
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def api_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()
+    return f"http://{host}:{port}"
+
+
+def connection_attempts(sock: socket.socket) -> int:
+    count = 0
+    while True:
+        try:
+            conn, _ = sock.accept()
+        except BlockingIOError:
+            return count
+        conn.close()
+        count += 1
+
+
+def sqlite_files(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.suffix in (".db", ".sqlite") or ".db-" in p.name)
+
+
+def assert_config_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "configuration error" in result.stderr
+    for word in words:
+        assert word in result.stderr, f"{word!r} missing from {result.stderr!r}"
+
+
+# --- invalid values stop everything ------------------------------------------
+
+INVALID = [
+    ("TIMEZONE", "Mars/Olympus", "Europe/Berlin"),
+    ("DEFAULT_LANGUAGE", "fr", "de, en"),
+    ("REMINDER_OFFSETS", "7x", "7d,1d,2h"),
+    ("DIGEST_SCHEDULE", "monday 25:00", "mon 08:00"),
+    ("JOIN_POLICY", "maybe", "approval, open"),
+    ("COORDINATOR_IDS", "12,abc", "numeric"),
+    ("DATABASE_URL", "mysql://x", "postgresql://"),
+    ("WEBHOOK_URL", "http://bot.example.org/hook", "https://"),
+    ("WEBHOOK_PORT", "70000", "65535"),
+]
+
+
+@pytest.mark.parametrize("command", [["run"], ["db", "upgrade"]], ids=["run", "db-upgrade"])
+@pytest.mark.parametrize(("variable", "value", "allowed"), INVALID, ids=[v for v, _, _ in INVALID])
+def test_invalid_value_exits_2_naming_it_before_connecting(
+    tmp_path: Path, listener: socket.socket, command: list[str], variable: str, value: str, allowed: str
+) -> None:
+    env = clean_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api_url(listener), **{variable: value})
+    result = kimbot(tmp_path, *command, env=env, timeout=60)
+    assert_config_error(result, variable, value, allowed)
+    assert connection_attempts(listener) == 0
+    assert sqlite_files(tmp_path) == []  # no database was opened either
+    assert TOKEN not in result.stderr + result.stdout
+
+
+def test_invalid_api_url_exits_2(tmp_path: Path) -> None:
+    result = kimbot(tmp_path, "run", env=clean_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL="ftp://x"))
+    assert_config_error(result, "TELEGRAM_API_URL", "ftp://x", "http://")
+
+
+def test_invalid_value_stops_the_sandbox_too(tmp_path: Path) -> None:
+    result = kimbot(tmp_path, "sandbox", env=clean_env(JOIN_POLICY="maybe"), timeout=60)
+    assert_config_error(result, "JOIN_POLICY", "maybe")
+    assert sqlite_files(tmp_path) == []
+
+
+def test_malformed_token_exits_2_without_printing_it(tmp_path: Path, listener: socket.socket) -> None:
+    token = "12345:secret part/with-slash"
+    env = clean_env(TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=api_url(listener))
+    result = kimbot(tmp_path, "run", env=env, timeout=60)
+    assert_config_error(result, "TELEGRAM_BOT_TOKEN")
+    assert "secret part" not in result.stderr + result.stdout
+    assert connection_attempts(listener) == 0
+
+
+def test_run_without_token_exits_2_with_a_clear_message(tmp_path: Path, listener: socket.socket) -> None:
+    result = kimbot(tmp_path, "run", env=clean_env(TELEGRAM_API_URL=api_url(listener)), timeout=60)
+    assert_config_error(result, "TELEGRAM_BOT_TOKEN", "kimbot run")
+    assert "not set" in result.stderr
+    assert connection_attempts(listener) == 0
+    assert sqlite_files(tmp_path) == []
+
+
+def test_run_with_valid_settings_does_connect(tmp_path: Path, listener: socket.socket) -> None:
+    """The control for the tests above: the listener does see a running bot."""
+    env = clean_env(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=api_url(listener),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'control.db'}",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        attempts = 0
+        while attempts == 0 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+            attempts = connection_attempts(listener)
+    finally:
+        process.kill()
+        _, stderr = process.communicate(timeout=30)
+    assert attempts > 0, f"kimbot run never reached the Bot API; stderr: {stderr}"
+    assert TOKEN not in stderr
+
+
+def test_no_command_prints_help_and_exits_2(tmp_path: Path) -> None:
+    result = kimbot(tmp_path, env=clean_env(), timeout=60)
+    assert result.returncode == 2
+    assert "run" in result.stdout and "sandbox" in result.stdout and "db" in result.stdout
+
+
+# --- .env ---------------------------------------------------------------------
+
+
+def test_dotenv_in_the_working_directory_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("# operator settings\nTIMEZONE=Mars/Olympus\n", encoding="utf-8")
+    result = kimbot(tmp_path, "db", "upgrade", env=clean_env(), timeout=60)
+    assert_config_error(result, "TIMEZONE", "Mars/Olympus")
+
+
+def test_the_real_environment_wins_over_dotenv(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TIMEZONE=Mars/Olympus\nJOIN_POLICY=maybe\n", encoding="utf-8")
+    result = kimbot(tmp_path, "db", "upgrade", env=clean_env(TIMEZONE="Europe/Berlin", JOIN_POLICY="open"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "kimbot.db").exists()  # the default DATABASE_URL, relative to the working directory
+
+
+def test_dotenv_database_url_is_used_unless_the_environment_sets_one(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DATABASE_URL=sqlite:///from-dotenv.db\n", encoding="utf-8")
+
+    result = kimbot(tmp_path, "db", "upgrade", env=clean_env())
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "from-dotenv.db").exists()
+    assert not (tmp_path / "kimbot.db").exists()
+
+    (tmp_path / "from-dotenv.db").unlink()
+    result = kimbot(tmp_path, "db", "upgrade", env=clean_env(DATABASE_URL="sqlite:///from-env.db"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "from-env.db").exists()
+    assert not (tmp_path / "from-dotenv.db").exists()
+
+
+def test_dotenv_elsewhere_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TIMEZONE=Mars/Olympus\n", encoding="utf-8")
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    result = kimbot(workdir, "db", "upgrade", env=clean_env())
+    assert result.returncode == 0, result.stderr
+
+
+# --- db upgrade -----------------------------------------------------------------
+
+
+def query(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def execute(path: Path, *statements: str) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            for statement in statements:
+                conn.execute(statement)
+    finally:
+        conn.close()
+
+
+def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Everything a second upgrade could change: schema, migration version, groups."""
+    return {
+        "schema": query(path, "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"),
+        "version": query(path, "SELECT version_num FROM alembic_version"),
+        "groups": query(path, "SELECT id, slug, name, note, archived_at, created_at FROM groups ORDER BY id"),
+    }
+
+
+def test_db_upgrade_creates_tables_and_the_five_groups(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.db"
+    result = kimbot(tmp_path, "db", "upgrade", env=clean_env(DATABASE_URL=f"sqlite:///{db}"))
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    tables = {name for (name,) in query(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"people", "groups", "memberships", "invites", "alembic_version"} <= tables
+    assert len(query(db, "SELECT version_num FROM alembic_version")) == 1
+    groups = query(db, "SELECT slug, name, archived_at FROM groups")
+    assert len(groups) == 5
+    assert {(slug, name) for slug, name, _ in groups} == SEEDED
+    assert all(archived is None for _, _, archived in groups)
+    assert query(db, "SELECT count(*) FROM people") == [(0,)]
+    assert query(db, "SELECT count(*) FROM memberships") == [(0,)]
+
+
+def test_db_upgrade_twice_changes_nothing_and_keeps_a_renamed_group(tmp_path: Path) -> None:
+    db = tmp_path / "kimbot.db"
+    env = clean_env(DATABASE_URL=f"sqlite:///{db}")
+    first = kimbot(tmp_path, "db", "upgrade", env=env)
+    assert first.returncode == 0, first.stderr
+
+    execute(
+        db,
+        "UPDATE groups SET name = 'AK EU-Zuwanderung' WHERE slug = 'ak-eu'",
+        "UPDATE groups SET archived_at = '2026-01-01 00:00:00.000000' WHERE slug = 'ag-soe'",
+    )
+    before = snapshot(db)
+
+    second = kimbot(tmp_path, "db", "upgrade", env=env)
+    assert second.returncode == 0, second.stderr
+    after = snapshot(db)
+
+    assert after == before
+    names = {slug: name for _, slug, name, *_ in after["groups"]}
+    assert len(names) == 5
+    assert names["ak-eu"] == "AK EU-Zuwanderung"
+    assert "AK EU" not in names.values()
+
+
+def test_db_upgrade_uses_the_default_database_in_the_working_directory(tmp_path: Path) -> None:
+    result = kimbot(tmp_path, "db", "upgrade", env=clean_env())
+    assert result.returncode == 0, result.stderr
+    slugs = {slug for (slug,) in query(tmp_path / "kimbot.db", "SELECT slug FROM groups")}
+    assert slugs == {slug for slug, _ in SEEDED}
