@@ -9,7 +9,8 @@ Handlers are registered flat, feature by feature, with the fallbacks last.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions, Update
@@ -92,3 +93,28 @@ async def publish_commands(application: Application) -> None:
     except TelegramError:
         # A coordinator who never opened the bot makes the chat scope fail; the menu is a convenience.
         pass
+
+
+@asynccontextmanager
+async def running(application: Application, *, poll_timeout: int = 10) -> AsyncIterator[Application]:
+    """Run the bot with long polling inside an event loop that is already running
+    (the sandbox, the tests), with `post_init` and `post_shutdown` called as
+    `run_polling` would."""
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+        )
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+        await application.shutdown()

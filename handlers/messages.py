@@ -14,7 +14,8 @@ def split_text(text: str, limit: int = LIMIT) -> list[str]:
     chunks: list[str] = []
     rest = text.strip()
     while len(rest) > limit:
-        cut = max(rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
+        cuts = [rest.rfind(sep, 0, limit) for sep in ("\n\n", "\n", " ")]
+        cut = next((c for c in cuts if c > limit // 2), max(cuts))
         if cut <= 0:
             cut = limit
             amp = rest.rfind("&", cut - 8, cut)

@@ -459,12 +459,6 @@ def test_split_text_cuts_at_whitespace_and_keeps_words_whole() -> None:
     assert " ".join(chunks).split() == text.split()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="split_text takes the last whitespace of any kind (max of the three rfind calls), "
-    "so it cuts inside a line although a line break lies within the limit; its docstring "
-    "promises paragraph, then line, then word boundaries",
-)
 def test_split_text_keeps_lines_whole() -> None:
     text = LONG_TEXTS["lines"]
     lines = [line for chunk in split_text(text) for line in chunk.split("\n")]

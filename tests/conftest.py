@@ -1,0 +1,108 @@
+"""Fixtures: real databases (SQLite, PostgreSQL), the emulator, the real bot.
+
+PostgreSQL tests run when `KIMBOT_TEST_POSTGRES_URL` is set (`.ci/run` sets
+it); without it they are skipped, except under CI, where they fail instead,
+so a CI run can never pass without them. Each test session gets its own
+PostgreSQL database, and each test starts from empty tables with the seeded
+groups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.emulator import Emulator
+from storage.database import Database
+from storage.models import Base
+from storage.seed import seed_groups
+from tests.harness import BotHarness, make_settings, start_harness
+
+POSTGRES_ENV = "KIMBOT_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {POSTGRES_ENV} is not: the PostgreSQL tests must run in CI")
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}")
+    name = f"kimbot_test_{uuid.uuid4().hex[:10]}"
+
+    async def admin(statement: str) -> None:
+        db = Database(admin_url)
+        try:
+            async with db.engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text(statement))
+        finally:
+            await db.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """The URL of an empty, migrated, seeded database of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'kimbot.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    db = Database(url)
+    try:
+        await db.upgrade()
+        async with db.engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                await conn.execute(table.delete())
+            await conn.run_sync(seed_groups)
+    finally:
+        await db.dispose()
+    yield url
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    emu = Emulator()
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+@pytest.fixture
+def bot_env() -> dict[str, str]:
+    """Extra configuration for the bot under test; override in a module to change it."""
+    return {}
+
+
+@pytest.fixture
+async def bot(emulator: Emulator, database_url: str, bot_env: dict[str, str]) -> AsyncIterator[BotHarness]:
+    """The real bot, with one coordinator ("Sabine Weber") already known to Telegram."""
+    coordinator = emulator.add_user("Sabine", last_name="Weber", username="sabine_kim", language_code="de")
+    settings = make_settings(emulator, database_url, [coordinator.id], **bot_env)
+    harness, context = await start_harness(emulator, settings)
+    from tests.harness import Person
+
+    harness.people["Sabine"] = Person(harness, coordinator)
+    try:
+        yield harness
+    finally:
+        await context.__aexit__(None, None, None)
+
+
+@pytest.fixture
+def coordinator(bot: BotHarness):  # type: ignore[no-untyped-def]
+    return bot.people["Sabine"]

@@ -1,0 +1,154 @@
+"""Harness: the real bot against the emulator, driven like a conversation.
+
+    alice = await bot.person("Alice")
+    await alice.send("/start")
+    await alice.press("✅ Gelesen")
+    assert "Wie sollen wir Sie nennen" in alice.last.text
+
+`send` and `press` return once the bot has completely handled the update
+(the `ChatOrderedProcessor` counts finished updates), and give back what the
+bot sent to that person meanwhile, so tests need no sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.app import build_application, running
+from bot.config import Settings, load_settings
+from bot.emulator import Emulator
+from bot.updates import ChatOrderedProcessor
+from storage.database import Database
+
+SETTLE_TIMEOUT = 15.0  # guards against a hang only; not a performance limit
+
+
+@dataclass
+class Person:
+    """One Telegram user in a private chat with the bot."""
+
+    harness: BotHarness
+    user: Any
+    seen: int = 0
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def messages(self) -> list[Any]:
+        return self.harness.emulator.messages(self.user.id)
+
+    @property
+    def last(self) -> Any:
+        assert self.messages, f"the bot sent nothing to {self.user.first_name}"
+        return self.messages[-1]
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.text for m in self.messages]
+
+    def new(self) -> list[Any]:
+        """Messages that arrived since the last call."""
+        fresh = self.messages[self.seen :]
+        self.seen = len(self.messages)
+        return fresh
+
+    async def send(self, text: str) -> list[Any]:
+        self.new()
+        self.harness.emulator.send_text(self.user, text)
+        await self.harness.settle()
+        return self.new()
+
+    async def press(self, label: str, message: Any | None = None) -> list[Any]:
+        """Press the button labelled `label` on `message` (default: the newest message that has it)."""
+        if message is None:
+            message = next(
+                (m for m in reversed(self.messages) if any(label == b[0] for row in m.buttons for b in row)),
+                None,
+            )
+            assert message is not None, f"no button {label!r} in {[m.buttons for m in self.messages]}"
+        self.new()
+        self.harness.emulator.press_button(self.user, message, label)
+        await self.harness.settle()
+        return self.new()
+
+    async def press_data(self, data: str, message: Any | None = None) -> list[Any]:
+        """Press a button with arbitrary (possibly forged) callback data."""
+        message = message or self.last
+        self.new()
+        self.harness.emulator.press_data(self.user, message.message_id, data)
+        await self.harness.settle()
+        return self.new()
+
+    async def block(self) -> None:
+        self.harness.emulator.block(self.user)
+        await self.harness.settle()
+
+    async def register(self, name: str | None = None, organisation: str | None = None) -> None:
+        """Walk through /start: privacy notice, name, organisation."""
+        await self.send("/start")
+        await self.press(self.harness.label("registration.ack_button"))
+        if name is None:
+            await self.press(self.user.first_name)
+        else:
+            await self.send(name)
+        if organisation is None:
+            await self.press(self.harness.label("registration.skip_organisation_button"))
+        else:
+            await self.send(organisation)
+
+
+@dataclass
+class BotHarness:
+    emulator: Emulator
+    settings: Settings
+    processor: ChatOrderedProcessor
+    db: Database
+    people: dict[str, Person] = field(default_factory=dict)
+
+    def label(self, key: str, lang: str = "de") -> str:
+        from bot.texts import Texts
+
+        return Texts().plain(lang, key)
+
+    async def person(self, first_name: str, *, username: str | None = None, language_code: str = "de", **kw: Any) -> Person:
+        user = self.emulator.add_user(first_name, username=username, language_code=language_code, **kw)
+        person = Person(self, user)
+        self.people[first_name] = person
+        return person
+
+    async def settle(self) -> None:
+        """Wait until the bot has fetched and completely handled every update."""
+
+        async def idle() -> None:
+            while True:
+                await self.emulator.wait_all_delivered()
+                await self.processor.wait_finished(self.emulator.delivered_count)
+                if self.emulator.pending_updates == 0 and self.processor.finished >= self.emulator.delivered_count:
+                    return
+
+        await asyncio.wait_for(idle(), SETTLE_TIMEOUT)
+
+
+def make_settings(emulator: Emulator, database_url: str, coordinator_ids: list[int], **extra: str) -> Settings:
+    env = {
+        "TELEGRAM_BOT_TOKEN": emulator.token,
+        "TELEGRAM_API_URL": emulator.base_url,
+        "DATABASE_URL": database_url,
+        "COORDINATOR_IDS": ",".join(str(i) for i in coordinator_ids),
+        **extra,
+    }
+    return load_settings(env)
+
+
+async def start_harness(emulator: Emulator, settings: Settings):  # type: ignore[no-untyped-def]
+    application = build_application(settings)
+    processor = application.update_processor
+    assert isinstance(processor, ChatOrderedProcessor)
+    context = running(application, poll_timeout=1)
+    await context.__aenter__()
+    harness = BotHarness(emulator, settings, processor, application.bot_data["runtime"].db)
+    return harness, context
