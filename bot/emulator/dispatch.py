@@ -29,7 +29,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class CallRecord:
-    """A Bot API call as the emulator answered it (status 0: connection dropped)."""
+    """A Bot API call as the emulator answered it.
+
+    ``status`` 0: the connection was dropped before the call was applied; with
+    ``fault == "drop-after-apply"`` the call was applied (status 200) but the
+    client got no answer.
+    """
 
     seq: int
     method: str
@@ -50,7 +55,8 @@ class CallRecord:
 @dataclass
 class Outcome:
     status: int
-    body: dict[str, Any] | None  # None: close the connection without answering
+    body: dict[str, Any] | None
+    drop: bool = False  # close the connection without answering
 
 
 def _readable(params: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +144,7 @@ class _Call:
             await emu.sleep(fault.delay)
         if fault is not None and fault.drop and not fault.after_apply:
             self.fault_kind = "drop"
-            return Outcome(0, None)
+            return Outcome(0, None, drop=True)
         if fault is not None and fault.status is not None:
             self.fault_kind = "status"
             error = fault.error()
@@ -159,5 +165,5 @@ class _Call:
         emu.limiter.record(name, self.ctx.chat_id, self.ctx.is_group)
         if fault is not None and fault.drop and fault.after_apply:
             self.fault_kind = "drop-after-apply"
-            return Outcome(0, None)
+            return Outcome(200, {"ok": True, "result": result}, drop=True)
         return Outcome(200, {"ok": True, "result": result})

@@ -65,7 +65,8 @@ class Emulator:
         self._server: tornado.httpserver.HTTPServer | None = None
         self._stop_event = asyncio.Event()
         self._call_seq = 0
-        self._in_flight = 0
+        self._in_flight = 0  # calls other than getUpdates
+        self._all_in_flight = 0
         self._last_activity = time.monotonic()
 
     # ------------------------------------------------------------ lifecycle
@@ -92,8 +93,10 @@ class Emulator:
         self.world.signal.fire()
         await self.webhook.clear()
         deadline = asyncio.get_running_loop().time() + 5.0
-        while self._in_flight and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.01)
+        if self._all_in_flight:
+            while self._all_in_flight and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)  # let the last answers reach their sockets
         server, self._server = self._server, None
         if server is not None:
             server.stop()
@@ -144,11 +147,13 @@ class Emulator:
         return self._call_seq
 
     def call_started(self, method: str) -> None:
+        self._all_in_flight += 1
         if method != "getUpdates":
             self._in_flight += 1
             self._last_activity = time.monotonic()
 
     def call_finished(self, method: str) -> None:
+        self._all_in_flight -= 1
         if method != "getUpdates":
             self._in_flight -= 1
             self._last_activity = time.monotonic()

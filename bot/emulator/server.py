@@ -93,7 +93,7 @@ class BotApiHandler(_EmulatorHandler):
             from_form=from_form,
             disconnected=self._disconnected,
         )
-        if outcome.body is None:
+        if outcome.drop or outcome.body is None:
             self.detach().close()  # the client sees the connection drop, no answer
             return
         self.send_json(outcome.status, outcome.body)
