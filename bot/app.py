@@ -5,6 +5,10 @@ a self-hosted Bot API server or the local emulator). Long-lived resources,
 the database and the texts, are created in `post_init` and closed in
 `post_shutdown`; migrations are applied before the first update is handled.
 Handlers are registered flat, feature by feature, with the fallbacks last.
+
+No `Defaults(parse_mode=...)`: python-telegram-bot then also sends
+`parse_mode` with methods that have no such parameter (editMessageReplyMarkup),
+which a strict Bot API server refuses. `handlers.common` passes it explicitly.
 """
 
 from __future__ import annotations
@@ -13,10 +17,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot import commands
 from bot.config import Settings
@@ -51,7 +54,6 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(ContextTypes(context=KimContext))
         .concurrent_updates(ChatOrderedProcessor())
         .rate_limiter(AIORateLimiter(max_retries=5))

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.errors import Key, NotRegistered, Refusal
 from bot.groups import resolve_group
-from bot.people import coordinator_chat_ids, require_coordinator
+from bot.people import coordinator_chat_ids, name_of, require_coordinator
 from storage.models import Group, Invite, Membership, MembershipStatus, Person
 from storage.uow import UnitOfWork
 
@@ -81,13 +81,12 @@ async def decide(
     if membership is None:
         raise Refusal("decide.not_found")
     if membership.status is not MembershipStatus.PENDING:
-        by = membership.decided_by.display_name if membership.decided_by else None
         raise Refusal(
             "decide.already_decided",
-            name=membership.person.display_name or "?",
+            name=name_of(membership.person),
             group=membership.group.name,
             status=Key(f"status.{membership.status.value}"),
-            by=by or "—",
+            by=name_of(membership.decided_by),
         )
     membership.status = MembershipStatus.APPROVED if approve else MembershipStatus.REJECTED
     membership.decided_at = now

@@ -55,6 +55,15 @@ async def ensure_person(uow: UnitOfWork, caller: Caller, now: datetime) -> Perso
     return person
 
 
+def name_of(person: Person | None) -> str:
+    """How a person is named to others: display name, else @username, else "?"."""
+    if person is None:
+        return "?"
+    if person.display_name:
+        return person.display_name
+    return f"@{person.username}" if person.username else "?"
+
+
 def is_coordinator(person: Person, settings: Settings) -> bool:
     return person.is_coordinator or (
         person.telegram_id is not None and person.telegram_id in settings.coordinator_ids

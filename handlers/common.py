@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -55,6 +56,9 @@ class KimContext(CallbackContext[ExtBot[None], dict, dict, dict]):
     def runtime(self) -> Runtime:
         return self.application.bot_data["runtime"]  # type: ignore[no-any-return]
 
+
+HTML = {"parse_mode": ParseMode.HTML, "link_preview_options": LinkPreviewOptions(is_disabled=True)}
+"""How every text message is sent: Telegram's HTML, no link previews."""
 
 Rows = Sequence[Sequence[tuple[str, Payload]]]
 
@@ -103,7 +107,7 @@ class Request:
         """A new message in the caller's chat."""
         chat = self.update.effective_chat
         assert chat is not None
-        await self.context.bot.send_message(chat.id, text, reply_markup=keyboard(rows))
+        await self.context.bot.send_message(chat.id, text, reply_markup=keyboard(rows), **HTML)
 
     async def edit(self, text: str | None = None, rows: Rows = ()) -> None:
         """Change the message whose button was pressed (text, or only its buttons)."""
@@ -116,7 +120,7 @@ class Request:
             if text is None:
                 await query.edit_message_reply_markup(reply_markup=keyboard(rows))
             else:
-                await query.edit_message_text(text, reply_markup=keyboard(rows))
+                await query.edit_message_text(text, reply_markup=keyboard(rows), **HTML)
         except BadRequest as error:
             if "not modified" not in error.message.lower():
                 raise
@@ -172,7 +176,7 @@ async def notify(application: Application, chat_id: int, text: str, rows: Rows =
     """Send to someone other than the caller; False when Telegram refused."""
     runtime: Runtime = application.bot_data["runtime"]
     try:
-        await application.bot.send_message(chat_id, text, reply_markup=keyboard(rows))
+        await application.bot.send_message(chat_id, text, reply_markup=keyboard(rows), **HTML)
         return True
     except Forbidden:
         async with runtime.db.uow() as uow:

@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot import commands, people
 from bot.people import Role
 from handlers import payloads as p
-from handlers.common import Handler, KimContext, Request, action
+from handlers.common import HTML, Handler, KimContext, Request, action
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ async def on_error(update: object, context: KimContext) -> None:
         lang = "de"
         if update.effective_user is not None:
             lang = people.language_of(None, update.effective_user.language_code, context.runtime.settings)
-        await context.bot.send_message(update.effective_chat.id, context.runtime.texts.get(lang, "errors.internal"))
+        await context.bot.send_message(update.effective_chat.id, context.runtime.texts.get(lang, "errors.internal"), **HTML)
         if update.callback_query is not None:
             await update.callback_query.answer()
     except Exception:  # noqa: BLE001 - the apology itself may fail; the bot goes on

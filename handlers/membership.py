@@ -91,7 +91,7 @@ def request_card(request: Request, lang: str, m: Membership) -> Html:
         request.runtime.texts,
         lang,
         "decide.card",
-        name=person.display_name or "?",
+        name=people.name_of(person),
         organisation=person.organisation or render(request.runtime.texts, lang, "members.no_organisation"),
         username=f"@{person.username}" if person.username else "—",
         user_id=person.telegram_id or "—",
@@ -177,7 +177,7 @@ async def decide_by_command(request: Request, approve: bool) -> None:
             group = await membership.find_group(uow, " ".join(request.args[1:]))
             pending = [m for m in pending if m.group_id == group.id]
         if person is not None and not pending:
-            raise Refusal("decide.nothing_pending", name=person.display_name or request.args[0])
+            raise Refusal("decide.nothing_pending", name=people.name_of(person))
         decided = None
         if person is not None and len(pending) == 1:
             decided = await membership.decide(uow, me, pending[0].id, approve, request.settings, request.now())
@@ -190,7 +190,7 @@ async def decide_by_command(request: Request, approve: bool) -> None:
             await request.reply(request.t("decide.usage_approve" if approve else "decide.usage_reject"))
         await show_requests(request, pending)
         return
-    await request.reply(request.t("decide.which_group", name=person.display_name))
+    await request.reply(request.t("decide.which_group", name=people.name_of(person)))
     for m in pending:
         await request.reply(request_card(request, request.lang, m), decision_buttons(request, m))
 
@@ -216,7 +216,7 @@ async def decision_pressed(request: Request) -> None:
 
 def outcome_line(request: Request, m: Membership) -> Html:
     key = "decide.approved" if m.status is MembershipStatus.APPROVED else "decide.rejected"
-    return request.t(key, name=m.person.display_name or "?", group=m.group.name)
+    return request.t(key, name=people.name_of(m.person), group=m.group.name)
 
 
 async def tell_decision(request: Request, m: Membership) -> None:
@@ -268,7 +268,7 @@ def member_line(request: Request, person: Person, status: MembershipStatus) -> H
         state = Key(f"status.{status.value}")
     return request.t(
         "members.line",
-        name=person.display_name or "?",
+        name=people.name_of(person),
         organisation=person.organisation or request.t("members.no_organisation"),
         status=request.t(state),
     )

@@ -43,8 +43,12 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() ends an uncommitted transaction with a rollback in the
+        # database; objects already loaded stay readable (an explicit
+        # rollback() would expire them) but are detached from now on.
         try:
-            await self.session.rollback()
+            if exc_type is not None:
+                await self.session.rollback()
         finally:
             await self.session.close()
 

@@ -31,9 +31,7 @@ async def test_join_request_round_trip_with_buttons(bot, coordinator, alice):
     assert await status_of(bot, alice.id, "ak-eu") is MembershipStatus.PENDING
 
     await coordinator.press("✅ Annehmen", card)
-    edited = coordinator.emulator_message(card.message_id) if hasattr(coordinator, "emulator_message") else next(
-        m for m in coordinator.messages if m.message_id == card.message_id
-    )
+    edited = next(m for m in coordinator.messages if m.message_id == card.message_id)
     assert "ist jetzt Mitglied in AK EU" in edited.text
     assert edited.buttons == [], "the decided card has no buttons any more"
     assert "Sie sind jetzt Mitglied in AK EU" in alice.last.text
@@ -64,17 +62,18 @@ async def test_approve_by_user_id_and_pending_list(bot, coordinator, alice):
 
 
 async def test_second_decision_is_refused_and_names_the_first(bot, coordinator, alice):
+    await coordinator.register(name="Sabine Weber")
     await alice.send("/join ak-eu")
     card = coordinator.last
+    membership_id = _membership_id(card)
     await coordinator.press("✅ Annehmen", card)
-    replies = await coordinator.press_data(f"dr:{_membership_id(card)}:0", card)
+    replies = await coordinator.press_data(f"dr:{membership_id}:0", card)
     assert "schon entschieden: Mitglied (von Sabine Weber)" in replies[-1].text
     assert await status_of(bot, alice.id, "ak-eu") is MembershipStatus.APPROVED
 
 
 def _membership_id(card) -> int:  # type: ignore[no-untyped-def]
-    data = [b[1] for row in card.buttons_data for b in row] if hasattr(card, "buttons_data") else []
-    for value in data:
+    for value in (data for row in card.buttons for _, data in row):
         if value and value.startswith("dr:"):
             return int(value.split(":")[1])
     raise AssertionError("no decision button data on the card")
