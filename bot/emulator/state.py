@@ -225,6 +225,7 @@ class World:
         self.users: dict[int, User] = {}
         self.chats: dict[int, Chat] = {}
         self.messages: dict[int, list[SentMessage]] = {}
+        self._by_id: dict[tuple[int, int], SentMessage] = {}
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.queries: dict[str, CallbackQuery] = {}
@@ -319,17 +320,15 @@ class World:
 
     def add_message(self, chat: Chat, **fields: Any) -> SentMessage:
         history = self.messages.setdefault(chat.id, [])
-        message_id = max((m.message_id for m in history), default=0) + 1
+        message_id = history[-1].message_id + 1 if history else 1
         message = SentMessage(message_id=message_id, chat_id=chat.id, date=int(time.time()), **fields)
         history.append(message)
+        self._by_id[(chat.id, message_id)] = message
         self.touch(message)
         return message
 
     def find_message(self, chat_id: int, message_id: int) -> SentMessage | None:
-        for message in self.messages.get(chat_id, []):
-            if message.message_id == message_id:
-                return message
-        return None
+        return self._by_id.get((chat_id, message_id))
 
     # ------------------------------------------------------------------ files
 
