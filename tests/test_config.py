@@ -176,7 +176,6 @@ INVALID = [
     ("DATABASE_URL", "nonsense", ["sqlite:///kimbot.db", "postgresql://"]),
     ("DATABASE_URL", "postgresql://kim@db:port/kimbot", ["postgresql://"]),
     ("DATABASE_URL", "postgres://kim@db/kimbot", ["postgresql://"]),
-    ("WEBHOOK_URL", "http://bot.example.org/hook", ["https://"]),
     ("WEBHOOK_URL", "bot.example.org/hook", ["https://"]),
     ("WEBHOOK_URL", "https://", ["https://"]),
     ("WEBHOOK_PORT", "70000", ["1", "65535"]),
