@@ -113,7 +113,7 @@ INVALID = [
     ("JOIN_POLICY", "maybe", "approval, open"),
     ("COORDINATOR_IDS", "12,abc", "numeric"),
     ("DATABASE_URL", "mysql://x", "postgresql://"),
-    ("WEBHOOK_URL", "http://bot.example.org/hook", "https://"),
+    ("WEBHOOK_URL", "bot.example.org/hook", "https://"),
     ("WEBHOOK_PORT", "70000", "65535"),
 ]
 
