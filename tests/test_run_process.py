@@ -124,3 +124,38 @@ async def test_kimbot_run_survives_a_restart_mid_registration(emulator: Emulator
         assert "Für welche Organisation" in (await next_message(emulator, bob, seen)).text
     finally:
         await stop_bot(process)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_kimbot_run_in_webhook_mode(emulator: Emulator, tmp_path) -> None:
+    coordinator = emulator.add_user("Sabine", username="sabine_kim")
+    alice = emulator.add_user("Alice", language_code="en")
+    port = free_port()
+    process = await start_bot(
+        emulator,
+        tmp_path,
+        coordinator.id,
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/kimbot-hook",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET="s3cret-value",
+    )
+    try:
+        await emulator.wait_until(lambda: emulator.calls_of("setWebhook"), WAIT)
+        emulator.send_text(alice, "/help")
+        reply = await next_message(emulator, alice, 0)
+        assert "What you can do" in reply.text
+    finally:
+        output = await stop_bot(process)
+    webhook = emulator.calls_of("setWebhook")[-1]
+    assert webhook.params["url"] == f"http://127.0.0.1:{port}/kimbot-hook"
+    assert webhook.params["secret_token"] == "s3cret-value"
+    assert not emulator.calls_of("getUpdates")
+    assert "s3cret-value" not in output and emulator.token not in output
