@@ -16,7 +16,12 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.repositories import GroupRepository, InviteRepository, MembershipRepository, PeopleRepository
+from storage.repositories import (
+    GroupRepository,
+    InviteRepository,
+    MembershipRepository,
+    PeopleRepository,
+)
 
 
 class UnitOfWork:

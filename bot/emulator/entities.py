@@ -15,6 +15,8 @@ every text path shares:
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import html as _html
 import re
 from typing import Any
@@ -154,7 +156,7 @@ def render_html(text: str, entities: list[Entity]) -> str:
     ordered = sort_entities(entities)
     out: list[str] = []
     stack: list[Entity] = []
-    for start, end in zip(points, points[1:]):
+    for start, end in pairwise(points):
         active = [e for e in ordered if e["offset"] <= start and e["offset"] + e["length"] >= end]
         keep = 0
         while keep < len(stack) and keep < len(active) and stack[keep] is active[keep]:

@@ -48,7 +48,7 @@ class Signal:
         event = self._event
         try:
             await asyncio.wait_for(event.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         return True
 
