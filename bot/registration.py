@@ -96,12 +96,7 @@ async def submit_text(
     if person.awaiting == AWAIT_NAME:
         return await _set_name(uow, person, text, settings, now)
     if person.awaiting == AWAIT_ORGANISATION:
-        organisation = clean_text(text)
-        if not organisation:
-            raise Refusal("registration.organisation_empty")
-        if len(organisation) > ORGANISATION_MAX:
-            raise Refusal("registration.organisation_too_long", max=ORGANISATION_MAX, length=len(organisation))
-        person.organisation = organisation
+        person.organisation = field_text(text, ORGANISATION_MAX, "registration.organisation")
         return await _finish(uow, person, settings, now)
     if person.privacy_acknowledged_at is None:
         raise Refusal("registration.press_button_first")
@@ -114,6 +109,16 @@ def clean_text(text: str) -> str:
     return " ".join(visible.split())
 
 
+def field_text(text: str, maximum: int, key: str) -> str:
+    """`text` cleaned, or a Refusal (`<key>_empty`, `<key>_too_long`)."""
+    value = clean_text(text)
+    if not value:
+        raise Refusal(f"{key}_empty")
+    if len(value) > maximum:
+        raise Refusal(f"{key}_too_long", max=maximum, length=len(value))
+    return value
+
+
 async def _expecting(uow: UnitOfWork, caller: Caller, awaiting: str, now: datetime) -> Person:
     person = await ensure_person(uow, caller, now)
     if person.awaiting != awaiting:
@@ -122,12 +127,7 @@ async def _expecting(uow: UnitOfWork, caller: Caller, awaiting: str, now: dateti
 
 
 async def _set_name(uow: UnitOfWork, person: Person, text: str, settings: Settings, now: datetime) -> Progress:
-    name = clean_text(text)
-    if not name:
-        raise Refusal("registration.name_empty")
-    if len(name) > NAME_MAX:
-        raise Refusal("registration.name_too_long", max=NAME_MAX, length=len(name))
-    person.display_name = name
+    person.display_name = field_text(text, NAME_MAX, "registration.name")
     return await _next_step(uow, person, settings, now)
 
 
@@ -161,5 +161,5 @@ async def _finish(uow: UnitOfWork, person: Person, settings: Settings, now: date
             return Progress(Step.JOINED_BY_INVITE, person, joined=joined)
         except Refusal as refusal:
             notice = refusal.key
-    joinable = [g for g, status in await memberships.statuses(uow, person) if status is None or status.value in ("left", "rejected")]
+    joinable = [g for g, status in await memberships.statuses(uow, person) if status not in memberships.ACTIVE]
     return Progress(Step.JOIN, person, joinable=joinable, notice_key=notice)

@@ -15,10 +15,9 @@ every text path shares:
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import html as _html
 import re
+from itertools import pairwise
 from typing import Any
 
 from .errors import bad_request
