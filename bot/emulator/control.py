@@ -40,9 +40,10 @@ POST     /_emulator/reset                     forget users, chats, messages, cal
 =======  ===================================  ==========================================
 
 A message is ``{id, chat_id, seq, from_bot, from, date, text, html, entities,
-buttons: [[{text, callback_data?, url?}]], document: {name, mime_type, size,
-file_id, url} | null, edited, edits, deleted, reply_to}``; ``html`` is
-rendered from the entities with all text escaped.
+buttons: [[{text, callback_data?, url?}]], keyboard: {rows: [[text]]} |
+{remove: true} | null, document: {name, mime_type, size, file_id, kind, url} |
+null, edited, edits, deleted, reply_to}``; ``html`` is rendered from the
+entities with all text escaped.
 """
 
 from __future__ import annotations
@@ -125,12 +126,25 @@ def message_json(msg: SentMessage, file_url: str = "/_emulator/files/") -> dict[
         "html": msg.html,
         "entities": msg.entities,
         "buttons": buttons,
+        "keyboard": _reply_keyboard(msg),
         "document": document,
         "edited": msg.edited,
         "edits": msg.edits,
         "deleted": msg.deleted,
         "reply_to": msg.reply_to_message_id,
     }
+
+
+def _reply_keyboard(msg: SentMessage) -> dict[str, Any] | None:
+    """A reply keyboard (``{"rows": [[text]]}``) or its removal (``{"remove": true}``)."""
+    markup = msg.reply_keyboard
+    if not markup:
+        return None
+    if "keyboard" in markup:
+        return {"rows": [[button["text"] for button in row] for row in markup["keyboard"]]}
+    if markup.get("remove_keyboard"):
+        return {"remove": True}
+    return None
 
 
 # --------------------------------------------------------------------- handlers

@@ -24,7 +24,7 @@ import tornado.netutil
 
 from . import payloads
 from .dispatch import CallRecord
-from .entities import command_entities
+from .entities import auto_entities
 from .faults import Fault, FaultInjector, RateLimiter, RateLimits, TooManyRequests
 from .methods import CallContext
 from .spec import BotApiSpec
@@ -169,7 +169,7 @@ class Emulator:
         """Sleep that ends early when the emulator stops."""
         try:
             await asyncio.wait_for(self._stop_event.wait(), seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     # ---------------------------------------------------------------- people
@@ -237,13 +237,14 @@ class Emulator:
     ) -> int:
         """The person writes ``text`` (private chat unless ``chat``); returns the update_id.
 
-        A leading ``/command`` gets a ``bot_command`` entity, as in Telegram.
+        Like Telegram, ``/commands``, URLs, e-mail addresses and @mentions get
+        entities (a leading ``/start payload`` works as a deep link).
         """
         if not text:
             raise ValueError("a message needs text")
         target = self._speaker_chat(user, chat)
         return self._user_message(
-            user, target, text=text, entities=command_entities(text), reply_to_message_id=reply_to
+            user, target, text=text, entities=auto_entities(text, []), reply_to_message_id=reply_to
         )
 
     def send_document(
@@ -371,6 +372,23 @@ class Emulator:
     @property
     def delivered_update_ids(self) -> list[int]:
         return list(self.queue.delivered_ids)
+
+    def commands_for(self, chat: ChatRef, language_code: str | None = None) -> list[dict[str, Any]]:
+        """The command list a person sees in a chat, by Telegram's scope precedence."""
+        target = self.chat(chat)
+        language = language_code or ""
+        if target.user is not None and language_code is None:
+            language = target.user.language_code or ""
+        kinds = ["chat"]
+        kinds += ["all_private_chats"] if target.user is not None else ["all_group_chats"]
+        kinds += ["default"]
+        for kind in kinds:
+            chat_id = target.id if kind == "chat" else None
+            for lang in dict.fromkeys([language, ""]):
+                found = self.world.commands.get((kind, chat_id, None, lang))
+                if found:
+                    return [dict(c) for c in found]
+        return []
 
     @property
     def delivered_count(self) -> int:

@@ -102,6 +102,37 @@ def check_explicit(text: str, entities: list[Entity]) -> list[Entity]:
     return sort_entities(out)
 
 
+_AUTO_PATTERNS = (
+    ("bot_command", re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,64})?(?![\w/@])")),
+    ("url", re.compile(r"\bhttps?://[^\s<>\"']+")),
+    ("email", re.compile(r"\b[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")),
+    ("mention", re.compile(r"(?<![\w@/])@[A-Za-z][A-Za-z0-9_]{4,31}\b")),
+)
+_NO_AUTO_INSIDE = frozenset(
+    {"code", "pre", "text_link", "text_mention", "url", "email", "mention", "bot_command"}
+)
+
+
+def auto_entities(text: str, entities: list[Entity]) -> list[Entity]:
+    """Add what Telegram detects by itself: commands, URLs, e-mail addresses, @mentions."""
+    taken = [
+        (e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] in _NO_AUTO_INSIDE
+    ]
+    found: list[Entity] = []
+    for kind, pattern in _AUTO_PATTERNS:
+        for match in pattern.finditer(text):
+            value = match.group(0)
+            if kind == "url":
+                value = value.rstrip(".,;:!?)")
+            start = utf16_len(text[: match.start()])
+            end = start + utf16_len(value)
+            if any(start < stop and begin < end for begin, stop in taken):
+                continue
+            taken.append((start, end))
+            found.append({"type": kind, "offset": start, "length": end - start})
+    return sort_entities(entities + found) if found else entities
+
+
 def command_entities(text: str) -> list[Entity]:
     """A ``bot_command`` entity for a leading ``/command`` (Telegram marks it so)."""
     match = _COMMAND_RE.match(text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .entities import Entity, check_explicit, finish
+from .entities import Entity, auto_entities, check_explicit, finish
 from .errors import bad_request
 from .html import parse_html
 from .markdown import parse_markdown, parse_markdown_v2
@@ -38,7 +38,8 @@ def parse(
         plain, found = parse_markdown(text)
     else:
         raise bad_request("unsupported parse_mode")
-    return finish(plain, found)
+    plain, found = finish(plain, found)
+    return plain, auto_entities(plain, found)
 
 
 def _units(text: str) -> int:

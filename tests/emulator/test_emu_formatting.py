@@ -143,3 +143,15 @@ def test_bot_command_entity() -> None:
     assert command_entities("/join ak-eu") == [{"type": "bot_command", "offset": 0, "length": 5}]
     assert command_entities("/start@kim_test_bot x")[0]["length"] == 19
     assert command_entities("hallo /join") == []
+
+
+def test_telegram_detects_commands_links_addresses_and_mentions() -> None:
+    text, entities = parse("Mehr unter https://example.org/kim. Fragen an kim@example.org, /help oder @sabine_kim", None, None)
+    assert [(e["type"], text[e["offset"] : e["offset"] + e["length"]]) for e in entities] == [
+        ("url", "https://example.org/kim"),
+        ("email", "kim@example.org"),
+        ("bot_command", "/help"),
+        ("mention", "@sabine_kim"),
+    ]
+    text, entities = parse("<code>/help</code> <a href='https://x.org'>https://x.org</a>", "HTML", None)
+    assert [e["type"] for e in entities] == ["code", "text_link"]
