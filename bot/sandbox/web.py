@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from bot.emulator import Emulator, User
 from bot.emulator.control import message_json
 
 STATIC_DIR = Path(__file__).resolve().with_name("static")
+access_log = logging.getLogger("bot.sandbox.access")
 MAX_POLL_SECONDS = 30.0
 MAX_TEXT = 4096
 
@@ -218,6 +220,15 @@ class FileHandler(_Handler):
         self.finish(stored.data)
 
 
+def _log_request(handler: tornado.web.RequestHandler) -> None:
+    """Long polls would flood INFO; only server errors are worth a warning."""
+    level = logging.WARNING if handler.get_status() >= 500 else logging.DEBUG
+    if access_log.isEnabledFor(level):
+        access_log.log(
+            level, "%d %s %s", handler.get_status(), handler.request.method, handler.request.path
+        )
+
+
 def make_web_app(emulator: Emulator, personas: list[Any]) -> tornado.web.Application:
     """The sandbox page and its JSON API for these personas."""
     by_key = {p.key: p for p in map(_persona, personas)}
@@ -234,6 +245,7 @@ def make_web_app(emulator: Emulator, personas: list[Any]) -> tornado.web.Applica
             (r"/api/files/([^/]+)", FileHandler, options),
             (r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC_DIR)}),
         ],
+        log_function=_log_request,
     )
 
 

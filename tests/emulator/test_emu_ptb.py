@@ -8,6 +8,7 @@ import warnings
 from collections.abc import AsyncIterator
 
 import pytest
+import tornado.netutil
 from telegram import (
     Bot,
     BotCommand,
@@ -19,9 +20,11 @@ from telegram import (
     MenuButtonCommands,
     ReplyKeyboardMarkup,
     ReplyParameters,
+    Update,
 )
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.emulator import Emulator
 
@@ -196,3 +199,34 @@ def _png(width: int, height: int) -> bytes:
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+async def test_ptb_application_in_webhook_mode(emu: Emulator) -> None:
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    port = sockets[0].getsockname()[1]
+    for sock in sockets:
+        sock.close()
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None and update.effective_message is not None
+        await context.bot.send_message(update.effective_chat.id, f"Echo: {update.effective_message.text}")
+
+    application = Application.builder().token(emu.token).base_url(emu.api_url).base_file_url(emu.file_url).build()
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    alice = emu.add_user("Alice")
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_webhook(
+            listen="127.0.0.1",
+            port=port,
+            url_path="hook",
+            webhook_url=f"http://127.0.0.1:{port}/hook",
+            secret_token="geheim-123",
+        )
+        emu.send_text(alice, "über den Webhook")
+        reply = await emu.wait_for_message(alice, after=0, timeout=10)
+        assert reply.text == "Echo: über den Webhook"
+        assert emu.webhook.config is not None and emu.webhook.config.secret_token == "geheim-123"
+        await application.updater.stop()
+        await application.stop()
