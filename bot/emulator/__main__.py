@@ -19,7 +19,10 @@ async def _serve(args: argparse.Namespace) -> None:
     if args.rate_limits:
         emulator.set_rate_limits(enabled=True)
     base_url = await emulator.start(host=args.host, port=args.port)
-    print(f"Bot API emulator at {base_url} (token {args.token}); control API at {base_url}/_emulator/", flush=True)
+    print(
+        f"Bot API emulator at {base_url} (token {args.token}); control API at {base_url}/_emulator/",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -30,7 +33,9 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bot.emulator", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.emulator", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default="123456:TEST-TOKEN")

@@ -283,9 +283,7 @@ class PressHandler(ControlHandler):
             chat = self.chat(data)
             message_id = int(data["message_id"])
             if data.get("text") is not None:
-                target = self.emulator.world.find_message(
-                    chat.id if chat else user.id, message_id
-                )
+                target = self.emulator.world.find_message(chat.id if chat else user.id, message_id)
                 if target is None:
                     raise ControlError("unknown message", 404)
                 update_id = self.emulator.press_button(user, target, str(data["text"]))

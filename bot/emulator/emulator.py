@@ -64,6 +64,7 @@ class Emulator:
         self.port: int | None = None
         self._server: tornado.httpserver.HTTPServer | None = None
         self._stop_event = asyncio.Event()
+        self._background: set[asyncio.Task[None]] = set()
         self._call_seq = 0
         self._in_flight = 0  # calls other than getUpdates
         self._all_in_flight = 0
@@ -136,8 +137,15 @@ class Emulator:
         self.limiter.configure(RateLimits())
         self.limiter.too_many_requests.clear()
         self.calls.clear()
-        if self.webhook.config is not None:
-            self.webhook.config = None  # the delivery task ends by itself
+        if self.webhook.active:
+            self.webhook.config = None  # no more deliveries from now on
+            try:
+                task = asyncio.get_running_loop().create_task(self.webhook.clear())
+            except RuntimeError:  # no loop running: nothing can be delivering
+                pass
+            else:
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
         self.world.signal.fire()
 
     # ------------------------------------------------- used by the dispatcher
@@ -444,7 +452,12 @@ class Emulator:
     ) -> None:
         self.limiter.configure(
             RateLimits(
-                enabled, global_per_second, per_chat_per_second, group_per_minute, count_edits, slack
+                enabled,
+                global_per_second,
+                per_chat_per_second,
+                group_per_minute,
+                count_edits,
+                slack,
             )
         )
 
@@ -517,9 +530,7 @@ class Emulator:
 
         def collect() -> list[SentMessage]:
             chats = [chat_id] if chat_id is not None else list(self.world.messages)
-            found = [
-                m for c in chats for m in self.world.messages.get(c, []) if m.seq > since
-            ]
+            found = [m for c in chats for m in self.world.messages.get(c, []) if m.seq > since]
             return sorted(found, key=lambda m: m.seq)
 
         loop = asyncio.get_running_loop()

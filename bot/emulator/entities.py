@@ -103,7 +103,10 @@ def check_explicit(text: str, entities: list[Entity]) -> list[Entity]:
 
 
 _AUTO_PATTERNS = (
-    ("bot_command", re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,64})?(?![\w/@])")),
+    (
+        "bot_command",
+        re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,64})?(?![\w/@])"),
+    ),
     ("url", re.compile(r"\bhttps?://[^\s<>\"']+")),
     ("email", re.compile(r"\b[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")),
     ("mention", re.compile(r"(?<![\w@/])@[A-Za-z][A-Za-z0-9_]{4,31}\b")),

@@ -174,11 +174,19 @@ class RateLimiter:
         ]
         if chat_id is not None:
             windows.append(
-                ("chat", self._chats.setdefault(chat_id, _Window(1.0)), self.limits.per_chat_per_second)
+                (
+                    "chat",
+                    self._chats.setdefault(chat_id, _Window(1.0)),
+                    self.limits.per_chat_per_second,
+                )
             )
             if is_group:
                 windows.append(
-                    ("group", self._groups.setdefault(chat_id, _Window(60.0)), self.limits.group_per_minute)
+                    (
+                        "group",
+                        self._groups.setdefault(chat_id, _Window(60.0)),
+                        self.limits.group_per_minute,
+                    )
                 )
         for name, window, limit in windows:
             if window.count(now, slack) >= limit:

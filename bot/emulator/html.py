@@ -116,7 +116,7 @@ def parse_html(source: str) -> tuple[str, list[Entity]]:
     if stack:
         top = stack[-1]
         raise bad_request(
-            f'can\'t parse entities: Can\'t find end tag corresponding to start tag "{top.tag}"'
+            f"can't parse entities: Can't find end tag corresponding to start tag \"{top.tag}\""
             f" at byte offset {top.byte_offset}"
         )
     for entity in entities:
@@ -157,7 +157,9 @@ def _open_tag(source: str, begin: int, units: int) -> tuple[int, _Open]:
                 opened.argument = "expandable"
                 continue
             raise _fail(
-                source, begin, f'Expected equal sign in declaration of an attribute of the tag "{tag}"'
+                source,
+                begin,
+                f'Expected equal sign in declaration of an attribute of the tag "{tag}"',
             )
         i += 1
         while i < n and source[i].isspace():
@@ -225,9 +227,7 @@ def _close_tag(
         raise _fail(source, begin, "Unclosed end tag")
     top = stack[-1]
     if name and name != top.tag:
-        raise _fail(
-            source, begin, f'Unmatched end tag, expected "</{top.tag}>", found "</{name}>"'
-        )
+        raise _fail(source, begin, f'Unmatched end tag, expected "</{top.tag}>", found "</{name}>"')
     stack.pop()
     length = units - top.offset
     entity = _entity_for(top, length)

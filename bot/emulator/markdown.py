@@ -55,7 +55,9 @@ class _Builder:
 
     def entity(self, kind: str, start: int, **extra: object) -> None:
         if self.units > start:
-            self.entities.append({"type": kind, "offset": start, "length": self.units - start, **extra})
+            self.entities.append(
+                {"type": kind, "offset": start, "length": self.units - start, **extra}
+            )
 
     def result(self) -> tuple[str, list[Entity]]:
         return "".join(self.out), sort_entities(self.entities)
@@ -216,7 +218,9 @@ def parse_markdown(source: str) -> tuple[str, list[Entity]]:
         if source.startswith("```", i):
             end = source.find("```", i + 3)
             if end == -1:
-                raise _error(f"Can't find end of the entity starting at byte offset {_byte(source, begin)}")
+                raise _error(
+                    f"Can't find end of the entity starting at byte offset {_byte(source, begin)}"
+                )
             body = source[i + 3 : end]
             language = ""
             first, sep, rest = body.partition("\n")
@@ -229,17 +233,23 @@ def parse_markdown(source: str) -> tuple[str, list[Entity]]:
         if ch == "[":
             close = source.find("]", i + 1)
             if close == -1 or not source.startswith("(", close + 1):
-                raise _error(f"Can't find end of the entity starting at byte offset {_byte(source, begin)}")
+                raise _error(
+                    f"Can't find end of the entity starting at byte offset {_byte(source, begin)}"
+                )
             end = source.find(")", close + 2)
             if end == -1:
-                raise _error(f"Can't find end of the entity starting at byte offset {_byte(source, begin)}")
+                raise _error(
+                    f"Can't find end of the entity starting at byte offset {_byte(source, begin)}"
+                )
             b.add(source[i + 1 : close])
             _link_entity(source[close + 2 : end], start, b)
             i = end + 1
             continue
         end = source.find(ch, i + 1)
         if end == -1:
-            raise _error(f"Can't find end of the entity starting at byte offset {_byte(source, begin)}")
+            raise _error(
+                f"Can't find end of the entity starting at byte offset {_byte(source, begin)}"
+            )
         b.add(source[i + 1 : end])
         b.entity(_LEGACY[ch], start)
         i = end + 1

@@ -136,9 +136,7 @@ def _apply_edit(
 ) -> dict[str, Any]:
     if text == msg.text and entities == msg.entities and markup == msg.reply_markup:
         raise bad_request(NOT_MODIFIED)
-    msg.history.append(
-        Version(msg.text, msg.entities, msg.reply_markup, msg.edit_date or msg.date)
-    )
+    msg.history.append(Version(msg.text, msg.entities, msg.reply_markup, msg.edit_date or msg.date))
     msg.text, msg.entities, msg.reply_markup = text, entities, markup
     msg.edit_date = int(time.time())
     emu.world.touch(msg)
@@ -366,9 +364,7 @@ async def edit_message_caption(emu: Emulator, params: dict[str, Any], ctx: CallC
 
 
 @method("editMessageReplyMarkup")
-async def edit_message_reply_markup(
-    emu: Emulator, params: dict[str, Any], ctx: CallContext
-) -> Any:
+async def edit_message_reply_markup(emu: Emulator, params: dict[str, Any], ctx: CallContext) -> Any:
     msg = _editable(emu, ctx, params)
     markup, _ = _markup(params)
     emu.check_rate(ctx)

@@ -264,7 +264,9 @@ class BotApiSpec:
                     raise bad_request(f"parameter '{path}.{key}' is required")
                 chosen = [m for m in tagged if m.fields[key].const == value[key]]
                 if not chosen:
-                    raise bad_request(f"parameter '{path}.{key}' has unsupported value {value[key]!r}")
+                    raise bad_request(
+                        f"parameter '{path}.{key}' has unsupported value {value[key]!r}"
+                    )
                 return self._check(value, tuple(m.name for m in chosen), path, ctx)
         candidates = tuple(m.name for m in members) + tuple(structural)
         try:

@@ -35,6 +35,7 @@ class Signal:
 
     def __init__(self) -> None:
         self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def fire(self) -> None:
         if self._event is not None:
@@ -43,8 +44,10 @@ class Signal:
 
     async def wait(self, timeout: float | None) -> bool:
         """Wait for the next ``fire``; False on timeout."""
-        if self._event is None:
+        loop = asyncio.get_running_loop()
+        if self._event is None or self._loop is not loop:
             self._event = asyncio.Event()
+            self._loop = loop
         event = self._event
         try:
             await asyncio.wait_for(event.wait(), timeout)
@@ -268,9 +271,7 @@ class World:
                 user_id = next(self._user_ids)
         elif user_id in self.users or user_id <= 0:
             raise ValueError(f"user id {user_id} is taken or not positive")
-        user = User(
-            user_id, first_name, last_name, username, language_code, started=started
-        )
+        user = User(user_id, first_name, last_name, username, language_code, started=started)
         self.users[user_id] = user
         self.chats[user_id] = Chat(user_id, "private", user=user, members=[user])
         self.messages[user_id] = []
@@ -321,7 +322,9 @@ class World:
     def add_message(self, chat: Chat, **fields: Any) -> SentMessage:
         history = self.messages.setdefault(chat.id, [])
         message_id = history[-1].message_id + 1 if history else 1
-        message = SentMessage(message_id=message_id, chat_id=chat.id, date=int(time.time()), **fields)
+        message = SentMessage(
+            message_id=message_id, chat_id=chat.id, date=int(time.time()), **fields
+        )
         history.append(message)
         self._by_id[(chat.id, message_id)] = message
         self.touch(message)

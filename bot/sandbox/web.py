@@ -176,7 +176,9 @@ class PressHandler(_Handler):
         try:
             button = rows[row][column]
         except IndexError:
-            raise tornado.web.HTTPError(409, reason="Diese Schaltfläche gibt es nicht mehr.") from None
+            raise tornado.web.HTTPError(
+                409, reason="Diese Schaltfläche gibt es nicht mehr."
+            ) from None
         if "callback_data" not in button:
             raise tornado.web.HTTPError(400, reason="Diese Schaltfläche öffnet nur einen Link.")
         update_id = self.emulator.press_data(persona.user, message_id, button["callback_data"])
@@ -194,7 +196,9 @@ class AnswerHandler(_Handler):
             await self.emulator.wait_until(lambda: query.answered, timeout=timeout)
         except TimeoutError:
             pass
-        self.reply({"answered": query.answered, "text": query.answer_text, "show_alert": query.show_alert})
+        self.reply(
+            {"answered": query.answered, "text": query.answer_text, "show_alert": query.show_alert}
+        )
 
 
 class CommandsHandler(_Handler):
@@ -215,7 +219,8 @@ class FileHandler(_Handler):
         disposition = "inline" if inline else "attachment"
         self.set_header("Content-Type", stored.mime_type)
         self.set_header(
-            "Content-Disposition", f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quoted}"
+            "Content-Disposition",
+            f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quoted}",
         )
         self.finish(stored.data)
 

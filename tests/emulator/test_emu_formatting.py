@@ -122,7 +122,9 @@ def test_markdown_v2_subset() -> None:
     ]  # fmt: skip
     text, entities = finish(*parse_markdown_v2("[Seite](https://example.org) 1\\.0"))
     assert text == "Seite 1.0"
-    assert entities == [{"type": "text_link", "offset": 0, "length": 5, "url": "https://example.org"}]
+    assert entities == [
+        {"type": "text_link", "offset": 0, "length": 5, "url": "https://example.org"}
+    ]
     with pytest.raises(ApiError, match="Character '.' is reserved"):
         parse_markdown_v2("Ende.")
     with pytest.raises(ApiError, match="Can't find end of Bold entity"):
@@ -146,12 +148,18 @@ def test_bot_command_entity() -> None:
 
 
 def test_telegram_detects_commands_links_addresses_and_mentions() -> None:
-    text, entities = parse("Mehr unter https://example.org/kim. Fragen an kim@example.org, /help oder @sabine_kim", None, None)
+    text, entities = parse(
+        "Mehr unter https://example.org/kim. Fragen an kim@example.org, /help oder @sabine_kim",
+        None,
+        None,
+    )
     assert [(e["type"], text[e["offset"] : e["offset"] + e["length"]]) for e in entities] == [
         ("url", "https://example.org/kim"),
         ("email", "kim@example.org"),
         ("bot_command", "/help"),
         ("mention", "@sabine_kim"),
     ]
-    text, entities = parse("<code>/help</code> <a href='https://x.org'>https://x.org</a>", "HTML", None)
+    text, entities = parse(
+        "<code>/help</code> <a href='https://x.org'>https://x.org</a>", "HTML", None
+    )
     assert [e["type"] for e in entities] == ["code", "text_link"]

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 KEYBOARD = {"inline_keyboard": [[{"text": "Annehmen", "callback_data": "rsvp:1:yes"}]]}
 
 
-async def test_token_and_method_are_checked(emu: Emulator, api: Api, http: httpx.AsyncClient) -> None:
+async def test_token_and_method_are_checked(
+    emu: Emulator, api: Api, http: httpx.AsyncClient
+) -> None:
     assert await api.fail("getMe", _token="123456:WRONG") == (401, "Unauthorized")
     assert await api.fail("sendMessagez") == (404, "Not Found")
     assert (await http.get(f"/bot{emu.token}/getMe")).json()["result"]["username"] == "kim_test_bot"
@@ -42,13 +44,19 @@ async def test_unknown_missing_and_wrongly_typed_parameters(emu: Emulator, api: 
         400,
         "Bad Request: parameter 'chat_id' must be Integer or String",
     )
-    bad_button = {"inline_keyboard": [[{"text": "a", "callback_data": "x"}, {"text": "b", "callback_data": 7}]]}
+    bad_button = {
+        "inline_keyboard": [
+            [{"text": "a", "callback_data": "x"}, {"text": "b", "callback_data": 7}]
+        ]
+    }
     assert await api.fail("sendMessage", chat_id=alice.id, text="x", reply_markup=bad_button) == (
         400,
         "Bad Request: parameter 'reply_markup.inline_keyboard[0][1].callback_data' must be String",
     )
     not_nested = {"inline_keyboard": [{"text": "a", "callback_data": "x"}]}
-    status, description = await api.fail("sendMessage", chat_id=alice.id, text="x", reply_markup=not_nested)
+    status, description = await api.fail(
+        "sendMessage", chat_id=alice.id, text="x", reply_markup=not_nested
+    )
     assert status == 400 and "reply_markup.inline_keyboard[0]" in description
     extra = {"inline_keyboard": [[{"text": "a", "callback_data": "x", "colour": "red"}]]}
     assert await api.fail("sendMessage", chat_id=alice.id, text="x", reply_markup=extra) == (
@@ -67,7 +75,12 @@ async def test_unknown_missing_and_wrongly_typed_parameters(emu: Emulator, api: 
 async def test_form_values_are_decoded_by_declared_type(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
     sent = await api.ok(
-        "sendMessage", _form=True, chat_id=alice.id, text="123", disable_notification=True, reply_markup=KEYBOARD
+        "sendMessage",
+        _form=True,
+        chat_id=alice.id,
+        text="123",
+        disable_notification=True,
+        reply_markup=KEYBOARD,
     )
     assert sent["text"] == "123"  # a String stays a string even if it looks like a number
     assert sent["reply_markup"] == KEYBOARD
@@ -81,28 +94,40 @@ async def test_form_values_are_decoded_by_declared_type(emu: Emulator, api: Api)
     assert description == "Bad Request: can't parse JSON in parameter 'reply_markup'"
 
 
-async def test_bot_command_scopes_are_a_union_discriminated_by_type(emu: Emulator, api: Api) -> None:
+async def test_bot_command_scopes_are_a_union_discriminated_by_type(
+    emu: Emulator, api: Api
+) -> None:
     alice = emu.add_user("Alice")
     commands = [{"command": "start", "description": "Anmelden"}]
-    assert await api.ok("setMyCommands", commands=commands, scope={"type": "chat", "chat_id": alice.id})
+    assert await api.ok(
+        "setMyCommands", commands=commands, scope={"type": "chat", "chat_id": alice.id}
+    )
     assert emu.commands("chat", chat_id=alice.id) == commands
     status, description = await api.fail("setMyCommands", commands=commands, scope={"type": "chat"})
     assert description == "Bad Request: parameter 'scope.chat_id' is required"
-    status, description = await api.fail("setMyCommands", commands=commands, scope={"type": "everyone"})
+    status, description = await api.fail(
+        "setMyCommands", commands=commands, scope={"type": "everyone"}
+    )
     assert description == "Bad Request: parameter 'scope.type' has unsupported value 'everyone'"
     status, description = await api.fail(
         "setMyCommands", commands=commands, scope={"type": "default", "chat_id": 1}
     )
     assert description == "Bad Request: unknown parameter 'scope.chat_id'"
-    status, description = await api.fail("setMyCommands", commands=[{"command": "Start!", "description": "x"}])
+    status, description = await api.fail(
+        "setMyCommands", commands=[{"command": "Start!", "description": "x"}]
+    )
     assert description == "Bad Request: BOT_COMMAND_INVALID"
 
 
 async def test_html_and_lengths(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
-    status, description = await api.fail("sendMessage", chat_id=alice.id, text="<b>fett", parse_mode="HTML")
+    status, description = await api.fail(
+        "sendMessage", chat_id=alice.id, text="<b>fett", parse_mode="HTML"
+    )
     assert status == 400 and description.startswith("Bad Request: can't parse entities:")
-    status, description = await api.fail("sendMessage", chat_id=alice.id, text="a & b", parse_mode="HTML")
+    status, description = await api.fail(
+        "sendMessage", chat_id=alice.id, text="a & b", parse_mode="HTML"
+    )
     assert "at byte offset 2" in description
     assert await api.fail("sendMessage", chat_id=alice.id, text="x" * 4097) == (
         400,
@@ -112,7 +137,9 @@ async def test_html_and_lengths(emu: Emulator, api: Api) -> None:
         400,
         "Bad Request: message text is empty",
     )
-    sent = await api.ok("sendMessage", chat_id=alice.id, text="<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
+    sent = await api.ok(
+        "sendMessage", chat_id=alice.id, text="<b>" + "x" * 4096 + "</b>", parse_mode="HTML"
+    )
     assert len(sent["text"]) == 4096
     assert await api.fail("sendMessage", chat_id=alice.id, text="x", parse_mode="HTML5") == (
         400,
@@ -123,12 +150,18 @@ async def test_html_and_lengths(emu: Emulator, api: Api) -> None:
 async def test_explicit_entities(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
     sent = await api.ok(
-        "sendMessage", chat_id=alice.id, text="fett", entities=[{"type": "bold", "offset": 0, "length": 4}]
+        "sendMessage",
+        chat_id=alice.id,
+        text="fett",
+        entities=[{"type": "bold", "offset": 0, "length": 4}],
     )
     assert sent["entities"] == [{"type": "bold", "offset": 0, "length": 4}]
     assert emu.messages(alice)[-1].html == "<b>fett</b>"
     status, description = await api.fail(
-        "sendMessage", chat_id=alice.id, text="x", entities=[{"type": "glow", "offset": 0, "length": 1}]
+        "sendMessage",
+        chat_id=alice.id,
+        text="x",
+        entities=[{"type": "glow", "offset": 0, "length": 1}],
     )
     assert "unsupported entity type" in description
 
@@ -157,7 +190,9 @@ async def test_inline_buttons_need_text_and_exactly_one_action(emu: Emulator, ap
     assert await refused({"text": "nur Text"}) == (
         "Bad Request: text buttons are unallowed in the inline keyboard"
     )
-    assert "exactly one action" in await refused({"text": "a", "callback_data": "x", "url": "https://x.org"})
+    assert "exactly one action" in await refused(
+        {"text": "a", "callback_data": "x", "url": "https://x.org"}
+    )
     assert "non-empty" in await refused({"text": " ", "callback_data": "x"})
     assert await refused({"text": "a", "url": "ftp://x"}) == "Bad Request: BUTTON_URL_INVALID"
     for markup in (
@@ -167,29 +202,53 @@ async def test_inline_buttons_need_text_and_exactly_one_action(emu: Emulator, ap
     ):
         sent = await api.ok("sendMessage", chat_id=alice.id, text="x", reply_markup=markup)
         assert "reply_markup" not in sent  # only inline keyboards are part of a Message
-    assert emu.messages(alice)[-1].reply_keyboard == {"force_reply": True, "input_field_placeholder": "Name"}
+    assert emu.messages(alice)[-1].reply_keyboard == {
+        "force_reply": True,
+        "input_field_placeholder": "Name",
+    }
 
 
 async def test_edits(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
-    sent = await api.ok("sendMessage", chat_id=alice.id, text="<b>Termin</b>", parse_mode="HTML", reply_markup=KEYBOARD)
+    sent = await api.ok(
+        "sendMessage",
+        chat_id=alice.id,
+        text="<b>Termin</b>",
+        parse_mode="HTML",
+        reply_markup=KEYBOARD,
+    )
     mid = sent["message_id"]
     not_modified = (
         400,
         "Bad Request: message is not modified: specified new message content and reply markup are "
         "exactly the same as a current content and reply markup of the message",
     )
-    assert await api.fail(
-        "editMessageText", chat_id=alice.id, message_id=mid, text="<b>Termin</b>", parse_mode="HTML", reply_markup=KEYBOARD
-    ) == not_modified
-    assert await api.fail("editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=KEYBOARD) == not_modified
+    assert (
+        await api.fail(
+            "editMessageText",
+            chat_id=alice.id,
+            message_id=mid,
+            text="<b>Termin</b>",
+            parse_mode="HTML",
+            reply_markup=KEYBOARD,
+        )
+        == not_modified
+    )
+    assert (
+        await api.fail(
+            "editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=KEYBOARD
+        )
+        == not_modified
+    )
     # same text without entities is a change; without reply_markup the keyboard goes, as on Telegram
     edited = await api.ok("editMessageText", chat_id=alice.id, message_id=mid, text="Termin")
     assert "entities" not in edited and "reply_markup" not in edited and "edit_date" in edited
     message = emu.messages(alice)[0]
     assert (message.text, message.edits, message.buttons) == ("Termin", 1, [])
     assert message.history[0].text == "Termin" and message.history[0].entities
-    assert await api.ok("editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=KEYBOARD)
+    assert await api.ok(
+        "editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=KEYBOARD
+    )
     assert emu.messages(alice)[0].buttons == [[("Annehmen", "rsvp:1:yes")]]
     assert await api.fail("editMessageText", chat_id=alice.id, message_id=999, text="x") == (
         400,
@@ -216,8 +275,14 @@ async def test_edits(emu: Emulator, api: Api) -> None:
 async def test_unknown_chat_and_blocked_user(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
     stranger = emu.add_user("Stranger", started=False)
-    assert await api.fail("sendMessage", chat_id=42, text="x") == (400, "Bad Request: chat not found")
-    assert await api.fail("sendMessage", chat_id="@alice", text="x") == (400, "Bad Request: chat not found")
+    assert await api.fail("sendMessage", chat_id=42, text="x") == (
+        400,
+        "Bad Request: chat not found",
+    )
+    assert await api.fail("sendMessage", chat_id="@alice", text="x") == (
+        400,
+        "Bad Request: chat not found",
+    )
     assert await api.fail("sendMessage", chat_id=stranger.id, text="x") == (
         403,
         "Forbidden: bot can't initiate conversation with a user",
@@ -228,11 +293,16 @@ async def test_unknown_chat_and_blocked_user(emu: Emulator, api: Api) -> None:
         403,
         "Forbidden: bot was blocked by the user",
     )
-    assert (await api.fail("editMessageText", chat_id=alice.id, message_id=sent["message_id"], text="y"))[0] == 403
+    assert (
+        await api.fail("editMessageText", chat_id=alice.id, message_id=sent["message_id"], text="y")
+    )[0] == 403
     updates = await api.ok("getUpdates")
     assert updates[-1]["update_id"] == update_id
     change = updates[-1]["my_chat_member"]
-    assert (change["old_chat_member"]["status"], change["new_chat_member"]["status"]) == ("member", "kicked")
+    assert (change["old_chat_member"]["status"], change["new_chat_member"]["status"]) == (
+        "member",
+        "kicked",
+    )
     emu.unblock(alice)
     updates = await api.ok("getUpdates", offset=update_id + 1)
     assert updates[0]["my_chat_member"]["new_chat_member"]["status"] == "member"
@@ -251,9 +321,14 @@ async def test_callback_queries(emu: Emulator, api: Api) -> None:
     query = update["callback_query"]
     assert query["data"] == "rsvp:1:yes" and query["message"]["message_id"] == message.message_id
     assert query["from"]["id"] == alice.id
-    invalid = (400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+    invalid = (
+        400,
+        "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
     assert await api.fail("answerCallbackQuery", callback_query_id="nope") == invalid
-    assert (await api.fail("answerCallbackQuery", callback_query_id=query["id"], text="x" * 201))[0] == 400
+    assert (await api.fail("answerCallbackQuery", callback_query_id=query["id"], text="x" * 201))[
+        0
+    ] == 400
     assert await api.ok("answerCallbackQuery", callback_query_id=query["id"], text="Danke!") is True
     assert await api.fail("answerCallbackQuery", callback_query_id=query["id"]) == invalid
     answer = emu.callback_answer(update_id)
@@ -265,7 +340,10 @@ async def test_callback_queries(emu: Emulator, api: Api) -> None:
 
 async def test_unimplemented_method_answers_501(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
-    assert await api.fail("sendDice", chat_id=alice.id) == (501, "Not Implemented by the emulator: sendDice")
+    assert await api.fail("sendDice", chat_id=alice.id) == (
+        501,
+        "Not Implemented by the emulator: sendDice",
+    )
 
 
 async def test_rate_limits(emu: Emulator, api: Api, clock: FakeClock) -> None:
@@ -299,7 +377,9 @@ async def test_rate_limits(emu: Emulator, api: Api, clock: FakeClock) -> None:
     assert limits == [("chat", 1), ("global", 1), ("group", 40)]
     # edits are not counted unless asked for
     sent = await api.ok("sendMessage", chat_id=people[1].id, text="a")
-    assert await api.ok("editMessageText", chat_id=people[1].id, message_id=sent["message_id"], text="b")
+    assert await api.ok(
+        "editMessageText", chat_id=people[1].id, message_id=sent["message_id"], text="b"
+    )
 
 
 async def test_injected_faults(emu: Emulator, api: Api, http: httpx.AsyncClient) -> None:
@@ -355,7 +435,9 @@ async def test_calls_are_recorded(emu: Emulator, api: Api) -> None:
 
 async def test_json_and_query_string_bodies(emu: Emulator, http: httpx.AsyncClient) -> None:
     alice = emu.add_user("Alice")
-    response = await http.get(f"/bot{emu.token}/sendMessage", params={"chat_id": alice.id, "text": "per GET"})
+    response = await http.get(
+        f"/bot{emu.token}/sendMessage", params={"chat_id": alice.id, "text": "per GET"}
+    )
     assert response.json()["result"]["text"] == "per GET"
     response = await http.post(
         f"/bot{emu.token}/sendMessage", content=b"[1]", headers={"Content-Type": "application/json"}
@@ -369,7 +451,9 @@ async def test_json_and_query_string_bodies(emu: Emulator, http: httpx.AsyncClie
     assert response.json()["result"]["text"] == "ä"
 
 
-async def test_documents_multipart_and_file_ids(emu: Emulator, http: httpx.AsyncClient, api: Api) -> None:
+async def test_documents_multipart_and_file_ids(
+    emu: Emulator, http: httpx.AsyncClient, api: Api
+) -> None:
     alice = emu.add_user("Alice")
     response = await http.post(
         f"/bot{emu.token}/sendDocument",
@@ -399,7 +483,9 @@ async def test_documents_multipart_and_file_ids(emu: Emulator, http: httpx.Async
         files={"extra": ("a.txt", b"A", "text/plain")},
     )
     assert response.json()["description"] == "Bad Request: unknown parameter 'extra'"
-    status, description = await api.fail("sendDocument", chat_id=alice.id, document="x", caption="c" * 1025)
+    status, description = await api.fail(
+        "sendDocument", chat_id=alice.id, document="x", caption="c" * 1025
+    )
     assert description == "Bad Request: message caption is too long"
     file = await api.ok("getFile", file_id=document["file_id"])
     download = await http.get(f"/file/bot{emu.token}/{file['file_path']}")

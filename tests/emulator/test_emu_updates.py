@@ -32,12 +32,18 @@ async def test_offset_confirms_and_forgets(emu: Emulator, api: Api) -> None:
     assert await api.ok("getUpdates", offset=first[-1] + 1) == []
     assert emu.delivered_update_ids == first and emu.pending_updates == 0
     later = [emu.send_text(alice, f"n{i}") for i in range(4)]
-    assert ids(await api.ok("getUpdates", offset=-2)) == later[2:]  # the last two; earlier forgotten
+    assert (
+        ids(await api.ok("getUpdates", offset=-2)) == later[2:]
+    )  # the last two; earlier forgotten
     assert ids(await api.ok("getUpdates")) == later[2:]
     assert emu.queue.pending == 2
     update = (await api.ok("getUpdates", limit=1))[0]
     message = update["message"]
-    assert message["text"] == "n2" and message["from"]["id"] == alice.id and message["chat"]["type"] == "private"
+    assert (
+        message["text"] == "n2"
+        and message["from"]["id"] == alice.id
+        and message["chat"]["type"] == "private"
+    )
 
 
 async def test_limit_is_clamped_like_telegram(emu: Emulator, api: Api) -> None:
@@ -76,7 +82,12 @@ async def test_a_second_poller_terminates_the_first(emu: Emulator, api: Api) -> 
 
 async def test_allowed_updates_persist_and_filter(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
-    await api.ok("sendMessage", chat_id=alice.id, text="x", reply_markup={"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]})
+    await api.ok(
+        "sendMessage",
+        chat_id=alice.id,
+        text="x",
+        reply_markup={"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]},
+    )
     emu.send_text(alice, "text")
     press = emu.press_button(alice, emu.messages(alice)[0], "a")
     assert ids(await api.ok("getUpdates", allowed_updates=["callback_query"])) == [press]
@@ -126,10 +137,14 @@ async def receiver() -> AsyncIterator[dict[str, Any]]:
         await server.close_all_connections()
 
 
-async def test_webhook_delivery_with_secret_and_retry(emu: Emulator, api: Api, receiver: dict[str, Any]) -> None:
+async def test_webhook_delivery_with_secret_and_retry(
+    emu: Emulator, api: Api, receiver: dict[str, Any]
+) -> None:
     alice = emu.add_user("Alice")
     dropped = emu.send_text(alice, "alt")
-    assert await api.ok("setWebhook", url=receiver["url"], secret_token="s3cr3t", drop_pending_updates=True)
+    assert await api.ok(
+        "setWebhook", url=receiver["url"], secret_token="s3cr3t", drop_pending_updates=True
+    )
     conflict = await api.fail("getUpdates")
     assert conflict[0] == 409 and "webhook is active" in conflict[1]
     first = emu.send_text(alice, "eins")
@@ -149,7 +164,9 @@ async def test_webhook_delivery_with_secret_and_retry(emu: Emulator, api: Api, r
     assert (await api.ok("getWebhookInfo"))["url"] == ""
     third = emu.send_text(alice, "drei")
     assert ids(await api.ok("getUpdates")) == [third]
-    assert (await api.fail("setWebhook", url=receiver["url"], secret_token="nicht erlaubt!"))[0] == 400
+    assert (await api.fail("setWebhook", url=receiver["url"], secret_token="nicht erlaubt!"))[
+        0
+    ] == 400
 
 
 async def test_delivery_hook_and_waiting_helpers(emu: Emulator, api: Api) -> None:

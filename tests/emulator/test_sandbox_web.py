@@ -24,7 +24,11 @@ async def sandbox(emu: Emulator) -> AsyncIterator[tuple[httpx.AsyncClient, dict[
         "ana": emu.add_user("Ana", "Popescu", "ana_p", "de"),
     }
     personas = [
-        {"key": "koordination", "label": "Sabine Weber (Koordination)", "user": users["koordination"]},
+        {
+            "key": "koordination",
+            "label": "Sabine Weber (Koordination)",
+            "user": users["koordination"],
+        },
         {"key": "ana", "label": "Ana Popescu (Mitglied)", "user": users["ana"]},
     ]
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
@@ -66,7 +70,10 @@ async def test_chat_round_trip_through_the_page_api(emu: Emulator, ptb: Bot, san
     info = (await client.get("/api/personas")).json()
     assert [p["key"] for p in info["personas"]] == ["koordination", "ana"]
     assert info["bot"]["username"] == "kim_test_bot"
-    assert (await client.get("/api/messages", params={"since": 0})).json() == {"seq": 0, "messages": []}
+    assert (await client.get("/api/messages", params={"since": 0})).json() == {
+        "seq": 0,
+        "messages": [],
+    }
 
     poll = asyncio.create_task(client.get("/api/messages", params={"since": 0, "timeout": 20}))
     await asyncio.sleep(0.1)
@@ -82,7 +89,10 @@ async def test_chat_round_trip_through_the_page_api(emu: Emulator, ptb: Bot, san
         "<b>Willkommen</b> &lt;Ana&gt;",
         parse_mode="HTML",
         reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton("✅ Gelesen", callback_data="ack")], [InlineKeyboardButton("Mehr", url="https://example.org")]]
+            [
+                [InlineKeyboardButton("✅ Gelesen", callback_data="ack")],
+                [InlineKeyboardButton("Mehr", url="https://example.org")],
+            ]
         ),
     )
     await ptb.send_document(ana.id, io.BytesIO(b"BEGIN:VCALENDAR\r\n"), filename="sitzung.ics")
@@ -90,24 +100,35 @@ async def test_chat_round_trip_through_the_page_api(emu: Emulator, ptb: Bot, san
     changed = (await client.get("/api/messages", params={"since": first["seq"]})).json()
     welcome, document, for_sabine = changed["messages"]
     assert welcome["text"] == "Willkommen <Ana>" and welcome["entities"][0]["type"] == "bold"
-    assert welcome["buttons"] == [[{"text": "✅ Gelesen", "callback_data": "ack"}], [{"text": "Mehr", "url": "https://example.org"}]]
+    assert welcome["buttons"] == [
+        [{"text": "✅ Gelesen", "callback_data": "ack"}],
+        [{"text": "Mehr", "url": "https://example.org"}],
+    ]
     assert for_sabine["chat_id"] == users["koordination"].id
     download = await client.get(document["document"]["url"])
     assert download.content == b"BEGIN:VCALENDAR\r\n"
     assert download.headers["Content-Disposition"].startswith('attachment; filename="sitzung.ics"')
 
-    press = await client.post("/api/chats/ana/press", json={"message_id": welcome["id"], "row": 0, "column": 0})
+    press = await client.post(
+        "/api/chats/ana/press", json={"message_id": welcome["id"], "row": 0, "column": 0}
+    )
     assert press.status_code == 200
-    answer = asyncio.create_task(client.get(f"/api/answers/{press.json()['update_id']}", params={"timeout": 10}))
+    answer = asyncio.create_task(
+        client.get(f"/api/answers/{press.json()['update_id']}", params={"timeout": 10})
+    )
     updates = await ptb.get_updates(offset=update.update_id + 1, timeout=1)
     query = updates[0].callback_query
     assert query is not None and query.data == "ack" and query.from_user.id == ana.id
     await query.answer("Danke!")
     assert (await answer).json() == {"answered": True, "text": "Danke!", "show_alert": False}
 
-    link_press = await client.post("/api/chats/ana/press", json={"message_id": welcome["id"], "row": 1, "column": 0})
+    link_press = await client.post(
+        "/api/chats/ana/press", json={"message_id": welcome["id"], "row": 1, "column": 0}
+    )
     assert link_press.status_code == 400
-    missing = await client.post("/api/chats/ana/press", json={"message_id": welcome["id"], "row": 5, "column": 0})
+    missing = await client.post(
+        "/api/chats/ana/press", json={"message_id": welcome["id"], "row": 5, "column": 0}
+    )
     assert missing.status_code == 409
     assert (await client.post("/api/chats/nobody/send", json={"text": "x"})).status_code == 404
     assert (await client.post("/api/chats/ana/send", json={"text": "  "})).status_code == 400
@@ -120,4 +141,6 @@ async def test_command_menu_follows_telegram_scopes(emu: Emulator, ptb: Bot, san
     assert (await client.get("/api/chats/ana/commands")).json() == []
     await ptb.set_my_commands([BotCommand("start", "Start")])
     await ptb.set_my_commands([BotCommand("hilfe", "Hilfe")], language_code="de")
-    assert (await client.get("/api/chats/ana/commands")).json() == [{"command": "hilfe", "description": "Hilfe"}]
+    assert (await client.get("/api/chats/ana/commands")).json() == [
+        {"command": "hilfe", "description": "Hilfe"}
+    ]
