@@ -182,7 +182,7 @@ class ControlHandler(tornado.web.RequestHandler):
         except (KeyError, ValueError, TypeError):
             raise ControlError(f"unknown or missing {key}", 404) from None
 
-    def chat(self, data: dict[str, Any], default: User | None = None) -> Chat | None:
+    def chat(self, data: dict[str, Any]) -> Chat | None:
         if data.get("chat_id") is None:
             return None
         chat = self.emulator.world.chats.get(int(data["chat_id"]))

@@ -29,7 +29,7 @@ from .faults import Fault, FaultInjector, RateLimiter, RateLimits, TooManyReques
 from .methods import CallContext
 from .spec import BotApiSpec
 from .state import CallbackQuery, Chat, Document, SentMessage, User, World
-from .updates import UpdateQueue
+from .updates import Delivery, UpdateQueue
 from .webhook import WebhookDeliverer
 
 ChatRef = Chat | User | int
@@ -397,6 +397,11 @@ class Emulator:
                 if found:
                     return [dict(c) for c in found]
         return []
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every hand-over of an update to the bot: (update_id, via, at); repeats included."""
+        return list(self.queue.deliveries)
 
     @property
     def delivered_count(self) -> int:
