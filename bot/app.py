@@ -13,6 +13,7 @@ which a strict Bot API server refuses. `handlers.common` passes it explicitly.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -29,6 +30,8 @@ from bot.updates import ChatOrderedProcessor
 from handlers import general, membership, registration
 from handlers.common import KimContext, Runtime, utc_now
 from storage.database import Database
+
+log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
@@ -86,15 +89,19 @@ async def publish_commands(application: Application) -> None:
             for c in commands.available(role)
         ]
 
-    try:
-        for lang in ("de", "en"):
-            await bot.set_my_commands(menu(Role.MEMBER, lang), scope=BotCommandScopeDefault(), language_code=lang)
-        await bot.set_my_commands(menu(Role.MEMBER, runtime.settings.default_language), scope=BotCommandScopeDefault())
-        for chat_id in runtime.settings.coordinator_ids:
-            await bot.set_my_commands(menu(Role.COORDINATOR, runtime.settings.default_language), scope=BotCommandScopeChat(chat_id))
-    except TelegramError:
-        # A coordinator who never opened the bot makes the chat scope fail; the menu is a convenience.
-        pass
+    menus = [(menu(Role.MEMBER, lang), BotCommandScopeDefault(), lang) for lang in ("de", "en")]
+    menus.append((menu(Role.MEMBER, runtime.settings.default_language), BotCommandScopeDefault(), None))
+    menus += [
+        (menu(Role.COORDINATOR, runtime.settings.default_language), BotCommandScopeChat(chat_id), None)
+        for chat_id in sorted(runtime.settings.coordinator_ids)
+    ]
+    for entries, scope, lang in menus:
+        try:
+            await bot.set_my_commands(entries, scope=scope, language_code=lang)
+        except TelegramError as error:
+            # The menu is a convenience: a coordinator who never opened the chat, or a
+            # passing fault of Telegram, must not keep the bot from starting.
+            log.warning("command menu for %s not set: %s", scope.type, error.message)
 
 
 @asynccontextmanager

@@ -108,9 +108,8 @@ async def on_error(update: object, context: KimContext) -> None:
         lang = "de"
         if update.effective_user is not None:
             lang = people.language_of(None, update.effective_user.language_code, context.runtime.settings)
+        # A button press was already answered by `action`; only the apology is left.
         await context.bot.send_message(update.effective_chat.id, context.runtime.texts.get(lang, "errors.internal"), **HTML)
-        if update.callback_query is not None:
-            await update.callback_query.answer()
     except Exception:  # noqa: BLE001 - the apology itself may fail; the bot goes on
         log.warning("could not send the apology", exc_info=True)
 
