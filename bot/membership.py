@@ -96,6 +96,43 @@ async def decide(
     return membership
 
 
+@dataclass
+class DecisionByCommand:
+    """The outcome of `/approve` or `/reject` with arguments: one request
+    decided, or the person's open requests to choose from."""
+
+    person: Person
+    decided: Membership | None = None
+    choices: list[Membership] = field(default_factory=list)
+
+
+async def decide_by_reference(
+    uow: UnitOfWork,
+    decider: Person,
+    ref: str,
+    group_text: str | None,
+    approve: bool,
+    settings: Settings,
+    now: datetime,
+) -> DecisionByCommand:
+    """Decide the open request of the person `ref` (in `group_text`, if given).
+
+    With several open requests and no group, nothing is decided: the caller
+    offers the requests to choose from.
+    """
+    require_coordinator(decider, settings)
+    person = await find_person(uow, ref)
+    pending = await pending_requests(uow, decider, settings, person)
+    if group_text:
+        group = await find_group(uow, group_text)
+        pending = [m for m in pending if m.group_id == group.id]
+    if not pending:
+        raise Refusal("decide.nothing_pending", name=name_of(person))
+    if len(pending) > 1:
+        return DecisionByCommand(person, choices=pending)
+    return DecisionByCommand(person, decided=await decide(uow, decider, pending[0].id, approve, settings, now))
+
+
 async def find_person(uow: UnitOfWork, ref: str) -> Person:
     """A person by Telegram user id or @username."""
     ref = ref.strip()

@@ -168,31 +168,27 @@ async def reject_request(request: Request) -> None:
 
 
 async def decide_by_command(request: Request, approve: bool) -> None:
+    """With a user: decide their request. Without: the open requests as cards."""
     async with request.uow() as uow:
         me = await people.ensure_person(uow, request.caller, request.now())
-        people.require_coordinator(me, request.settings)
-        person = await membership.find_person(uow, request.args[0]) if request.args else None
-        pending = await membership.pending_requests(uow, me, request.settings, person)
-        if len(request.args) > 1:
-            group = await membership.find_group(uow, " ".join(request.args[1:]))
-            pending = [m for m in pending if m.group_id == group.id]
-        if person is not None and not pending:
-            raise Refusal("decide.nothing_pending", name=people.name_of(person))
-        decided = None
-        if person is not None and len(pending) == 1:
-            decided = await membership.decide(uow, me, pending[0].id, approve, request.settings, request.now())
-    if decided is not None:
-        await request.reply(outcome_line(request, decided))
-        await tell_decision(request, decided)
-        return
-    if person is None:
+        if request.args:
+            group_text = " ".join(request.args[1:]) or None
+            result = await membership.decide_by_reference(
+                uow, me, request.args[0], group_text, approve, request.settings, request.now()
+            )
+        else:
+            pending = await membership.pending_requests(uow, me, request.settings)
+    if not request.args:
         if pending:
             await request.reply(request.t("decide.usage_approve" if approve else "decide.usage_reject"))
         await show_requests(request, pending)
-        return
-    await request.reply(request.t("decide.which_group", name=people.name_of(person)))
-    for m in pending:
-        await request.reply(request_card(request, request.lang, m), decision_buttons(request, m))
+    elif result.decided is not None:
+        await request.reply(outcome_line(request, result.decided))
+        await tell_decision(request, result.decided)
+    else:
+        await request.reply(request.t("decide.which_group", name=people.name_of(result.person)))
+        for m in result.choices:
+            await request.reply(request_card(request, request.lang, m), decision_buttons(request, m))
 
 
 async def decision_pressed(request: Request) -> None:

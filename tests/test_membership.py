@@ -188,3 +188,16 @@ class TestOpenPolicy:
         assert "Sie sind jetzt Mitglied in AK EU" in replies[-1].text
         assert len(coordinator.messages) == seen, "no request for the coordinators"
         assert await status_of(bot, alice.id, "ak-eu") is MembershipStatus.APPROVED
+
+
+async def test_approve_a_person_with_several_requests_asks_per_group(bot, coordinator, alice):
+    await alice.send("/join ak-eu")
+    await alice.send("/join ag-soe")
+    replies = await coordinator.send("/approve @alice_n")
+    assert "mehrere offene Anfragen" in replies[0].text
+    assert len(replies) == 3 and all(r.buttons for r in replies[1:])
+    assert await status_of(bot, alice.id, "ak-eu") is MembershipStatus.PENDING
+    replies = await coordinator.send("/approve @alice_n soe")
+    assert "ist jetzt Mitglied in AG Süd-Ost-Europa" in replies[-1].text
+    assert await status_of(bot, alice.id, "ag-soe") is MembershipStatus.APPROVED
+    assert await status_of(bot, alice.id, "ak-eu") is MembershipStatus.PENDING
