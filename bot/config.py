@@ -196,12 +196,14 @@ def _database_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)  # never print a password
+
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):  # ValueError: a non-numeric port
-        raise ConfigError("DATABASE_URL", url, "a SQLAlchemy URL such as sqlite:///kimbot.db or postgresql://user@host/db") from None
+        raise ConfigError("DATABASE_URL", shown, "a SQLAlchemy URL such as sqlite:///kimbot.db or postgresql://user@host/db") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError("DATABASE_URL", url, "a sqlite:// or postgresql:// URL")
+        raise ConfigError("DATABASE_URL", shown, "a sqlite:// or postgresql:// URL")
     return url
 
 

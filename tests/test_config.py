@@ -339,3 +339,10 @@ def test_env_example_shows_the_real_defaults() -> None:
         if name not in {"TELEGRAM_BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "PRIVACY_NOTICE_FILE"}
     }
     assert load_settings(examples) == load_settings({})
+
+
+def test_an_invalid_database_url_never_shows_its_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": "mysql://kim:geheim@db/kimbot"})
+    assert "geheim" not in str(caught.value)
+    assert "mysql://kim:***@db/kimbot" in str(caught.value)
