@@ -1,0 +1,396 @@
+"""Sending that respects Telegram (SPEC 4): `Pacer` and `RetryAfterLimiter`.
+
+The pacing arithmetic runs on a fake clock (no waiting); everything else is
+a real python-telegram-bot `ExtBot` talking HTTP to the emulator, with
+Telegram's limits switched on where it matters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import RetryAfter
+from telegram.ext import ExtBot
+from telegram.request import HTTPXRequest
+
+from bot.delivery import Delivered, Outcome, Outgoing, Pacer, Schedule
+from bot.emulator import Emulator
+from bot.ratelimit import RetryAfterLimiter, retry_after_seconds
+
+
+def make_bot(emu: Emulator, limiter: RetryAfterLimiter | None = None) -> ExtBot[int]:
+    return ExtBot(
+        emu.token,
+        base_url=emu.api_url,
+        base_file_url=emu.file_url,
+        request=HTTPXRequest(connection_pool_size=32),
+        rate_limiter=limiter or RetryAfterLimiter(),
+    )
+
+
+@pytest.fixture
+async def bot(emulator: Emulator) -> AsyncIterator[ExtBot[int]]:
+    async with make_bot(emulator) as ext_bot:
+        yield ext_bot
+
+
+def texts(emu: Emulator, chat: int) -> list[str]:
+    return [m.text for m in emu.messages(chat)]
+
+
+# --------------------------------------------------------- pacing on a fake clock
+
+
+class FakeTime:
+    """A clock that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+
+def offline_pacer(time: FakeTime, **limits: float) -> Pacer:
+    # A real bot object that never connects: only the slots are used.
+    return Pacer(ExtBot("1:OFFLINE"), clock=time.clock, sleep=time.sleep, **limits)  # type: ignore[arg-type]
+
+
+async def grant_all(pacer: Pacer, chats: list[int]) -> list[tuple[int, int, float]]:
+    """Every chat asks for a slot at once; (job index, chat, grant time) in grant order."""
+    granted: list[tuple[int, int, float]] = []
+
+    async def one(index: int, chat: int) -> None:
+        async with pacer.slot(chat) as at:
+            granted.append((index, chat, at))
+
+    async with asyncio.timeout(10):
+        await asyncio.gather(*(one(i, c) for i, c in enumerate(chats)))
+    return granted
+
+
+def test_schedule_spaces_messages_overall_per_chat_and_per_group() -> None:
+    schedule = Schedule(per_second=20, per_chat_interval=1.0, group_per_minute=3)
+    assert schedule.ready_at(7, 0.0) == float("-inf")
+    schedule.record(7, 10.0)
+    assert schedule.global_ready_at() == pytest.approx(10.05)
+    assert schedule.chat_ready_at(7, 10.0) == pytest.approx(11.0)
+    assert schedule.chat_ready_at(8, 10.0) == float("-inf")
+    assert schedule.ready_at(8, 10.0) == pytest.approx(10.05)
+
+    for at in (0.0, 1.0, 2.0):
+        schedule.record(-100, at)
+    # the fourth message to the group waits until the first one is a minute old
+    assert schedule.chat_ready_at(-100, 2.5) == pytest.approx(60.0)
+    assert schedule.chat_ready_at(-100, 60.0) <= 60.0  # the first one has left the window
+    schedule.record(-100, 60.0)
+    assert schedule.chat_ready_at(-100, 60.0) == pytest.approx(61.0)  # now the chat interval
+    assert schedule.chat_ready_at(-100, 61.0) == pytest.approx(61.0)
+    # private chats have no per-minute limit
+    for at in range(5):
+        schedule.record(9, float(at))
+    assert schedule.chat_ready_at(9, 4.0) == pytest.approx(5.0)
+
+
+def test_a_direct_answer_takes_its_place_in_the_schedule() -> None:
+    schedule = Schedule(per_second=10)
+    schedule.record(1, 0.0)  # paced: the next slot is at 0.1
+    schedule.record(2, 0.05)  # a direct answer in between pushes it by one slot
+    assert schedule.global_ready_at() == pytest.approx(0.2)
+    assert schedule.chat_ready_at(2, 0.05) == pytest.approx(1.05)
+
+
+def test_a_call_that_took_long_keeps_its_chat_waiting_a_full_interval() -> None:
+    schedule = Schedule(per_chat_interval=1.0)
+    schedule.record(5, 0.0)
+    schedule.finished(5, 0.0, 0.2)  # quick: the usual interval from the start
+    assert schedule.chat_ready_at(5, 0.2) == pytest.approx(1.0)
+    schedule.finished(5, 0.0, 2.5)  # retried inside the bot: it may have left at ~2.5
+    assert schedule.chat_ready_at(5, 2.5) == pytest.approx(3.5)
+
+
+async def test_slots_never_exceed_any_limit_under_concurrency() -> None:
+    time = FakeTime()
+    pacer = offline_pacer(time, per_second=10, per_chat_interval=1.0, group_per_minute=4)
+    chats = [c for _ in range(3) for c in range(1, 31)] + [-1] * 6 + [-2] * 3 + [5] * 4
+    granted = await grant_all(pacer, chats)
+
+    assert sorted(i for i, _, _ in granted) == list(range(len(chats)))
+    times = [at for _, _, at in granted]
+    assert times == sorted(times)
+    for k in range(len(times) - 10):  # any 11 consecutive slots span a second or more
+        assert times[k + 10] - times[k] >= 1.0 - 1e-9
+    by_chat: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for index, chat, at in granted:
+        by_chat[chat].append((index, at))
+    for chat, slots in by_chat.items():
+        assert [i for i, _ in slots] == sorted(i for i, _ in slots), "order within a chat"
+        stamps = [at for _, at in slots]
+        assert all(b - a >= 1.0 - 1e-9 for a, b in zip(stamps, stamps[1:], strict=False))
+        if chat < 0:
+            for k in range(len(stamps) - 4):  # 5 messages to a group span at least a minute
+                assert stamps[k + 4] - stamps[k] >= 60.0 - 1e-9
+    # not slower than the limits demand: the last one is the sixth message to group -1,
+    # a minute after its second one
+    group = [at for _, at in by_chat[-1]]
+    assert max(times) == group[5]
+    assert group[5] - group[1] == pytest.approx(60.0, abs=0.11)
+
+
+async def test_first_come_first_served_and_a_waiting_chat_holds_up_no_one() -> None:
+    time = FakeTime()
+    pacer = offline_pacer(time, per_second=10, per_chat_interval=1.0)
+    granted = await grant_all(pacer, [1, 1, 2, 3, 4])
+    assert [(i, chat) for i, chat, _ in granted] == [(0, 1), (2, 2), (3, 3), (4, 4), (1, 1)]
+    assert [round(at, 6) for *_, at in granted] == [0.0, 0.1, 0.2, 0.3, 1.0]
+
+
+async def test_a_cancelled_wait_leaves_and_the_others_go_on() -> None:
+    time = FakeTime()
+    pacer = offline_pacer(time, per_second=10, per_chat_interval=1.0)
+    gate_open = asyncio.Event()
+    granted: list[int] = []
+
+    async def hold(chat: int) -> None:
+        async with pacer.slot(chat):
+            await gate_open.wait()
+
+    async def one(chat: int) -> None:
+        async with pacer.slot(chat):
+            granted.append(chat)
+
+    holder = asyncio.create_task(hold(1))  # owns chat 1 until the gate opens
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(one(1))
+    others = [asyncio.create_task(one(c)) for c in (2, 3)]
+    async with asyncio.timeout(5):
+        while len(granted) < 2:
+            await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    gate_open.set()
+    await holder
+    await asyncio.gather(*others)
+    async with asyncio.timeout(5):
+        await one(1)  # chat 1 is free again
+    assert granted == [2, 3, 1]
+
+
+# ------------------------------------------------------------ against the emulator
+
+
+async def test_fan_out_within_telegrams_limits_delivers_every_message_once(
+    emulator: Emulator, bot: ExtBot[int]
+) -> None:
+    emulator.set_rate_limits(True, global_per_second=30, per_chat_per_second=1, group_per_minute=20)
+    users = [emulator.add_user(f"Person {n}") for n in range(60)]
+    groups = [emulator.add_group_chat(f"AK {n}", users[n::3]) for n in range(3)]
+    chats = [u.id for u in users] + [g.id for g in groups]
+    jobs: list[Outgoing | tuple[int, str]] = [(c, f"<b>Einladung</b> an {c}") for c in chats]
+    jobs.append(Outgoing(users[0].id, "zweite Nachricht"))  # the same chat twice
+    pacer = Pacer(bot)
+
+    async with asyncio.timeout(20):
+        results = await pacer.fan_out(jobs)
+
+    assert emulator.too_many_requests == []
+    assert all(r.outcome is Outcome.SENT for r in results)
+    for chat in chats[1:]:
+        assert texts(emulator, chat) == [f"Einladung an {chat}"]
+    assert texts(emulator, users[0].id) == [f"Einladung an {users[0].id}", "zweite Nachricht"]
+    assert emulator.messages(users[5].id)[0].html == f"<b>Einladung</b> an {users[5].id}"
+    first, second = [c for c in emulator.calls_of("sendMessage") if c.chat_id == users[0].id]
+    assert second.at - first.at >= 1.0
+    call = emulator.calls_of("sendMessage")[0]
+    assert call.params["parse_mode"] == "HTML"
+    assert call.params["link_preview_options"] == {"is_disabled": True}
+    assert [r.message_id for r in results[:1]] == [emulator.messages(users[0].id)[0].message_id]
+
+
+async def test_a_blocked_person_is_reported_and_the_others_get_theirs(
+    emulator: Emulator, bot: ExtBot[int]
+) -> None:
+    alice, bob, carla = (emulator.add_user(n) for n in ("Alice", "Bob", "Carla"))
+    emulator.block(bob)
+    results = await Pacer(bot).fan_out([(p.id, "Erinnerung") for p in (alice, bob, carla)])
+    assert [r.outcome for r in results] == [Outcome.SENT, Outcome.BLOCKED, Outcome.SENT]
+    assert "Forbidden" in (results[1].error or "")
+    assert len(emulator.calls_of("sendMessage")) == 3  # no retry for a 403
+    assert texts(emulator, alice.id) == texts(emulator, carla.id) == ["Erinnerung"]
+
+
+async def test_a_429_is_waited_out_and_the_message_arrives_once(
+    emulator: Emulator, bot: ExtBot[int]
+) -> None:
+    alice = emulator.add_user("Alice")
+    emulator.inject_fault("sendMessage", status=429, retry_after=1)
+    result = await Pacer(bot).send_message(alice.id, "Tagesordnung")
+    assert result.outcome is Outcome.SENT
+    assert texts(emulator, alice.id) == ["Tagesordnung"]
+    refused, accepted = emulator.calls_of("sendMessage")
+    assert (refused.status, accepted.status) == (429, 200)
+    assert accepted.at - refused.at >= 1.0
+
+
+async def test_when_the_bot_gives_up_on_429_the_pacer_waits_and_sends(emulator: Emulator) -> None:
+    alice = emulator.add_user("Alice")
+    emulator.inject_fault("sendMessage", status=429, retry_after=1)
+    async with make_bot(emulator, RetryAfterLimiter(max_retries=0)) as impatient:
+        result = await Pacer(impatient, retries=1).send_message(alice.id, "Protokoll")
+    assert result.outcome is Outcome.SENT
+    assert texts(emulator, alice.id) == ["Protokoll"]
+    assert [c.status for c in emulator.calls_of("sendMessage")] == [429, 200]
+
+
+async def test_5xx_twice_then_sent_once(emulator: Emulator, bot: ExtBot[int]) -> None:
+    alice = emulator.add_user("Alice")
+    emulator.inject_fault("sendMessage", status=502, times=2)
+    result = await Pacer(bot, backoff=0.01, per_chat_interval=0.05).send_message(alice.id, "Hallo")
+    assert result.outcome is Outcome.SENT
+    assert result.message_id == emulator.messages(alice.id)[0].message_id
+    assert texts(emulator, alice.id) == ["Hallo"]
+    assert [c.status for c in emulator.calls_of("sendMessage")] == [502, 502, 200]
+
+
+async def test_5xx_for_ever_fails_after_the_retries_without_raising(
+    emulator: Emulator, bot: ExtBot[int]
+) -> None:
+    alice = emulator.add_user("Alice")
+    emulator.inject_fault("sendMessage", status=502, times=100)
+    result = await Pacer(bot, retries=3, backoff=0.01, per_chat_interval=0.05).send_message(
+        alice.id, "Hallo"
+    )
+    assert result == Delivered(Outcome.FAILED, error="NetworkError: Bad Gateway")
+    assert len(emulator.calls_of("sendMessage")) == 4
+    assert emulator.messages(alice.id) == []
+
+
+async def test_permanent_refusals_fail_at_once(emulator: Emulator, bot: ExtBot[int]) -> None:
+    alice = emulator.add_user("Alice")
+    pacer = Pacer(bot, backoff=0.01)
+    unknown = await pacer.send_message(987654321, "Hallo")
+    broken = await pacer.send_message(alice.id, "<b>offen")
+    assert unknown.outcome is broken.outcome is Outcome.FAILED
+    assert unknown.error == "BadRequest: Chat not found"
+    assert "parse entities" in (broken.error or "")
+    assert len(emulator.calls_of("sendMessage")) == 2
+    assert emulator.messages(alice.id) == []
+
+
+async def test_a_dropped_connection_is_retried(emulator: Emulator, bot: ExtBot[int]) -> None:
+    alice = emulator.add_user("Alice")
+    emulator.inject_fault("sendMessage", drop=True)
+    result = await Pacer(bot, backoff=0.01, per_chat_interval=0.05).send_message(alice.id, "Hallo")
+    assert result.outcome is Outcome.SENT
+    assert texts(emulator, alice.id) == ["Hallo"]
+    assert [c.status for c in emulator.calls_of("sendMessage")] == [0, 200]
+
+
+async def test_a_slow_answer_is_retried_and_may_arrive_twice(
+    emulator: Emulator, bot: ExtBot[int]
+) -> None:
+    alice = emulator.add_user("Alice")
+    emulator.inject_fault("sendMessage", delay=0.6)
+    pacer = Pacer(bot, backoff=0.01, per_chat_interval=0.05)
+    result = await pacer.send_message(alice.id, "Hallo", read_timeout=0.2)
+    assert result.outcome is Outcome.SENT
+    assert [m.message_id for m in emulator.messages(alice.id)] == [result.message_id]
+    # The first request is still at Telegram, which may yet accept it; the Bot
+    # API cannot tell. Retrying means the person may read the message twice.
+    await emulator.wait_until(lambda: len(emulator.messages(alice.id)) == 2, timeout=3)
+    assert [c.fault for c in emulator.calls_of("sendMessage")] == [None, "delay"]
+
+
+async def test_a_document_with_an_html_caption(emulator: Emulator, bot: ExtBot[int]) -> None:
+    alice = emulator.add_user("Alice")
+    emulator.inject_fault("sendDocument", status=503)
+    result = await Pacer(bot, backoff=0.01, per_chat_interval=0.05).send_document(
+        alice.id,
+        b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+        filename="sitzung.ics",
+        caption="<i>AK EU</i>",
+    )
+    assert result.outcome is Outcome.SENT
+    (message,) = emulator.messages(alice.id)
+    assert message.document is not None
+    assert (message.document.name, message.html) == ("sitzung.ics", "<i>AK EU</i>")
+    assert message.document.data == b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+
+
+async def test_buttons_go_with_the_message(emulator: Emulator, bot: ExtBot[int]) -> None:
+    alice = emulator.add_user("Alice")
+    buttons = InlineKeyboardMarkup([[InlineKeyboardButton("Zusage", callback_data="rsvp:1:yes")]])
+    await Pacer(bot).fan_out([Outgoing(alice.id, "Sitzung", buttons)])
+    emulator.press_button(alice, emulator.messages(alice.id)[0], "Zusage")
+
+
+async def test_a_direct_answer_leaves_at_once_and_the_broadcast_makes_room(
+    emulator: Emulator, bot: ExtBot[int]
+) -> None:
+    emulator.set_rate_limits(True)
+    alice = emulator.add_user("Alice")
+    pacer = Pacer(bot)
+    await bot.send_message(alice.id, "Antwort")  # not paced
+    result = await pacer.send_message(alice.id, "Erinnerung")
+    assert result.outcome is Outcome.SENT
+    assert emulator.too_many_requests == []
+    direct, paced = emulator.calls_of("sendMessage")
+    assert paced.at - direct.at >= 1.0
+
+
+async def test_a_cancelled_send_propagates_and_frees_the_chat(
+    emulator: Emulator, bot: ExtBot[int]
+) -> None:
+    alice = emulator.add_user("Alice")
+    pacer = Pacer(bot, per_chat_interval=0.0)
+    emulator.inject_fault("sendMessage", delay=5)
+    sending = asyncio.create_task(pacer.send_message(alice.id, "eins"))
+    await asyncio.sleep(0.2)  # the request is at the emulator, waiting for its answer
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    async with asyncio.timeout(3):
+        result = await pacer.send_message(alice.id, "zwei")
+    assert result.outcome is Outcome.SENT
+
+
+# ------------------------------------------------------------------ the limiter
+
+
+async def test_the_limiter_retries_a_429_and_gives_up_after_max_retries(
+    emulator: Emulator,
+) -> None:
+    alice = emulator.add_user("Alice")
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with make_bot(emulator, RetryAfterLimiter(max_retries=2, sleep=no_wait)) as limited:
+        emulator.inject_fault("sendMessage", status=429, retry_after=3, times=2)
+        await limited.send_message(alice.id, "eins")
+        assert waits == [pytest.approx(3.1), pytest.approx(3.1)]
+        emulator.inject_fault("sendMessage", status=429, retry_after=1, times=3)
+        with pytest.raises(RetryAfter):
+            await limited.send_message(alice.id, "zwei")
+    assert texts(emulator, alice.id) == ["eins"]
+
+
+def test_retry_after_is_read_without_a_deprecation_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        error = RetryAfter(7)  # python-telegram-bot itself may warn here
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert retry_after_seconds(error) == 7.0
+    assert caught == []
