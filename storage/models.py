@@ -7,6 +7,9 @@
 - `Membership`: one row per (person, group) with its status and who decided
   when (SPEC 2).
 - `Invite`: a single-use deep link into one group.
+- `Meeting` and `Occurrence`: sessions, one-off or a series (SPEC 4).
+- `Rsvp`: a member's answer for one session (Zusage / Absage / Vielleicht).
+- `Delivery`: every invitation, reminder and notice owed to one person.
 
 All datetimes are timezone-aware UTC; Telegram ids are `BigInteger`.
 Constraint names follow one naming convention so migrations stay portable
@@ -43,6 +46,8 @@ NAMING_CONVENTION = {
 
 NAME_MAX = 64
 ORGANISATION_MAX = 120
+TITLE_MAX = 200
+LOCATION_MAX = 300
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -143,3 +148,122 @@ class Invite(Base):
     used_at: Mapped[datetime | None]
 
     group: Mapped[Group] = relationship()
+
+
+class OccurrenceStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class RsvpAnswer(enum.StrEnum):
+    YES = "yes"
+    NO = "no"
+    MAYBE = "maybe"
+
+
+class DeliveryKind(enum.StrEnum):
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+def _enum(kind: type[enum.StrEnum]) -> Enum:
+    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class Meeting(Base):
+    """A session or a series of sessions of one group, at a local wall time.
+
+    `start_local` is the naive local date and time of the first session in
+    `timezone`; `rrule` (RFC 5545) makes it a series. The sessions themselves
+    are `Occurrence` rows, so each has its own id (#12), time and status.
+    """
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    location: Mapped[str | None] = mapped_column(String(LOCATION_MAX))
+    description: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64))
+    start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    rrule: Mapped[str | None] = mapped_column(String(200))
+    materialized_until: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+    group: Mapped[Group] = relationship()
+
+
+class Occurrence(Base):
+    """One session (Sitzung): the id people see, its time, its status.
+
+    `original_local` names which instance of the series it is (for EXDATE
+    in calendar files); `revision` counts reschedules, so reminders planned
+    for an old time are told apart from those for the new one.
+    """
+
+    __tablename__ = "occurrences"
+    __table_args__ = (UniqueConstraint("meeting_id", "original_local", name="uq_occurrences_meeting_original"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    original_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[OccurrenceStatus] = mapped_column(_enum(OccurrenceStatus))
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime | None]
+
+    meeting: Mapped[Meeting] = relationship()
+
+
+class Rsvp(Base):
+    __tablename__ = "rsvps"
+    __table_args__ = (UniqueConstraint("occurrence_id", "person_id", name="uq_rsvps_occurrence_person"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    answer: Mapped[RsvpAnswer] = mapped_column(_enum(RsvpAnswer))
+    answered_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """One message the bot owes one person about one session.
+
+    The database is the source of truth for what is due and what was sent:
+    a row is marked sent only after Telegram accepted the message, so a crash
+    can at most repeat the messages in flight at that moment.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "occurrence_id", "person_id", "kind", "lead_seconds", "revision", name="uq_deliveries_once"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind))
+    lead_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))
+
+    occurrence: Mapped[Occurrence] = relationship()
+    person: Mapped[Person] = relationship()

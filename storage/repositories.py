@@ -8,12 +8,25 @@ because lazy loading does not work on an async session.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Group, Invite, Membership, MembershipStatus, Person
+from storage.models import (
+    Delivery,
+    DeliveryStatus,
+    Group,
+    Invite,
+    Meeting,
+    Membership,
+    MembershipStatus,
+    Occurrence,
+    OccurrenceStatus,
+    Person,
+    Rsvp,
+)
 
 
 class _Repository:
@@ -123,3 +136,139 @@ class InviteRepository(_Repository):
             select(Invite).where(Invite.token == token).options(selectinload(Invite.group))
         )
         return result.scalar_one_or_none()
+
+
+class MeetingRepository(_Repository):
+    """Meetings, their occurrences (sessions) and the answers to them."""
+
+    _eager = (selectinload(Occurrence.meeting).selectinload(Meeting.group),)
+
+    async def occurrence(self, occurrence_id: int) -> Occurrence | None:
+        result = await self.session.execute(
+            select(Occurrence).where(Occurrence.id == occurrence_id).options(*self._eager)
+        )
+        return result.scalar_one_or_none()
+
+    async def occurrences_of(self, meeting_id: int) -> Sequence[Occurrence]:
+        result = await self.session.execute(
+            select(Occurrence).where(Occurrence.meeting_id == meeting_id).order_by(Occurrence.original_local)
+        )
+        return result.scalars().all()
+
+    async def upcoming(
+        self, after: datetime, group_ids: Iterable[int] | None = None, limit: int = 20
+    ) -> Sequence[Occurrence]:
+        query = (
+            select(Occurrence)
+            .join(Occurrence.meeting)
+            .where(Occurrence.starts_at > after, Occurrence.status == OccurrenceStatus.SCHEDULED)
+            .options(*self._eager)
+            .order_by(Occurrence.starts_at, Occurrence.id)
+            .limit(limit)
+        )
+        if group_ids is not None:
+            query = query.where(Meeting.group_id.in_(list(group_ids)))
+        result = await self.session.execute(query)
+        return result.scalars().all()
+
+    async def starting_before(self, after: datetime, before: datetime) -> Sequence[Occurrence]:
+        """Scheduled sessions that start in (after, before]."""
+        result = await self.session.execute(
+            select(Occurrence)
+            .where(
+                Occurrence.starts_at > after,
+                Occurrence.starts_at <= before,
+                Occurrence.status == OccurrenceStatus.SCHEDULED,
+            )
+            .options(*self._eager)
+        )
+        return result.scalars().all()
+
+    async def series_to_extend(self, horizon: datetime) -> Sequence[Meeting]:
+        result = await self.session.execute(
+            select(Meeting).where(
+                Meeting.rrule.is_not(None),
+                or_(Meeting.materialized_until.is_(None), Meeting.materialized_until < horizon),
+            )
+        )
+        return result.scalars().all()
+
+    async def rsvp(self, occurrence_id: int, person_id: int) -> Rsvp | None:
+        result = await self.session.execute(
+            select(Rsvp).where(Rsvp.occurrence_id == occurrence_id, Rsvp.person_id == person_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def rsvps(self, occurrence_ids: Iterable[int]) -> Sequence[Rsvp]:
+        result = await self.session.execute(select(Rsvp).where(Rsvp.occurrence_id.in_(list(occurrence_ids))))
+        return result.scalars().all()
+
+
+def _aware(value: datetime) -> datetime:
+    """Aggregates bypass the column type: SQLite returns naive UTC (or text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class DeliveryRepository(_Repository):
+    """The delivery records: what the bot owes whom, and what it sent."""
+
+    async def get(self, delivery_id: int) -> Delivery | None:
+        return await self.session.get(Delivery, delivery_id)
+
+    async def keys(self, occurrence_ids: Iterable[int]) -> set[tuple[int, int, str, int, int]]:
+        ids = list(occurrence_ids)
+        if not ids:
+            return set()
+        result = await self.session.execute(
+            select(
+                Delivery.occurrence_id, Delivery.person_id, Delivery.kind, Delivery.lead_seconds, Delivery.revision
+            ).where(Delivery.occurrence_id.in_(ids))
+        )
+        return {(o, p, str(k), lead, rev) for o, p, k, lead, rev in result.all()}
+
+    async def told_at(self, occurrence_ids: Iterable[int], kinds: Iterable[str]) -> dict[tuple[int, int, int], datetime]:
+        """When each (session, person, revision) was last owed a notice of these kinds."""
+        ids = list(occurrence_ids)
+        if not ids:
+            return {}
+        result = await self.session.execute(
+            select(Delivery.occurrence_id, Delivery.person_id, Delivery.revision, func.max(Delivery.due_at))
+            .where(Delivery.occurrence_id.in_(ids), Delivery.kind.in_(list(kinds)))
+            .group_by(Delivery.occurrence_id, Delivery.person_id, Delivery.revision)
+        )
+        return {(o, p, r): _aware(at) for o, p, r, at in result.all()}
+
+    async def due(self, now: datetime, limit: int = 1000) -> Sequence[Delivery]:
+        result = await self.session.execute(
+            select(Delivery)
+            .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
+            .options(
+                selectinload(Delivery.person),
+                selectinload(Delivery.occurrence).selectinload(Occurrence.meeting).selectinload(Meeting.group),
+            )
+            .order_by(Delivery.due_at, Delivery.id)
+            .limit(limit)
+        )
+        return result.scalars().all()
+
+    async def next_due_at(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(Delivery.due_at)).where(Delivery.status == DeliveryStatus.PENDING)
+        )
+
+    async def of_occurrence(self, occurrence_id: int, person_id: int | None = None) -> Sequence[Delivery]:
+        query = select(Delivery).where(Delivery.occurrence_id == occurrence_id)
+        if person_id is not None:
+            query = query.where(Delivery.person_id == person_id)
+        result = await self.session.execute(query)
+        return result.scalars().all()
+
+    async def skip_pending(self, occurrence_id: int, reason: str) -> int:
+        result = await self.session.execute(
+            update(Delivery)
+            .where(Delivery.occurrence_id == occurrence_id, Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.SKIPPED, error=reason)
+        )
+        return result.rowcount or 0

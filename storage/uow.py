@@ -17,8 +17,10 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
+    DeliveryRepository,
     GroupRepository,
     InviteRepository,
+    MeetingRepository,
     MembershipRepository,
     PeopleRepository,
 )
@@ -30,6 +32,8 @@ class UnitOfWork:
     groups: GroupRepository
     memberships: MembershipRepository
     invites: InviteRepository
+    meetings: MeetingRepository
+    deliveries: DeliveryRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -40,6 +44,8 @@ class UnitOfWork:
         self.groups = GroupRepository(self.session)
         self.memberships = MembershipRepository(self.session)
         self.invites = InviteRepository(self.session)
+        self.meetings = MeetingRepository(self.session)
+        self.deliveries = DeliveryRepository(self.session)
         return self
 
     async def __aexit__(
