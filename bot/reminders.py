@@ -1,0 +1,192 @@
+"""Reminders: what is owed to whom, and when (SPEC 4, "No reminder lost, none doubled").
+
+The database is the source of truth. `plan` makes sure every (session, lead
+time, member) within the planning window has one delivery record; `take_due`
+decides which due records to send now and which to skip; the sender marks a
+record sent only after Telegram accepted it. Timers are only derived from
+`next_due_at`, so a restart, a late timer or a crash loses nothing.
+
+The rules, in one place:
+- a lead time that had already passed when the member was told about the
+  session (the invitation, or the notice of a new time) is covered by that
+  message and skipped;
+- lead times that passed while the bot was down, or before the member
+  joined, give one catch-up reminder (the latest one due), as long as the
+  session has not started;
+- members who answered "Absage" get no further reminders;
+- a lead time removed from REMINDER_OFFSETS is not sent any more; one added
+  is planned; nothing already sent is sent again;
+- nothing is sent for a cancelled session except the cancellation notice,
+  and nothing planned for an old time after a reschedule.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot import meetings
+from bot.config import Settings
+from storage.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    MembershipStatus,
+    OccurrenceStatus,
+    RsvpAnswer,
+)
+from storage.uow import UnitOfWork
+
+PLAN_AHEAD = timedelta(days=1)
+"""Sessions are planned this long before their earliest lead time falls due."""
+
+NOTICES = (DeliveryKind.INVITATION, DeliveryKind.MOVED)
+
+
+async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
+    """Create the missing delivery records for sessions inside the planning window."""
+    for meeting in await uow.meetings.series_to_extend(now + meetings.HORIZON - timedelta(days=30)):
+        await meetings.materialize(uow, meeting, now + meetings.HORIZON)
+    offsets = settings.reminder_offsets
+    if not offsets:
+        await uow.commit()
+        return 0
+    window = now + max(offsets) + PLAN_AHEAD
+    occurrences = await uow.meetings.starting_before(now, window)
+    records = await uow.deliveries.keys(o.id for o in occurrences)
+    told = await uow.deliveries.told_at([o.id for o in occurrences], [k.value for k in NOTICES])
+    created = 0
+    for occurrence in occurrences:
+        members = await meetings.approved_members(uow, occurrence.meeting.group_id)
+        for person in members:
+            for lead in offsets:
+                lead_s = int(lead.total_seconds())
+                key = (occurrence.id, person.id, DeliveryKind.REMINDER.value, lead_s, occurrence.revision)
+                if key in records:
+                    continue
+                due = occurrence.starts_at - lead
+                told_at = told.get((occurrence.id, person.id, occurrence.revision))
+                covered = told_at is not None and told_at >= due
+                uow.deliveries.add(
+                    Delivery(
+                        occurrence_id=occurrence.id,
+                        person_id=person.id,
+                        kind=DeliveryKind.REMINDER,
+                        lead_seconds=lead_s,
+                        revision=occurrence.revision,
+                        due_at=due,
+                        status=DeliveryStatus.SKIPPED if covered else DeliveryStatus.PENDING,
+                        error="covered by the invitation" if covered else None,
+                        attempts=0,
+                    )
+                )
+                records.add(key)
+                created += 1
+    await uow.commit()
+    return created
+
+
+@dataclass(frozen=True)
+class Due:
+    """One message to send now."""
+
+    delivery_id: int
+    kind: DeliveryKind
+    occurrence_id: int
+    chat_id: int
+    person_id: int
+    lead_seconds: int
+
+
+async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: int = 1000) -> list[Due]:
+    """The due records to send now; the rest of the due ones are skipped with a reason."""
+    offsets = {int(lead.total_seconds()) for lead in settings.reminder_offsets}
+    rows = await uow.deliveries.due(now, limit)
+    answers = {
+        (r.occurrence_id, r.person_id): r.answer
+        for r in await uow.meetings.rsvps({row.occurrence_id for row in rows})
+    }
+    reminders: dict[tuple[int, int], list[Delivery]] = defaultdict(list)
+    send: list[Delivery] = []
+    for row in rows:
+        occurrence = row.occurrence
+        skip = None
+        if row.person.telegram_id is None:
+            skip = "person forgotten"
+        elif row.kind is DeliveryKind.CANCELLED:
+            pass
+        elif occurrence.status is OccurrenceStatus.CANCELLED:
+            skip = "cancelled"
+        elif row.revision != occurrence.revision:
+            skip = "rescheduled"
+        elif occurrence.starts_at <= now:
+            skip = "session started"
+        elif row.kind is DeliveryKind.REMINDER:
+            if row.lead_seconds not in offsets:
+                skip = "lead time no longer configured"
+            elif answers.get((row.occurrence_id, row.person_id)) is RsvpAnswer.NO:
+                skip = "declined"
+            elif not await _still_member(uow, row):
+                skip = "no longer a member"
+            else:
+                reminders[(row.occurrence_id, row.person_id)].append(row)
+                continue
+        if skip:
+            _skip(row, skip)
+        else:
+            send.append(row)
+    for rows_of_pair in reminders.values():
+        latest, *older = sorted(rows_of_pair, key=lambda r: r.lead_seconds)
+        for row in older:
+            _skip(row, "caught up by a later reminder")
+        if await _already_told(uow, latest):
+            _skip(latest, "already told after this lead time")
+        else:
+            send.append(latest)
+    await uow.commit()
+    return [
+        Due(r.id, r.kind, r.occurrence_id, r.person.telegram_id or 0, r.person_id, r.lead_seconds)
+        for r in sorted(send, key=lambda r: (r.due_at, r.id))
+    ]
+
+
+async def _still_member(uow: UnitOfWork, row: Delivery) -> bool:
+    membership = await uow.memberships.of(row.person_id, row.occurrence.meeting.group_id)
+    return membership is not None and membership.status is MembershipStatus.APPROVED
+
+
+async def _already_told(uow: UnitOfWork, row: Delivery) -> bool:
+    """A reminder or notice for this session's time already went out after this lead time."""
+    point = row.occurrence.starts_at - timedelta(seconds=row.lead_seconds)
+    return any(
+        other.id != row.id
+        and other.status is DeliveryStatus.SENT
+        and other.revision == row.revision
+        and other.kind in (DeliveryKind.REMINDER, *NOTICES)
+        and other.sent_at is not None
+        and other.sent_at >= point
+        for other in await uow.deliveries.of_occurrence(row.occurrence_id, row.person_id)
+    )
+
+
+def _skip(row: Delivery, reason: str) -> None:
+    row.status = DeliveryStatus.SKIPPED
+    row.error = reason
+
+
+async def mark(uow: UnitOfWork, delivery_id: int, status: DeliveryStatus, now: datetime, error: str | None = None) -> None:
+    """Record the outcome of one send (sent only after Telegram accepted it)."""
+    row = await uow.deliveries.get(delivery_id)
+    if row is None:
+        return
+    row.attempts += 1
+    row.status = status
+    row.error = error[:200] if error else None
+    if status is DeliveryStatus.SENT:
+        row.sent_at = now
+    await uow.commit()
+
+
+async def next_due_at(uow: UnitOfWork) -> datetime | None:
+    return await uow.deliveries.next_due_at()
