@@ -20,15 +20,18 @@ from datetime import datetime
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot import commands
 from bot.config import Settings
+from bot.delivery import Pacer
 from bot.people import Role
+from bot.ratelimit import RetryAfterLimiter
 from bot.texts import Texts
 from bot.updates import ChatOrderedProcessor
-from handlers import general, membership, registration
+from handlers import general, meetings, membership, registration
 from handlers.common import KimContext, Runtime, utc_now
+from handlers.reminders import Deliveries, schedule_tick
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -45,7 +48,9 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         db = Database(settings.database_url)
         await db.upgrade()
         application.bot_data["runtime"] = Runtime(settings, db, Texts(), clock)
+        application.bot_data["deliveries"] = Deliveries(application, Pacer(application.bot))
         await publish_commands(application)
+        schedule_tick(application, when=0)
 
     async def post_shutdown(application: Application) -> None:
         runtime: Runtime | None = application.bot_data.get("runtime")
@@ -59,16 +64,17 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=KimContext))
         .concurrent_updates(ChatOrderedProcessor())
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(RetryAfterLimiter())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
-    callbacks = {**registration.CALLBACKS, **membership.CALLBACKS, **general.CALLBACKS}
+    callbacks = {**registration.CALLBACKS, **membership.CALLBACKS, **meetings.CALLBACKS, **general.CALLBACKS}
     application.add_handlers(
         [
             *registration.handlers(),
             *membership.handlers(),
+            *meetings.handlers(),
             *general.handlers(),
             general.button_router(callbacks),
             *general.fallbacks(),

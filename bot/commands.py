@@ -25,12 +25,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("groups", Role.GUEST, ("gruppen",)),
     Command("join", Role.GUEST, ("beitreten",)),
     Command("leave", Role.MEMBER, ("austreten",)),
+    Command("meetings", Role.MEMBER, ("sitzungen", "termine")),
     Command("language", Role.GUEST, ("sprache",)),
     Command("pending", Role.COORDINATOR, ("anfragen",)),
     Command("approve", Role.COORDINATOR, ("annehmen",)),
     Command("reject", Role.COORDINATOR, ("ablehnen",)),
     Command("members", Role.COORDINATOR, ("mitglieder",)),
     Command("invite", Role.COORDINATOR, ("einladen",)),
+    Command("meeting", Role.COORDINATOR, ("sitzung",)),
+    Command("reschedule", Role.COORDINATOR, ("verschieben",)),
+    Command("cancel", Role.COORDINATOR, ("absagen",)),
 )
 
 

@@ -1,0 +1,214 @@
+"""Meeting handlers: /meeting, /meetings, /reschedule, /cancel, the RSVP and
+calendar buttons, and how a session looks in a message."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import InputFile
+from telegram.ext import BaseHandler, CommandHandler, filters
+
+from bot import meetings, people
+from bot.commands import by_name
+from bot.dates import format_when, parse_date, parse_time
+from bot.errors import Refusal
+from bot.ics import calendar_file, filename
+from bot.recurrence import describe, from_rrule
+from bot.texts import Html, Texts
+from handlers import payloads as p
+from handlers.common import Request, Rows, action
+from storage.models import Occurrence, RsvpAnswer
+
+ANSWERS = {"yes": RsvpAnswer.YES, "no": RsvpAnswer.NO, "maybe": RsvpAnswer.MAYBE}
+
+
+def session_card(texts: Texts, lang: str, occurrence: Occurrence) -> Html:
+    """Group, title, date and time, place and id of one session."""
+    meeting = occurrence.meeting
+    tz = ZoneInfo(meeting.timezone)
+    lines = [
+        texts.get(lang, "meetings.card_title", title=meeting.title, group=meeting.group.name),
+        texts.get(lang, "meetings.card_when", when=format_when(occurrence.starts_at, tz, lang)),
+    ]
+    if meeting.location:
+        lines.append(texts.get(lang, "meetings.card_where", location=meeting.location))
+    if meeting.rrule:
+        rule = from_rrule(meeting.rrule, meeting.timezone)
+        lines.append(texts.get(lang, "meetings.card_series", series=describe(rule, meeting.start_local, lang)))
+    lines.append(texts.get(lang, "meetings.card_id", id=occurrence.id))
+    return Html("\n".join(lines))
+
+
+def answer_buttons(texts: Texts, lang: str, occurrence_id: int) -> Rows:
+    return [
+        [
+            (texts.plain(lang, "meetings.yes_button"), p.Answer(occurrence_id, "yes")),
+            (texts.plain(lang, "meetings.no_button"), p.Answer(occurrence_id, "no")),
+            (texts.plain(lang, "meetings.maybe_button"), p.Answer(occurrence_id, "maybe")),
+        ],
+        [(texts.plain(lang, "meetings.calendar_button"), p.CalendarFile(occurrence_id))],
+    ]
+
+
+def counts_line(texts: Texts, lang: str, counts: Counter[RsvpAnswer]) -> Html:
+    return texts.get(
+        lang,
+        "meetings.counts",
+        yes=counts[RsvpAnswer.YES],
+        no=counts[RsvpAnswer.NO],
+        maybe=counts[RsvpAnswer.MAYBE],
+    )
+
+
+@action
+async def schedule_meeting(request: Request) -> None:
+    """`/meeting <group> <date> <time> <title> [| <location> [| <recurrence>]]`."""
+    message = request.update.effective_message
+    text = (message.text or "").split(maxsplit=1) if message else []
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        people.require_coordinator(me, request.settings)
+        if len(text) < 2:
+            raise Refusal("meetings.usage")
+        parsed = meetings.parse_meeting_command(text[1])
+        scheduled = await meetings.schedule(uow, me, parsed, request.settings, request.now())
+    first = scheduled.occurrences[0]
+    reply = request.t("meetings.scheduled", id=first.id, invited=scheduled.invited)
+    if len(scheduled.occurrences) > 1:
+        reply += "\n" + request.t("meetings.series_created", count=len(scheduled.occurrences))
+    await request.reply(session_card(request.runtime.texts, request.lang, first) + "\n\n" + reply)
+    await wake_deliveries(request)
+
+
+@action
+async def list_meetings(request: Request) -> None:
+    """`/meetings [group]`: the next sessions with answer buttons."""
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        group = await _group_arg(uow, request)
+        found = await meetings.upcoming_for(uow, me, request.settings, request.now(), group)
+        coordinator = people.is_coordinator(me, request.settings)
+    if not found:
+        await request.reply(request.t("meetings.none"))
+        return
+    texts = request.runtime.texts
+    for item in found:
+        text = session_card(texts, request.lang, item.occurrence)
+        if item.answer is not None:
+            text += "\n" + request.t("meetings.your_answer", answer=request.t(f"meetings.answer_{item.answer.value}"))
+        if coordinator:
+            text += "\n" + counts_line(texts, request.lang, item.counts)
+        await request.reply(text, answer_buttons(texts, request.lang, item.occurrence.id))
+
+
+async def _group_arg(uow, request: Request):  # type: ignore[no-untyped-def]
+    if not request.args:
+        return None
+    from bot.membership import find_group
+
+    return await find_group(uow, " ".join(request.args))
+
+
+@action
+async def reschedule_meeting(request: Request) -> None:
+    """`/reschedule <id> <date> <time>`."""
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        people.require_coordinator(me, request.settings)
+        if len(request.args) != 3:
+            raise Refusal("meetings.reschedule_usage")
+        occurrence_id = meetings.parse_id(request.args[0])
+        day, at = parse_date(request.args[1]), parse_time(request.args[2])
+        occurrence = await meetings.reschedule(uow, me, occurrence_id, day, at, request.settings, request.now())
+    await request.reply(
+        request.t("meetings.rescheduled", id=occurrence.id) + "\n\n" + session_card(request.runtime.texts, request.lang, occurrence)
+    )
+    await wake_deliveries(request)
+
+
+@action
+async def cancel_meeting(request: Request) -> None:
+    """`/cancel <id>`."""
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        people.require_coordinator(me, request.settings)
+        if len(request.args) != 1:
+            raise Refusal("meetings.cancel_usage")
+        occurrence = await meetings.cancel(uow, me, meetings.parse_id(request.args[0]), request.settings, request.now())
+    await request.reply(request.t("meetings.cancelled", id=occurrence.id, title=occurrence.meeting.title))
+    await wake_deliveries(request)
+
+
+async def answer_pressed(request: Request) -> None:
+    """Zusage / Absage / Vielleicht under a session."""
+    assert isinstance(request.payload, p.Answer)
+    value = ANSWERS.get(request.payload.answer)
+    if value is None:
+        raise Refusal("buttons.stale")
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        await meetings.answer(uow, me, request.payload.occurrence_id, value, request.settings, request.now())
+    await request.answer(request.label("meetings.answer_saved", answer=request.label(f"meetings.answer_{value.value}")))
+
+
+async def calendar_pressed(request: Request) -> None:
+    """The calendar file of a session, as a document."""
+    assert isinstance(request.payload, p.CalendarFile)
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        occurrence = await meetings.visible_occurrence(uow, me, request.payload.occurrence_id, request.settings)
+        siblings = await uow.meetings.occurrences_of(occurrence.meeting_id)
+    meeting = occurrence.meeting
+    tz = ZoneInfo(meeting.timezone)
+    series = meeting.rrule is not None and occurrence.revision == 0
+    start = meeting.start_local if series else occurrence.starts_at.astimezone(tz).replace(tzinfo=None)
+    data = calendar_file(
+        uid=f"kimbot-{'series' if series else 'session'}-{meeting.id if series else occurrence.id}@kimbot",
+        title=f"{meeting.group.name}: {meeting.title}",
+        start_local_naive=start,
+        tz_name=meeting.timezone,
+        duration=timedelta(minutes=meeting.duration_minutes),
+        location=meeting.location,
+        description=None,
+        url=None,
+        rrule=meeting.rrule,
+        # Cancelled and moved sessions leave the series; a moved one has its own file.
+        exdates=[o.original_local for o in siblings if series and (o.status.value == "cancelled" or o.revision)],
+        sequence=occurrence.revision,
+        cancelled=not series and occurrence.status.value == "cancelled",
+    )
+    await request.answer()
+    chat = request.update.effective_chat
+    assert chat is not None
+    await request.context.bot.send_document(
+        chat.id, InputFile(data, filename=filename(meeting.title, start.date())), caption=request.label("meetings.calendar_caption")
+    )
+
+
+async def wake_deliveries(request: Request) -> None:
+    """Send what the change made due (invitations, notices) without waiting for the timer."""
+    from handlers.reminders import schedule_tick
+
+    schedule_tick(request.context.application, when=0)
+
+
+def handlers() -> list[BaseHandler]:
+    private = filters.ChatType.PRIVATE
+    table = {
+        "meeting": schedule_meeting,
+        "meetings": list_meetings,
+        "reschedule": reschedule_meeting,
+        "cancel": cancel_meeting,
+    }
+    return [
+        CommandHandler([name, *by_name(name).aliases], callback, filters=private)  # type: ignore[union-attr]
+        for name, callback in table.items()
+    ]
+
+
+CALLBACKS = {
+    p.Answer: answer_pressed,
+    p.CalendarFile: calendar_pressed,
+}

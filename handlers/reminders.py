@@ -1,0 +1,131 @@
+"""Reminder delivery: the timer, and the messages owed by `bot.reminders`.
+
+One job (`TICK_JOB`) plans, takes what is due, sends it through the paced
+sender and arms itself again for the next due record (at the latest after
+`MAX_SLEEP`, so newly planned sessions are picked up). The timer is only a
+wake-up call: what is due comes from the database, so a late timer (a busy
+loop, a suspended machine) still sends everything — APScheduler's misfire
+grace is switched off for this job — and a restart simply runs a tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram.ext import Application, CallbackContext
+
+from bot import people, reminders
+from bot.delivery import Outcome, Pacer
+from bot.reminders import Due
+from bot.texts import Html
+from handlers.common import Runtime
+from handlers.meetings import answer_buttons, session_card
+from storage.models import DeliveryKind, DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+TICK_JOB = "kimbot-deliveries"
+MAX_SLEEP = timedelta(minutes=15)
+
+
+class Deliveries:
+    """Runs ticks one at a time: a wake-up during a tick waits for it, then runs."""
+
+    def __init__(self, application: Application, pacer: Pacer) -> None:
+        self.application = application
+        self.pacer = pacer
+        self._lock = asyncio.Lock()
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.application.bot_data["runtime"]  # type: ignore[no-any-return]
+
+    async def tick(self) -> int:
+        """Plan, send everything due, arm the timer; returns how many were sent."""
+        async with self._lock:
+            sent = await self._run_once()
+            await self._arm()
+        return sent
+
+    async def _run_once(self) -> int:
+        runtime = self.runtime
+        async with runtime.db.uow() as uow:
+            await reminders.plan(uow, runtime.settings, runtime.clock())
+        async with runtime.db.uow() as uow:
+            due = await reminders.take_due(uow, runtime.settings, runtime.clock())
+        results = await asyncio.gather(*(self._deliver(item) for item in due))
+        return sum(results)
+
+    async def _deliver(self, item: Due) -> int:
+        runtime = self.runtime
+        text, rows = await self._render(item)
+        result = await self.pacer.send_message(item.chat_id, text, reply_markup=_markup(rows))
+        async with runtime.db.uow() as uow:
+            if result.outcome is Outcome.SENT:
+                await reminders.mark(uow, item.delivery_id, DeliveryStatus.SENT, runtime.clock())
+                return 1
+            await reminders.mark(uow, item.delivery_id, DeliveryStatus.FAILED, runtime.clock(), result.error)
+        if result.outcome is Outcome.BLOCKED:
+            async with runtime.db.uow() as uow:
+                await people.mark_unreachable(uow, item.chat_id, runtime.clock())
+        log.warning("delivery %s to chat %s failed: %s", item.delivery_id, item.chat_id, result.error)
+        return 0
+
+    async def _render(self, item: Due) -> tuple[Html, list]:
+        runtime = self.runtime
+        texts = runtime.texts
+        async with runtime.db.uow() as uow:
+            occurrence = await uow.meetings.occurrence(item.occurrence_id)
+            person = await uow.people.get(item.person_id)
+        assert occurrence is not None
+        lang = people.language_of(person, None, runtime.settings)
+        card = session_card(texts, lang, occurrence)
+        slug = occurrence.meeting.group.slug
+        if item.kind is DeliveryKind.CANCELLED:
+            return Html(texts.get(lang, "reminders.cancelled") + "\n\n" + card), []
+        header = {
+            DeliveryKind.INVITATION: "reminders.invitation",
+            DeliveryKind.MOVED: "reminders.moved",
+            DeliveryKind.REMINDER: "reminders.reminder",
+        }[item.kind]
+        text = texts.get(lang, header) + "\n\n" + card
+        earliest = max(runtime.settings.reminder_offsets, default=timedelta(0)).total_seconds()
+        if item.kind is DeliveryKind.INVITATION or (item.kind is DeliveryKind.REMINDER and item.lead_seconds >= earliest):
+            text += "\n\n" + texts.get(lang, "reminders.call_for_agenda", slug=slug)
+        text += "\n\n" + texts.get(lang, "reminders.question")
+        return Html(text), list(answer_buttons(texts, lang, occurrence.id))
+
+    async def _arm(self) -> None:
+        runtime = self.runtime
+        async with runtime.db.uow() as uow:
+            next_due = await reminders.next_due_at(uow)
+        delay = MAX_SLEEP.total_seconds()
+        if next_due is not None:
+            delay = min(delay, max(0.0, (next_due - runtime.clock()).total_seconds()))
+        schedule_tick(self.application, when=delay)
+
+
+def _markup(rows: list):  # type: ignore[no-untyped-def]
+    from handlers.common import keyboard
+
+    return keyboard(rows)
+
+
+async def _tick_job(context: CallbackContext) -> None:
+    deliveries: Deliveries = context.application.bot_data["deliveries"]
+    await deliveries.tick()
+
+
+def schedule_tick(application: Application, when: float = 0) -> None:
+    """Arm (or re-arm) the one delivery timer `when` seconds from now."""
+    job_queue = application.job_queue
+    if job_queue is None:
+        return
+    job_queue.run_once(
+        _tick_job,
+        when=when,
+        name=TICK_JOB,
+        job_kwargs={"id": TICK_JOB, "replace_existing": True, "misfire_grace_time": None, "coalesce": True},
+    )
