@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import build_application, running
@@ -23,6 +24,23 @@ from bot.updates import ChatOrderedProcessor
 from storage.database import Database
 
 SETTLE_TIMEOUT = 15.0  # guards against a hang only; not a performance limit
+
+
+class Clock:
+    """The bot's clock in tests: real time until a test sets it, then frozen there."""
+
+    def __init__(self) -> None:
+        self.frozen: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.frozen or datetime.now(UTC)
+
+    def set(self, when: datetime) -> None:
+        assert when.tzinfo is not None
+        self.frozen = when
+
+    def advance(self, **delta: float) -> None:
+        self.set(self() + timedelta(**delta))
 
 
 @dataclass
@@ -107,7 +125,13 @@ class BotHarness:
     settings: Settings
     processor: ChatOrderedProcessor
     db: Database
+    application: Any = None
+    clock: Clock = field(default_factory=Clock)
     people: dict[str, Person] = field(default_factory=dict)
+
+    async def tick(self) -> int:
+        """Run the reminder timer now (at the harness clock's time); returns how many were sent."""
+        return await self.application.bot_data["deliveries"].tick()
 
     def label(self, key: str, lang: str = "de") -> str:
         from bot.texts import Texts
@@ -145,10 +169,11 @@ def make_settings(emulator: Emulator, database_url: str, coordinator_ids: list[i
 
 
 async def start_harness(emulator: Emulator, settings: Settings):  # type: ignore[no-untyped-def]
-    application = build_application(settings)
+    clock = Clock()
+    application = build_application(settings, clock=clock)
     processor = application.update_processor
     assert isinstance(processor, ChatOrderedProcessor)
     context = running(application, poll_timeout=1)
     await context.__aenter__()
-    harness = BotHarness(emulator, settings, processor, application.bot_data["runtime"].db)
+    harness = BotHarness(emulator, settings, processor, application.bot_data["runtime"].db, application, clock)
     return harness, context
