@@ -65,11 +65,7 @@ def parse_meeting_command(text: str) -> MeetingRequest:
     """Split the arguments of `/meeting`; the group is everything before the date."""
     main, *rest = [part.strip() for part in text.split("|")]
     words = main.split()
-    for index, word in enumerate(words):
-        if re.fullmatch(r"\d{1,4}[.-]\d{1,2}[.-]\d{1,4}", word):
-            break
-    else:
-        raise Refusal("meetings.usage")
+    index = next((i for i, word in enumerate(words) if re.fullmatch(r"\d{1,4}[.-]\d{1,2}[.-]\d{1,4}", word)), 0)
     if index == 0 or len(words) < index + 3:
         raise Refusal("meetings.usage")
     day = parse_date(words[index])
