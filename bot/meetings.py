@@ -45,6 +45,7 @@ from storage.models import (
 )
 from storage.uow import UnitOfWork
 
+AWAIT_MEETING = "meeting"
 HORIZON = timedelta(days=400)
 DEFAULT_DURATION = timedelta(hours=2)
 
@@ -76,6 +77,29 @@ def parse_meeting_command(text: str) -> MeetingRequest:
     if len(rest) > 2:
         raise Refusal("meetings.usage")
     return MeetingRequest(" ".join(words[:index]), day, at, title, location, recurrence_text)
+
+
+async def start_guided(uow: UnitOfWork, coordinator: Person, group_id: int, settings: Settings) -> Group:
+    """`/meeting` without arguments, group chosen: the next text describes the session."""
+    require_coordinator(coordinator, settings)
+    group = await uow.groups.get(group_id)
+    if group is None or group.archived_at is not None:
+        raise Refusal("buttons.stale")
+    coordinator.awaiting = AWAIT_MEETING
+    coordinator.awaiting_data = {"group": group.slug}
+    await uow.commit()
+    return group
+
+
+async def submit_guided(
+    uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime
+) -> Scheduled:
+    """The text after choosing the group: `<date> <time> <title> [| <location> [| <recurrence>]]`."""
+    slug = str((coordinator.awaiting_data or {}).get("group", ""))
+    request = parse_meeting_command(f"{slug} {text}")
+    coordinator.awaiting = None
+    coordinator.awaiting_data = None
+    return await schedule(uow, coordinator, request, settings, now)
 
 
 @dataclass

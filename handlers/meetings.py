@@ -71,9 +71,35 @@ async def schedule_meeting(request: Request) -> None:
         me = await people.ensure_person(uow, request.caller, request.now())
         people.require_coordinator(me, request.settings)
         if len(text) < 2:
-            raise Refusal("meetings.usage")
-        parsed = meetings.parse_meeting_command(text[1])
-        scheduled = await meetings.schedule(uow, me, parsed, request.settings, request.now())
+            groups = await uow.groups.active()
+        else:
+            parsed = meetings.parse_meeting_command(text[1])
+            scheduled = await meetings.schedule(uow, me, parsed, request.settings, request.now())
+    if len(text) < 2:
+        await request.reply(request.t("meetings.choose_group"), [[(g.name, p.MeetingForGroup(g.id))] for g in groups])
+        return
+    await confirm_scheduled(request, scheduled)
+
+
+async def meeting_group_pressed(request: Request) -> None:
+    """The group for a new session was chosen: ask for date, time and title."""
+    assert isinstance(request.payload, p.MeetingForGroup)
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        group = await meetings.start_guided(uow, me, request.payload.group_id, request.settings)
+    await request.edit(rows=())
+    await request.reply(request.t("meetings.ask_details", group=group.name))
+
+
+async def guided_details(request: Request, text: str) -> None:
+    """The coordinator's answer to "date, time, title?"."""
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+        scheduled = await meetings.submit_guided(uow, me, text, request.settings, request.now())
+    await confirm_scheduled(request, scheduled)
+
+
+async def confirm_scheduled(request: Request, scheduled: meetings.Scheduled) -> None:
     first = scheduled.occurrences[0]
     reply = request.t("meetings.scheduled", id=first.id, invited=scheduled.invited)
     if len(scheduled.occurrences) > 1:
@@ -209,6 +235,7 @@ def handlers() -> list[BaseHandler]:
 
 
 CALLBACKS = {
+    p.MeetingForGroup: meeting_group_pressed,
     p.Answer: answer_pressed,
     p.CalendarFile: calendar_pressed,
 }

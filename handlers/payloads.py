@@ -122,3 +122,8 @@ class Answer(Payload, prefix="rs"):
 @dataclass(frozen=True)
 class CalendarFile(Payload, prefix="ic"):
     occurrence_id: int
+
+
+@dataclass(frozen=True)
+class MeetingForGroup(Payload, prefix="mg"):
+    group_id: int

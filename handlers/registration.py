@@ -5,11 +5,14 @@ from __future__ import annotations
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import registration
+from bot.meetings import AWAIT_MEETING
+from bot.people import ensure_person
 from bot.privacy import privacy_notice
 from bot.registration import Progress, Step
 from bot.texts import escape
 from handlers import payloads as p
 from handlers.common import Request, action
+from handlers.meetings import guided_details
 from handlers.messages import split_text
 
 
@@ -53,7 +56,12 @@ async def answer_question(request: Request) -> None:
     message = request.update.effective_message
     assert message is not None and message.text is not None
     async with request.uow() as uow:
-        progress = await registration.submit_text(uow, request.caller, message.text, request.settings, request.now())
+        person = await ensure_person(uow, request.caller, request.now())
+        if person.awaiting != AWAIT_MEETING:
+            progress = await registration.submit_text(uow, request.caller, message.text, request.settings, request.now())
+    if person.awaiting == AWAIT_MEETING:
+        await guided_details(request, message.text)
+        return
     await show_progress(request, progress)
 
 

@@ -123,7 +123,7 @@ async def test_cancel_tells_members_and_nothing_follows(bot, coordinator, group)
         ("/meeting ak-eu 01.01.2020 14:00 Test", "Vergangenheit"),
         ("/meeting mars 10.12.2026 14:00 Test", "kenne ich nicht"),
         ("/meeting ak-eu 10.12.2026 14:00", "/meeting"),
-        ("/meeting", "Beispiel"),
+        ("/meeting", "Für welche Gruppe"),
         ("/reschedule 999 10.12.2026 14:00", "gibt es nicht"),
         ("/reschedule abc 10.12.2026 14:00", "keine Sitzungsnummer"),
         ("/cancel", "Beispiel"),
@@ -175,3 +175,19 @@ async def test_calendar_button_sends_an_ics_file(bot, coordinator, group):
     event = next(c for c in calendar.walk("VEVENT"))
     assert event.decoded("dtstart").astimezone(UTC) == datetime(2026, 12, 10, 13, 0, tzinfo=UTC)
     assert any(c.name == "VTIMEZONE" for c in calendar.walk())
+
+
+async def test_meeting_without_arguments_asks_step_by_step(bot, coordinator, group):
+    await coordinator.register(name="Sabine Weber")
+    replies = await coordinator.send("/meeting")
+    assert "Für welche Gruppe" in replies[-1].text
+    replies = await coordinator.press("AK EU")
+    assert "Bitte schreiben Sie Datum, Uhrzeit und Titel" in replies[-1].text
+    replies = await coordinator.send("31.02.2026 14:00 Test")
+    assert "31.02.2026" in replies[-1].text
+    replies = await coordinator.send("10.12.2026 14:00 Auftakt | Rathaus")
+    assert "Geplant als Sitzung #" in replies[-1].text
+    await bot.tick()
+    assert "Einladung" in group["Ana"].last.text
+    replies = await coordinator.send("noch ein Text")
+    assert "Ich erwarte gerade keinen Text" in replies[-1].text
