@@ -151,7 +151,7 @@ async def test_meetings_list_answers_and_counts(bot, coordinator, group):
     replies = await group["Ana"].send("/meetings")
     assert "Ihre Antwort: Vielleicht" in replies[0].text
     replies = await coordinator.send("/meetings ak-eu")
-    assert "Antworten: 0 Zusagen, 0 Absagen, 1 Vielleicht" in replies[0].text
+    assert "Antworten: Zusage 0 · Absage 0 · Vielleicht 1" in replies[0].text
     assert "keine Sitzungen" in (await group["Carl"].send("/meetings"))[-1].text
 
 

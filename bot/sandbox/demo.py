@@ -1,15 +1,17 @@
 """Demo: a realistic example for `kimbot sandbox --demo`.
 
 Members registered with names and organisations, in several groups, and one
-open join request for the coordinator to decide. Later features (sessions,
-agenda items, recommendations) add their part of the example here.
+open join request for the coordinator to decide, and two sessions: a one-off
+of AK EU next week and a fortnightly series of AG Süd-Ost-Europa. Later
+features (agenda items, recommendations) add their part of the example here.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot import meetings
 from bot.config import Settings
 from storage.database import Database
 from storage.models import Membership, MembershipStatus, Person
@@ -52,3 +54,13 @@ async def fill_demo(db: Database, users: dict[str, Any], settings: Settings) -> 
                     )
                 )
         await uow.commit()
+    coordinator_id = next(iter(settings.coordinator_ids))
+    local_now = now.astimezone(settings.timezone)
+    for command in (
+        f"ak-eu {(local_now + timedelta(days=7)):%d.%m.%Y} 14:00 Auftakt AK EU | Rathaus Barmen, Raum 210",
+        f"ag-soe {(local_now + timedelta(days=3)):%d.%m.%Y} 10:00 Jour fixe | Online | alle 2 Wochen 6 mal",
+    ):
+        async with db.uow() as uow:
+            coordinator = await uow.people.by_telegram_id(coordinator_id)
+            assert coordinator is not None
+            await meetings.schedule(uow, coordinator, meetings.parse_meeting_command(command), settings, now)

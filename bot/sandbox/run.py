@@ -93,6 +93,7 @@ async def serve(settings: Settings, *, host: str, port: int, demo: bool, databas
         async with running(application):
             if demo:
                 await fill_demo(application.bot_data["runtime"].db, users, sandbox_settings)
+                await application.bot_data["deliveries"].tick()
             print(f"KIM-Bot sandbox: open http://{host}:{port}/ in your browser (Ctrl+C stops it).", flush=True)
             await stop.wait()
     finally:
