@@ -22,7 +22,8 @@ from bot.reminders import Due
 from bot.texts import Html
 from handlers.common import Runtime
 from handlers.meetings import answer_buttons, session_card
-from storage.models import DeliveryKind, DeliveryStatus
+from storage.models import DeliveryKind, DeliveryStatus, Occurrence
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +56,21 @@ class Deliveries:
             await reminders.plan(uow, runtime.settings, runtime.clock())
         async with runtime.db.uow() as uow:
             due = await reminders.take_due(uow, runtime.settings, runtime.clock())
-        results = await asyncio.gather(*(self._deliver(item) for item in due))
+        # Every message is rendered before the first one leaves, in one unit of work.
+        # Rendered one by one while sending, the renders of the messages still waiting
+        # would hold the database (and its connection pool) in front of the records of
+        # messages Telegram had already accepted; a crash would then repeat all those,
+        # not only the few in flight.
+        async with runtime.db.uow() as uow:
+            occurrences: dict[int, Occurrence | None] = {}
+            rendered = [await self._render(uow, occurrences, item) for item in due]
+        results = await asyncio.gather(
+            *(self._deliver(item, text, rows) for item, (text, rows) in zip(due, rendered, strict=True))
+        )
         return sum(results)
 
-    async def _deliver(self, item: Due) -> int:
+    async def _deliver(self, item: Due, text: Html, rows: list) -> int:
         runtime = self.runtime
-        text, rows = await self._render(item)
         result = await self.pacer.send_message(item.chat_id, text, reply_markup=_markup(rows))
         async with runtime.db.uow() as uow:
             if result.outcome is Outcome.SENT:
@@ -73,12 +83,15 @@ class Deliveries:
         log.warning("delivery %s to chat %s failed: %s", item.delivery_id, item.chat_id, result.error)
         return 0
 
-    async def _render(self, item: Due) -> tuple[Html, list]:
+    async def _render(
+        self, uow: UnitOfWork, occurrences: dict[int, Occurrence | None], item: Due
+    ) -> tuple[Html, list]:
         runtime = self.runtime
         texts = runtime.texts
-        async with runtime.db.uow() as uow:
-            occurrence = await uow.meetings.occurrence(item.occurrence_id)
-            person = await uow.people.get(item.person_id)
+        if item.occurrence_id not in occurrences:
+            occurrences[item.occurrence_id] = await uow.meetings.occurrence(item.occurrence_id)
+        occurrence = occurrences[item.occurrence_id]
+        person = await uow.people.get(item.person_id)
         assert occurrence is not None
         lang = people.language_of(person, None, runtime.settings)
         card = session_card(texts, lang, occurrence)
