@@ -1,0 +1,261 @@
+"""Faults while invitations and reminders go out: nothing lost, nothing doubled (SPEC 4).
+
+The real bot against the emulator, on both databases, with Telegram's rate
+limits switched on in the emulator. Sessions are scheduled through the core
+rules (`bot.meetings.schedule`) and sent by the delivery timer's tick, so
+faults can be injected between the two: every injected fault is taken by the
+fan-out, none by a direct answer.
+
+- 429 (retry_after 1) and 502 on some messages: each of them is still sent,
+  once; the bot's own pacing makes Telegram answer no other 429.
+- a member who blocked the bot (403): their record FAILED with the error,
+  they are marked unreachable, the coordinator sees it in /members, and the
+  rest get their message.
+- a message that keeps failing: FAILED with the error after the Pacer's
+  retries, and not tried again by later ticks.
+- a timer that fires late: due work comes from the database, so a late tick
+  sends exactly one catch-up reminder per member; the timer's job has no
+  misfire grace that could drop it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from datetime import time as clock_time
+
+import pytest
+from sqlalchemy import select
+
+from bot import meetings
+from bot.emulator.dispatch import CallRecord
+from bot.emulator.faults import TooManyRequests
+from handlers.reminders import TICK_JOB, schedule_tick
+from storage.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Membership,
+    MembershipStatus,
+    Person,
+)
+from tests.harness import BotHarness
+from tests.harness import Person as Member
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+SESSION_DAY, SESSION_AT = date(2026, 12, 10), clock_time(14, 0)  # 13:00 UTC
+MEMBERS = 20
+WAIT = 30.0  # guards against a hang only; not a performance limit
+
+
+async def add_person(bot: BotHarness, member: Member, name: str, group_slug: str | None) -> None:
+    """A registered person, an approved member of `group_slug` (if given)."""
+    async with bot.db.uow() as uow:
+        now = bot.clock()
+        person = Person(
+            telegram_id=member.id,
+            display_name=name,
+            language="de",
+            privacy_acknowledged_at=now,
+            registered_at=now,
+            created_at=now,
+        )
+        uow.people.add(person)
+        if group_slug is not None:
+            group = await uow.groups.by_slug(group_slug)
+            assert group is not None
+            uow.memberships.add(
+                Membership(
+                    person=person,
+                    group_id=group.id,
+                    status=MembershipStatus.APPROVED,
+                    requested_at=now,
+                    decided_at=now,
+                )
+            )
+        await uow.commit()
+
+
+@pytest.fixture
+async def members(bot: BotHarness, coordinator: Member) -> list[Member]:
+    """Twenty approved members of AK EU; the clock at START; no tick running."""
+    bot.clock.set(START)
+    await bot.tick()  # the one armed at start has run: the timer now sleeps its maximum
+    await add_person(bot, coordinator, "Sabine Weber", None)
+    found = []
+    for number in range(1, MEMBERS + 1):
+        member = await bot.person(f"Mitglied{number:02d}")
+        await add_person(bot, member, f"Mitglied {number:02d}", "ak-eu")
+        found.append(member)
+    bot.emulator.set_rate_limits(True)
+    return found
+
+
+async def schedule(bot: BotHarness, coordinator: Member, group_slug: str = "ak-eu") -> int:
+    """A session on 10.12.2026 at 14:00, scheduled by the core rules; no tick yet."""
+    request = meetings.MeetingRequest(
+        group_slug, SESSION_DAY, SESSION_AT, "Auftakt", "Rathaus Barmen"
+    )
+    async with bot.db.uow() as uow:
+        creator = await uow.people.by_telegram_id(coordinator.id)
+        assert creator is not None
+        scheduled = await meetings.schedule(uow, creator, request, bot.settings, bot.clock())
+    return scheduled.occurrences[0].id
+
+
+async def records(bot: BotHarness, occurrence_id: int, kind: DeliveryKind) -> dict[int, Delivery]:
+    """The records of one kind for a session, by the member's Telegram id."""
+    async with bot.db.uow() as uow:
+        result = await uow.session.execute(
+            select(Person.telegram_id, Delivery)
+            .join(Person, Delivery.person_id == Person.id)
+            .where(Delivery.occurrence_id == occurrence_id, Delivery.kind == kind)
+        )
+        return {telegram_id: row for telegram_id, row in result.all()}
+
+
+def sends_to(bot: BotHarness, chat_id: int) -> list[CallRecord]:
+    """Every sendMessage call to the chat, refused ones included (their record has no chat_id)."""
+    return [
+        c
+        for c in bot.emulator.calls
+        if c.method == "sendMessage" and str(c.chat_id or c.params.get("chat_id")) == str(chat_id)
+    ]
+
+
+def own_429s(bot: BotHarness) -> list[TooManyRequests]:
+    """429 answers the bot caused itself (not injected by the test)."""
+    return [t for t in bot.emulator.too_many_requests if t.limit != "injected"]
+
+
+async def test_429_502_and_a_blocked_member_lose_nothing_and_double_nothing(
+    bot: BotHarness, coordinator: Member, members: list[Member]
+) -> None:
+    emulator = bot.emulator
+    blocked = members[7]
+    # Blocked, but the my_chat_member update is withheld: the broadcast's 403 is what tells the bot.
+    blocked.user.blocked = True
+    emulator.inject_fault("sendMessage", status=429, retry_after=1, times=3)
+    emulator.inject_fault("sendMessage", status=502, times=2)
+    occurrence_id = await schedule(bot, coordinator)
+
+    assert await bot.tick() == MEMBERS - 1
+    assert emulator.faults.rules == [], "the fan-out met every injected fault"
+    reached = [m for m in members if m is not blocked]
+    for member in reached:
+        assert len(member.messages) == 1, f"{member.user.first_name}: {member.texts}"
+        assert "Einladung" in member.last.text and "Auftakt" in member.last.text
+    assert blocked.messages == []
+
+    refused = [c.status for c in emulator.calls if c.method == "sendMessage" and not c.ok]
+    assert sorted(refused) == [403, 429, 429, 429, 502, 502]
+    assert [t.retry_after for t in emulator.too_many_requests] == [1, 1, 1], (
+        "only the injected ones"
+    )
+    assert own_429s(bot) == [], "the bot's own pacing never makes Telegram answer 429"
+
+    rows = await records(bot, occurrence_id, DeliveryKind.INVITATION)
+    assert sorted(rows) == sorted(m.id for m in members)
+    for member in reached:
+        row = rows[member.id]
+        assert row.status is DeliveryStatus.SENT and row.sent_at == START and row.error is None
+        assert row.attempts == 1
+    failed = rows[blocked.id]
+    assert failed.status is DeliveryStatus.FAILED and failed.sent_at is None
+    assert failed.error is not None and "Forbidden" in failed.error and "blocked" in failed.error
+    async with bot.db.uow() as uow:
+        person = await uow.people.by_telegram_id(blocked.id)
+        assert person is not None and person.unreachable_since == START
+        others = [await uow.people.by_telegram_id(m.id) for m in reached]
+        assert all(p is not None and p.unreachable_since is None for p in others)
+
+    calls = len(emulator.calls_of("sendMessage"))
+    assert await bot.tick() == 0, "nothing is sent again, the failed one included"
+    assert len(emulator.calls_of("sendMessage")) == calls
+
+    replies = await coordinator.send("/members ak-eu")
+    listing = "\n".join(r.text for r in replies)
+    assert "Mitglied 08, ohne Organisation: nicht erreichbar" in listing
+    assert listing.count("nicht erreichbar") == 1
+    assert "Mitglied 07, ohne Organisation: Mitglied" in listing
+
+
+async def test_a_message_that_keeps_failing_is_recorded_failed_and_not_tried_forever(
+    bot: BotHarness, coordinator: Member, members: list[Member]
+) -> None:
+    emulator = bot.emulator
+    alone = await bot.person("Einzel")
+    await add_person(
+        bot, alone, "Eva Einzel", "ak-ehrenamt"
+    )  # the only member: the faults hit her message
+    pacer = bot.application.bot_data["deliveries"].pacer
+    # The same number of retries as in production, with shorter back-off (1 s, 2 s ... 16 s
+    # would take half a minute); the 1 s between two messages to one chat still applies.
+    pacer.backoff = 0.05
+    attempts = pacer.retries + 1
+    emulator.inject_fault("sendMessage", status=502, times=attempts)
+    occurrence_id = await schedule(bot, coordinator, "ak-ehrenamt")
+
+    assert await bot.tick() == 0
+    assert emulator.faults.rules == []
+    assert [c.status for c in sends_to(bot, alone.id)] == [502] * attempts
+    assert alone.messages == []
+    row = (await records(bot, occurrence_id, DeliveryKind.INVITATION))[alone.id]
+    assert row.status is DeliveryStatus.FAILED and row.sent_at is None
+    assert row.error is not None and "Bad Gateway" in row.error
+    assert row.attempts == 1, "one failed delivery, recorded once"
+    async with bot.db.uow() as uow:
+        person = await uow.people.by_telegram_id(alone.id)
+        assert person is not None and person.unreachable_since is None, "a 502 is no block"
+
+    for _ in range(2):
+        assert await bot.tick() == 0
+    assert len(sends_to(bot, alone.id)) == attempts, "not tried again by later ticks"
+    assert all(m.messages == [] for m in members), "nothing for another group"
+
+
+async def test_a_late_timer_sends_exactly_one_catch_up_reminder_per_member(
+    bot: BotHarness, coordinator: Member, members: list[Member]
+) -> None:
+    emulator = bot.emulator
+    occurrence_id = await schedule(bot, coordinator)
+    assert await bot.tick() == MEMBERS  # the invitations
+
+    jobs = bot.application.job_queue.get_jobs_by_name(TICK_JOB)
+    assert len(jobs) == 1, "one delivery timer"
+    assert jobs[0].job.misfire_grace_time is None, "a late timer is run, not dropped"
+
+    # The 7-day, 1-day and 2-hour points have all passed; the session (13:00 UTC) has not begun.
+    bot.clock.set(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
+    schedule_tick(bot.application, when=0.2)
+    time.sleep(1.5)  # a busy loop: the timer fires more than APScheduler's default grace (1 s) late
+    await emulator.wait_until(lambda: all(len(m.messages) == 2 for m in members), WAIT)
+    assert await bot.tick() == 0, "the late timer sent them all; nothing is left"
+
+    for member in members:
+        invitation, reminder = member.texts
+        assert "Einladung" in invitation
+        assert "Erinnerung" in reminder and "Do., 10.12.2026, 14:00 Uhr" in reminder
+        assert "/agenda" not in reminder, "the 2-hour reminder, not the earliest"
+    rows = await records(bot, occurrence_id, DeliveryKind.REMINDER)
+    async with bot.db.uow() as uow:
+        every = (
+            (
+                await uow.session.execute(
+                    select(Delivery).where(Delivery.kind == DeliveryKind.REMINDER)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(every) == 3 * MEMBERS
+    sent = [r for r in every if r.status is DeliveryStatus.SENT]
+    assert len(sent) == MEMBERS and {r.lead_seconds for r in sent} == {2 * 3600}
+    assert {r.error for r in every if r.status is not DeliveryStatus.SENT} == {
+        "caught up by a later reminder"
+    }
+    assert len(rows) == MEMBERS
+
+    bot.clock.set(datetime(2026, 12, 10, 13, 0, tzinfo=UTC))  # the session begins
+    assert await bot.tick() == 0
+    assert own_429s(bot) == []
