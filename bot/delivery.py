@@ -101,6 +101,8 @@ class Delivered:
     outcome: Outcome
     message_id: int | None = None
     error: str | None = None
+    transient: bool = False
+    """FAILED only because a passing fault (429, 5xx, timeout) outlasted the retries."""
 
     @property
     def sent(self) -> bool:
@@ -467,7 +469,7 @@ class Pacer:
                         attempt + 1,
                         _describe(failure),
                     )
-                    return Delivered(Outcome.FAILED, error=_describe(failure))
+                    return Delivered(Outcome.FAILED, error=_describe(failure), transient=True)
                 attempt += 1
                 log.info(
                     "chat %s: %s; attempt %d in %.2f s",

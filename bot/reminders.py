@@ -17,7 +17,10 @@ The rules, in one place:
 - a lead time removed from REMINDER_OFFSETS is not sent any more; one added
   is planned; nothing already sent is sent again;
 - nothing is sent for a cancelled session except the cancellation notice,
-  and nothing planned for an old time after a reschedule.
+  and nothing planned for an old time after a reschedule;
+- a message Telegram refused (blocked, bad request) is FAILED at once; one
+  that failed through a passing fault (5xx, timeouts) is tried again later
+  (`RETRY_AFTER`), then FAILED with its error: recorded, not forgotten.
 """
 
 from __future__ import annotations
@@ -186,6 +189,29 @@ async def mark(uow: UnitOfWork, delivery_id: int, status: DeliveryStatus, now: d
     if status is DeliveryStatus.SENT:
         row.sent_at = now
     await uow.commit()
+
+
+RETRY_AFTER = (timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2))
+"""When Telegram keeps failing (an outage, not a refusal), the record is tried again
+after these pauses; after the last one it stays FAILED, with the error recorded."""
+
+
+async def retry_later(uow: UnitOfWork, delivery_id: int, now: datetime, error: str | None) -> bool:
+    """A passing fault outlived the sender's own retries: try again later.
+
+    Returns False when the record has used up its later tries and is FAILED now.
+    """
+    row = await uow.deliveries.get(delivery_id)
+    if row is None:
+        return False
+    row.attempts += 1
+    row.error = error[:200] if error else None
+    if row.attempts > len(RETRY_AFTER):
+        row.status = DeliveryStatus.FAILED
+    else:
+        row.due_at = now + RETRY_AFTER[row.attempts - 1]
+    await uow.commit()
+    return row.status is DeliveryStatus.PENDING
 
 
 async def next_due_at(uow: UnitOfWork) -> datetime | None:

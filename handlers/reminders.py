@@ -76,7 +76,12 @@ class Deliveries:
             if result.outcome is Outcome.SENT:
                 await reminders.mark(uow, item.delivery_id, DeliveryStatus.SENT, runtime.clock())
                 return 1
-            await reminders.mark(uow, item.delivery_id, DeliveryStatus.FAILED, runtime.clock(), result.error)
+            if result.outcome is Outcome.FAILED and result.transient:
+                if await reminders.retry_later(uow, item.delivery_id, runtime.clock(), result.error):
+                    log.warning("delivery %s to chat %s will be tried again: %s", item.delivery_id, item.chat_id, result.error)
+                    return 0
+            else:
+                await reminders.mark(uow, item.delivery_id, DeliveryStatus.FAILED, runtime.clock(), result.error)
         if result.outcome is Outcome.BLOCKED:
             async with runtime.db.uow() as uow:
                 await people.mark_unreachable(uow, item.chat_id, runtime.clock())

@@ -11,8 +11,8 @@ fan-out, none by a direct answer.
 - a member who blocked the bot (403): their record FAILED with the error,
   they are marked unreachable, the coordinator sees it in /members, and the
   rest get their message.
-- a message that keeps failing: FAILED with the error after the Pacer's
-  retries, and not tried again by later ticks.
+- a message that keeps failing: tried again after pauses (an outage is no
+  reason to give up), then FAILED with the error, and not tried for ever.
 - a timer that fires late: due work comes from the database, so a late tick
   sends exactly one catch-up reminder per member; the timer's job has no
   misfire grace that could drop it.
@@ -27,7 +27,7 @@ from datetime import time as clock_time
 import pytest
 from sqlalchemy import select
 
-from bot import meetings
+from bot import meetings, reminders
 from bot.emulator.dispatch import CallRecord
 from bot.emulator.faults import TooManyRequests
 from handlers.reminders import TICK_JOB, schedule_tick
@@ -180,7 +180,7 @@ async def test_429_502_and_a_blocked_member_lose_nothing_and_double_nothing(
     assert "Mitglied 07, ohne Organisation: Mitglied" in listing
 
 
-async def test_a_message_that_keeps_failing_is_recorded_failed_and_not_tried_forever(
+async def test_a_message_that_keeps_failing_is_tried_later_then_recorded_failed(
     bot: BotHarness, coordinator: Member, members: list[Member]
 ) -> None:
     emulator = bot.emulator
@@ -193,25 +193,53 @@ async def test_a_message_that_keeps_failing_is_recorded_failed_and_not_tried_for
     # would take half a minute); the 1 s between two messages to one chat still applies.
     pacer.backoff = 0.05
     attempts = pacer.retries + 1
-    emulator.inject_fault("sendMessage", status=502, times=attempts)
+    later_tries = len(reminders.RETRY_AFTER)
+    emulator.inject_fault("sendMessage", status=502, times=attempts * (later_tries + 1))
     occurrence_id = await schedule(bot, coordinator, "ak-ehrenamt")
 
     assert await bot.tick() == 0
-    assert emulator.faults.rules == []
     assert [c.status for c in sends_to(bot, alone.id)] == [502] * attempts
+    row = (await records(bot, occurrence_id, DeliveryKind.INVITATION))[alone.id]
+    assert row.status is DeliveryStatus.PENDING, "an outage is no reason to give up yet"
+    assert row.error is not None and "Bad Gateway" in row.error and row.attempts == 1
+    assert await bot.tick() == 0
+    assert len(sends_to(bot, alone.id)) == attempts, "not due again before its pause is over"
+
+    for pause in reminders.RETRY_AFTER:
+        bot.clock.advance(seconds=pause.total_seconds() + 1)
+        assert await bot.tick() == 0
+    assert emulator.faults.rules == []
+    assert len(sends_to(bot, alone.id)) == attempts * (later_tries + 1)
     assert alone.messages == []
     row = (await records(bot, occurrence_id, DeliveryKind.INVITATION))[alone.id]
-    assert row.status is DeliveryStatus.FAILED and row.sent_at is None
-    assert row.error is not None and "Bad Gateway" in row.error
-    assert row.attempts == 1, "one failed delivery, recorded once"
+    assert row.status is DeliveryStatus.FAILED and row.sent_at is None, "recorded, not forgotten"
+    assert "Bad Gateway" in (row.error or "") and row.attempts == later_tries + 1
     async with bot.db.uow() as uow:
         person = await uow.people.by_telegram_id(alone.id)
         assert person is not None and person.unreachable_since is None, "a 502 is no block"
 
-    for _ in range(2):
-        assert await bot.tick() == 0
-    assert len(sends_to(bot, alone.id)) == attempts, "not tried again by later ticks"
+    bot.clock.advance(hours=1)
+    assert await bot.tick() == 0
+    assert len(sends_to(bot, alone.id)) == attempts * (later_tries + 1), "not tried for ever"
     assert all(m.messages == [] for m in members), "nothing for another group"
+
+
+async def test_a_message_tried_later_arrives_once_the_fault_is_over(
+    bot: BotHarness, coordinator: Member, members: list[Member]
+) -> None:
+    emulator = bot.emulator
+    alone = await bot.person("Einzel")
+    await add_person(bot, alone, "Eva Einzel", "ak-ehrenamt")
+    pacer = bot.application.bot_data["deliveries"].pacer
+    pacer.backoff = 0.05
+    emulator.inject_fault("sendMessage", status=503, times=pacer.retries + 1)
+    occurrence_id = await schedule(bot, coordinator, "ak-ehrenamt")
+    assert await bot.tick() == 0
+    bot.clock.advance(seconds=reminders.RETRY_AFTER[0].total_seconds() + 1)
+    assert await bot.tick() == 1
+    assert len(alone.messages) == 1 and "Einladung" in alone.last.text
+    row = (await records(bot, occurrence_id, DeliveryKind.INVITATION))[alone.id]
+    assert row.status is DeliveryStatus.SENT
 
 
 async def test_a_late_timer_sends_exactly_one_catch_up_reminder_per_member(
