@@ -270,7 +270,7 @@ async def test_5xx_for_ever_fails_after_the_retries_without_raising(
     result = await Pacer(bot, retries=3, backoff=0.01, per_chat_interval=0.05).send_message(
         alice.id, "Hallo"
     )
-    assert result == Delivered(Outcome.FAILED, error="NetworkError: Bad Gateway")
+    assert result == Delivered(Outcome.FAILED, error="NetworkError: Bad Gateway", transient=True)
     assert len(emulator.calls_of("sendMessage")) == 4
     assert emulator.messages(alice.id) == []
 
