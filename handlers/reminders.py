@@ -61,7 +61,7 @@ class Deliveries:
         # would hold the database (and its connection pool) in front of the records of
         # messages Telegram had already accepted; a crash would then repeat all those,
         # not only the few in flight.
-        async with runtime.db.uow() as uow:
+        async with runtime.db.reader() as uow:
             occurrences: dict[int, Occurrence | None] = {}
             rendered = [await self._render(uow, occurrences, item) for item in due]
         results = await asyncio.gather(
@@ -145,5 +145,14 @@ def schedule_tick(application: Application, when: float = 0) -> None:
         _tick_job,
         when=when,
         name=TICK_JOB,
-        job_kwargs={"id": TICK_JOB, "replace_existing": True, "misfire_grace_time": None, "coalesce": True},
+        # max_instances=2: the tick re-arms this job while it is still running; with
+        # APScheduler's default of 1, a re-arm that fires at once (more is due) would be
+        # skipped, and the timer dropped with it. The second instance waits for the lock.
+        job_kwargs={
+            "id": TICK_JOB,
+            "replace_existing": True,
+            "misfire_grace_time": None,
+            "coalesce": True,
+            "max_instances": 2,
+        },
     )
