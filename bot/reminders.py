@@ -26,6 +26,7 @@ The rules, in one place:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,7 +36,6 @@ from storage.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
-    MembershipStatus,
     OccurrenceStatus,
     RsvpAnswer,
 )
@@ -59,35 +59,38 @@ async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
     occurrences = await uow.meetings.starting_before(now, window)
     records = await uow.deliveries.keys(o.id for o in occurrences)
     told = await uow.deliveries.told_at([o.id for o in occurrences], [k.value for k in NOTICES])
-    created = 0
+    members_of: dict[int, list[int]] = {}
+    created: list[dict[str, object]] = []
     for occurrence in occurrences:
-        members = await meetings.approved_members(uow, occurrence.meeting.group_id)
-        for person in members:
+        group_id = occurrence.meeting.group_id
+        if group_id not in members_of:
+            members_of[group_id] = [p.id for p in await meetings.approved_members(uow, group_id)]
+        for person_id in members_of[group_id]:
             for lead in offsets:
                 lead_s = int(lead.total_seconds())
-                key = (occurrence.id, person.id, DeliveryKind.REMINDER.value, lead_s, occurrence.revision)
+                key = (occurrence.id, person_id, DeliveryKind.REMINDER.value, lead_s, occurrence.revision)
                 if key in records:
                     continue
                 due = occurrence.starts_at - lead
-                told_at = told.get((occurrence.id, person.id, occurrence.revision))
+                told_at = told.get((occurrence.id, person_id, occurrence.revision))
                 covered = told_at is not None and told_at >= due
-                uow.deliveries.add(
-                    Delivery(
-                        occurrence_id=occurrence.id,
-                        person_id=person.id,
-                        kind=DeliveryKind.REMINDER,
-                        lead_seconds=lead_s,
-                        revision=occurrence.revision,
-                        due_at=due,
-                        status=DeliveryStatus.SKIPPED if covered else DeliveryStatus.PENDING,
-                        error="covered by the invitation" if covered else None,
-                        attempts=0,
-                    )
+                created.append(
+                    {
+                        "occurrence_id": occurrence.id,
+                        "person_id": person_id,
+                        "kind": DeliveryKind.REMINDER,
+                        "lead_seconds": lead_s,
+                        "revision": occurrence.revision,
+                        "due_at": due,
+                        "status": DeliveryStatus.SKIPPED if covered else DeliveryStatus.PENDING,
+                        "error": "covered by the invitation" if covered else None,
+                        "attempts": 0,
+                    }
                 )
                 records.add(key)
-                created += 1
+    await uow.deliveries.insert_many(created)
     await uow.commit()
-    return created
+    return len(created)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,10 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
         (r.occurrence_id, r.person_id): r.answer
         for r in await uow.meetings.rsvps({row.occurrence_id for row in rows})
     }
+    approved = await uow.memberships.approved_pairs({row.person_id for row in rows})
+    sent: dict[tuple[int, int], list[Delivery]] = defaultdict(list)
+    for other in await uow.deliveries.sent_of({row.occurrence_id for row in rows}):
+        sent[(other.occurrence_id, other.person_id)].append(other)
     reminders: dict[tuple[int, int], list[Delivery]] = defaultdict(list)
     send: list[Delivery] = []
     for row in rows:
@@ -130,7 +137,7 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
                 skip = "lead time no longer configured"
             elif answers.get((row.occurrence_id, row.person_id)) is RsvpAnswer.NO:
                 skip = "declined"
-            elif not await _still_member(uow, row):
+            elif (row.person_id, occurrence.meeting.group_id) not in approved:
                 skip = "no longer a member"
             else:
                 reminders[(row.occurrence_id, row.person_id)].append(row)
@@ -143,7 +150,7 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
         latest, *older = sorted(rows_of_pair, key=lambda r: r.lead_seconds)
         for row in older:
             _skip(row, "caught up by a later reminder")
-        if await _already_told(uow, latest):
+        if _already_told(latest, sent[(latest.occurrence_id, latest.person_id)]):
             _skip(latest, "already told after this lead time")
         else:
             send.append(latest)
@@ -154,22 +161,16 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
     ]
 
 
-async def _still_member(uow: UnitOfWork, row: Delivery) -> bool:
-    membership = await uow.memberships.of(row.person_id, row.occurrence.meeting.group_id)
-    return membership is not None and membership.status is MembershipStatus.APPROVED
-
-
-async def _already_told(uow: UnitOfWork, row: Delivery) -> bool:
+def _already_told(row: Delivery, sent: Iterable[Delivery]) -> bool:
     """A reminder or notice for this session's time already went out after this lead time."""
     point = row.occurrence.starts_at - timedelta(seconds=row.lead_seconds)
     return any(
         other.id != row.id
-        and other.status is DeliveryStatus.SENT
         and other.revision == row.revision
         and other.kind in (DeliveryKind.REMINDER, *NOTICES)
         and other.sent_at is not None
         and other.sent_at >= point
-        for other in await uow.deliveries.of_occurrence(row.occurrence_id, row.person_id)
+        for other in sent
     )
 
 

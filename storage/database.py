@@ -23,6 +23,7 @@ from storage.uow import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "kimbot_read_only"
 
 
 def async_url(url: str) -> URL:
@@ -56,7 +57,9 @@ def create_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only unit of work reads a WAL snapshot and never waits for the writer.
+        deferred = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -68,9 +71,16 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._sessions)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads: on SQLite it does not take the write lock."""
+        return UnitOfWork(self._readers)
 
     async def upgrade(self) -> None:
         """Apply every migration not applied yet (and seed the groups)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -119,6 +119,18 @@ class MembershipRepository(_Repository):
             query = query.where(Membership.group_id == group_id)
         result = await self.session.execute(query)
         return result.scalars().all()
+
+    async def approved_pairs(self, person_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """(person id, group id) of the approved memberships of these people."""
+        ids = list(person_ids)
+        if not ids:
+            return set()
+        result = await self.session.execute(
+            select(Membership.person_id, Membership.group_id).where(
+                Membership.person_id.in_(ids), Membership.status == MembershipStatus.APPROVED
+            )
+        )
+        return {(person_id, group_id) for person_id, group_id in result.all()}
 
     async def pending_of_person(self, person_id: int) -> Sequence[Membership]:
         result = await self.session.execute(
@@ -264,6 +276,21 @@ class DeliveryRepository(_Repository):
             query = query.where(Delivery.person_id == person_id)
         result = await self.session.execute(query)
         return result.scalars().all()
+
+    async def sent_of(self, occurrence_ids: Iterable[int]) -> Sequence[Delivery]:
+        """The records of these sessions that were sent."""
+        ids = list(occurrence_ids)
+        if not ids:
+            return []
+        result = await self.session.execute(
+            select(Delivery).where(Delivery.occurrence_id.in_(ids), Delivery.status == DeliveryStatus.SENT)
+        )
+        return result.scalars().all()
+
+    async def insert_many(self, rows: Sequence[dict[str, object]]) -> None:
+        """New records in one INSERT (no ORM objects: the planner makes thousands at once)."""
+        if rows:
+            await self.session.execute(insert(Delivery), list(rows))
 
     async def skip_pending(self, occurrence_id: int, reason: str) -> int:
         result = await self.session.execute(
