@@ -42,10 +42,9 @@ from storage.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
-    Membership,
-    MembershipStatus,
     Person,
 )
+from tests.factories import registered
 from tests.harness import make_settings
 
 MEMBERS = 150
@@ -100,34 +99,9 @@ async def prepare(
         async with db.uow() as uow:
             group = await uow.groups.by_slug("ak-eu")
             assert group is not None
-            coordinator = Person(
-                telegram_id=coordinator_id,
-                display_name="Sabine Weber",
-                language="de",
-                privacy_acknowledged_at=now,
-                registered_at=now,
-                created_at=now,
-            )
-            uow.people.add(coordinator)
+            coordinator = registered(uow, coordinator_id, "Sabine Weber", now)
             for number, user in enumerate(users, 1):
-                person = Person(
-                    telegram_id=user.id,
-                    display_name=f"Mitglied {number}",
-                    language="de",
-                    privacy_acknowledged_at=now,
-                    registered_at=now,
-                    created_at=now,
-                )
-                uow.people.add(person)
-                uow.memberships.add(
-                    Membership(
-                        person=person,
-                        group_id=group.id,
-                        status=MembershipStatus.APPROVED,
-                        requested_at=now,
-                        decided_at=now,
-                    )
-                )
+                registered(uow, user.id, f"Mitglied {number}", now, group.id)
             await uow.commit()
         # A session in a few hours: the 7-day and 1-day lead times are covered by
         # the invitation, the 2-hour reminder lies ahead; only invitations are due.

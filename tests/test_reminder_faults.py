@@ -35,10 +35,9 @@ from storage.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
-    Membership,
-    MembershipStatus,
     Person,
 )
+from tests.factories import registered
 from tests.harness import BotHarness
 from tests.harness import Person as Member
 
@@ -51,28 +50,8 @@ WAIT = 30.0  # guards against a hang only; not a performance limit
 async def add_person(bot: BotHarness, member: Member, name: str, group_slug: str | None) -> None:
     """A registered person, an approved member of `group_slug` (if given)."""
     async with bot.db.uow() as uow:
-        now = bot.clock()
-        person = Person(
-            telegram_id=member.id,
-            display_name=name,
-            language="de",
-            privacy_acknowledged_at=now,
-            registered_at=now,
-            created_at=now,
-        )
-        uow.people.add(person)
-        if group_slug is not None:
-            group = await uow.groups.by_slug(group_slug)
-            assert group is not None
-            uow.memberships.add(
-                Membership(
-                    person=person,
-                    group_id=group.id,
-                    status=MembershipStatus.APPROVED,
-                    requested_at=now,
-                    decided_at=now,
-                )
-            )
+        group = await uow.groups.by_slug(group_slug) if group_slug is not None else None
+        registered(uow, member.id, name, bot.clock(), group.id if group else None)
         await uow.commit()
 
 

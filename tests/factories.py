@@ -1,0 +1,38 @@
+"""Factories: rows a test needs as its starting point, made in one place.
+
+Conversations are the proof of a feature; these only prepare a database
+quickly (hundreds of members for a fan-out) where registering each person
+through the chat would be slow and beside the point.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.models import Membership, MembershipStatus, Person
+from storage.uow import UnitOfWork
+
+
+def registered(uow: UnitOfWork, telegram_id: int, name: str, now: datetime, group_id: int | None = None) -> Person:
+    """A registered person (privacy notice read), an approved member of `group_id` if given."""
+    person = Person(
+        telegram_id=telegram_id,
+        display_name=name,
+        language="de",
+        is_coordinator=False,
+        privacy_acknowledged_at=now,
+        registered_at=now,
+        created_at=now,
+    )
+    uow.people.add(person)
+    if group_id is not None:
+        uow.memberships.add(
+            Membership(
+                person=person,
+                group_id=group_id,
+                status=MembershipStatus.APPROVED,
+                requested_at=now,
+                decided_at=now,
+            )
+        )
+    return person
