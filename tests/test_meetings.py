@@ -191,3 +191,17 @@ async def test_meeting_without_arguments_asks_step_by_step(bot, coordinator, gro
     assert "Einladung" in group["Ana"].last.text
     replies = await coordinator.send("noch ein Text")
     assert "Ich erwarte gerade keinen Text" in replies[-1].text
+
+
+async def test_weekly_series_keeps_local_time_in_october_too(bot, coordinator, group):
+    bot.clock.set(datetime(2026, 10, 1, 9, 0, tzinfo=UTC))
+    await schedule(bot, coordinator, "/meeting ak-eu 19.10.2026 10:00 Jour fixe | Online | weekly 3 times")
+    async with bot.db.uow() as uow:
+        starts = [o.starts_at for o in (await uow.session.execute(select(Occurrence).order_by(Occurrence.starts_at))).scalars()]
+    assert [s.astimezone(UTC).strftime("%d.%m. %H:%M") for s in starts] == ["19.10. 08:00", "26.10. 09:00", "02.11. 09:00"]
+    replies = await group["Ana"].send("/meetings")
+    assert [r.text.split("🕑 ")[1].split("\n")[0] for r in replies] == [
+        "Mo., 19.10.2026, 10:00 Uhr",
+        "Mo., 26.10.2026, 10:00 Uhr",
+        "Mo., 02.11.2026, 10:00 Uhr",
+    ]
