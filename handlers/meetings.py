@@ -15,11 +15,12 @@ from bot.commands import by_name
 from bot.dates import format_when, parse_date, parse_time
 from bot.errors import Refusal
 from bot.ics import calendar_file, filename
+from bot.membership import find_group
 from bot.recurrence import describe, from_rrule
 from bot.texts import Html, Texts
 from handlers import payloads as p
 from handlers.common import Request, Rows, action
-from storage.models import Occurrence, RsvpAnswer
+from storage.models import Occurrence, OccurrenceStatus, RsvpAnswer
 
 ANSWERS = {"yes": RsvpAnswer.YES, "no": RsvpAnswer.NO, "maybe": RsvpAnswer.MAYBE}
 
@@ -113,7 +114,7 @@ async def list_meetings(request: Request) -> None:
     """`/meetings [group]`: the next sessions with answer buttons."""
     async with request.uow() as uow:
         me = await people.ensure_person(uow, request.caller, request.now())
-        group = await _group_arg(uow, request)
+        group = await find_group(uow, " ".join(request.args)) if request.args else None
         found = await meetings.upcoming_for(uow, me, request.settings, request.now(), group)
         coordinator = people.is_coordinator(me, request.settings)
     if not found:
@@ -127,14 +128,6 @@ async def list_meetings(request: Request) -> None:
         if coordinator:
             text += "\n" + counts_line(texts, request.lang, item.counts)
         await request.reply(text, answer_buttons(texts, request.lang, item.occurrence.id))
-
-
-async def _group_arg(uow, request: Request):  # type: ignore[no-untyped-def]
-    if not request.args:
-        return None
-    from bot.membership import find_group
-
-    return await find_group(uow, " ".join(request.args))
 
 
 @action
@@ -201,9 +194,9 @@ async def calendar_pressed(request: Request) -> None:
         url=None,
         rrule=meeting.rrule,
         # Cancelled and moved sessions leave the series; a moved one has its own file.
-        exdates=[o.original_local for o in siblings if series and (o.status.value == "cancelled" or o.revision)],
+        exdates=[o.original_local for o in siblings if series and (o.status is OccurrenceStatus.CANCELLED or o.revision)],
         sequence=occurrence.revision,
-        cancelled=not series and occurrence.status.value == "cancelled",
+        cancelled=not series and occurrence.status is OccurrenceStatus.CANCELLED,
     )
     await request.answer()
     chat = request.update.effective_chat

@@ -235,15 +235,6 @@ async def list_members(request: Request) -> None:
     await send_members(request, listing)
 
 
-async def members_pressed(request: Request) -> None:
-    assert isinstance(request.payload, p.ShowMembers)
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        group = await membership.get_group(uow, request.payload.group_id)
-        listing = await membership.members(uow, me, request.settings, group)
-    await send_members(request, listing)
-
-
 async def send_members(request: Request, listing: list[tuple[Group, list[Membership]]]) -> None:
     blocks = []
     for group, found in listing:
@@ -326,5 +317,4 @@ CALLBACKS = {
     p.LeaveGroup: leave_pressed,
     p.DecideRequest: decision_pressed,
     p.InviteToGroup: invite_pressed,
-    p.ShowMembers: members_pressed,
 }

@@ -109,11 +109,6 @@ class InviteToGroup(Payload, prefix="iv"):
 
 
 @dataclass(frozen=True)
-class ShowMembers(Payload, prefix="mb"):
-    group_id: int
-
-
-@dataclass(frozen=True)
 class Answer(Payload, prefix="rs"):
     occurrence_id: int
     answer: str

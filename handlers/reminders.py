@@ -20,7 +20,7 @@ from bot import people, reminders
 from bot.delivery import Outcome, Pacer
 from bot.reminders import Due
 from bot.texts import Html
-from handlers.common import Runtime
+from handlers.common import Runtime, keyboard
 from handlers.meetings import answer_buttons, session_card
 from storage.models import DeliveryKind, DeliveryStatus, Occurrence
 from storage.uow import UnitOfWork
@@ -71,7 +71,7 @@ class Deliveries:
 
     async def _deliver(self, item: Due, text: Html, rows: list) -> int:
         runtime = self.runtime
-        result = await self.pacer.send_message(item.chat_id, text, reply_markup=_markup(rows))
+        result = await self.pacer.send_message(item.chat_id, text, reply_markup=keyboard(rows))
         async with runtime.db.uow() as uow:
             if result.outcome is Outcome.SENT:
                 await reminders.mark(uow, item.delivery_id, DeliveryStatus.SENT, runtime.clock())
@@ -123,12 +123,6 @@ class Deliveries:
         if next_due is not None:
             delay = min(delay, max(0.0, (next_due - runtime.clock()).total_seconds()))
         schedule_tick(self.application, when=delay)
-
-
-def _markup(rows: list):  # type: ignore[no-untyped-def]
-    from handlers.common import keyboard
-
-    return keyboard(rows)
 
 
 async def _tick_job(context: CallbackContext) -> None:
