@@ -9,7 +9,11 @@
 - `Invite`: a single-use deep link into one group.
 - `Meeting` and `Occurrence`: sessions, one-off or a series (SPEC 4).
 - `Rsvp`: a member's answer for one session (Zusage / Absage / Vielleicht).
-- `Delivery`: every invitation, reminder and notice owed to one person.
+- `AgendaItem`: a topic proposed for a group's session (SPEC 5).
+- `Recommendation`, with its target groups, each member's `Stance` and their
+  `Comment`s: the steering circle's recommendations and the feedback (SPEC 6).
+- `Delivery`: every message the bot owes one person on its own initiative
+  (invitations, reminders, notices, recommendations, notes to authors).
 
 All datetimes are timezone-aware UTC; Telegram ids are `BigInteger`.
 Constraint names follow one naming convention so migrations stay portable
@@ -24,12 +28,15 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -48,6 +55,11 @@ NAME_MAX = 64
 ORGANISATION_MAX = 120
 TITLE_MAX = 200
 LOCATION_MAX = 300
+AGENDA_TEXT_MAX = 1000
+REASON_MAX = 500
+RECOMMENDATION_TEXT_MAX = 3000
+COMMENT_MAX = 2000
+OUTCOME_MAX = 2000
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -93,7 +105,8 @@ class Person(Base):
     is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     privacy_acknowledged_at: Mapped[datetime | None]
     registered_at: Mapped[datetime | None]
-    unreachable_since: Mapped[datetime | None]
+    unreachable_since: Mapped[datetime | None] = mapped_column(index=True)
+    """Set when Telegram refused delivery (blocked); indexed for the digest's list of the unreachable."""
     awaiting: Mapped[str | None] = mapped_column(String(32))
     awaiting_data: Mapped[dict[str, object] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
@@ -116,7 +129,12 @@ class Group(Base):
 
 class Membership(Base):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("person_id", "group_id", name="uq_memberships_person_group"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "group_id", name="uq_memberships_person_group"),
+        # The digest counts members per group and status (those approved in a period too)
+        # and finds who of a group has not answered, from this index alone.
+        Index("ix_memberships_group_status", "group_id", "status", "person_id", "decided_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
@@ -162,10 +180,43 @@ class RsvpAnswer(enum.StrEnum):
 
 
 class DeliveryKind(enum.StrEnum):
+    """What a delivery is about. Session kinds have an `occurrence_id`,
+    recommendation kinds a `recommendation_id`, item kinds an `agenda_item_id`,
+    a scheduled digest its `scheduled_for` time."""
+
     INVITATION = "invitation"
     REMINDER = "reminder"
     MOVED = "moved"
     CANCELLED = "cancelled"
+    RECOMMENDATION = "recommendation"
+    FEEDBACK_DUE = "feedback_due"
+    OUTCOME = "outcome"
+    ITEM_REJECTED = "item_rejected"
+    ITEM_DEFERRED = "item_deferred"
+    DIGEST = "digest"
+
+
+SESSION_KINDS = frozenset({DeliveryKind.INVITATION, DeliveryKind.REMINDER, DeliveryKind.MOVED, DeliveryKind.CANCELLED})
+RECOMMENDATION_KINDS = frozenset({DeliveryKind.RECOMMENDATION, DeliveryKind.FEEDBACK_DUE, DeliveryKind.OUTCOME})
+ITEM_KINDS = frozenset({DeliveryKind.ITEM_REJECTED, DeliveryKind.ITEM_DEFERRED})
+
+
+class AgendaStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class RecommendationStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class StanceValue(enum.StrEnum):
+    AGREE = "agree"
+    CONCERNS = "concerns"
+    REJECT = "reject"
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -239,7 +290,8 @@ class Rsvp(Base):
 
 
 class Delivery(Base):
-    """One message the bot owes one person about one session.
+    """One message the bot owes one person, about a session, a recommendation
+    or an agenda item (see `DeliveryKind`).
 
     The database is the source of truth for what is due and what was sent:
     a row is marked sent only after Telegram accepted the message, so a crash
@@ -251,10 +303,18 @@ class Delivery(Base):
         UniqueConstraint(
             "occurrence_id", "person_id", "kind", "lead_seconds", "revision", name="uq_deliveries_once"
         ),
+        UniqueConstraint("recommendation_id", "person_id", "kind", name="uq_deliveries_recommendation_once"),
+        UniqueConstraint("scheduled_for", "person_id", "kind", name="uq_deliveries_scheduled_once"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
+    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
+    recommendation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="CASCADE"), index=True
+    )
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
+    scheduled_for: Mapped[datetime | None]
+    """For a scheduled digest: the DIGEST_SCHEDULE time it is for (one per coordinator and time)."""
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind))
     lead_seconds: Mapped[int] = mapped_column(Integer, default=0)
@@ -265,5 +325,109 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(200))
 
-    occurrence: Mapped[Occurrence] = relationship()
+    occurrence: Mapped[Occurrence | None] = relationship()
+    recommendation: Mapped[Recommendation | None] = relationship()
+    agenda_item: Mapped[AgendaItem | None] = relationship()
     person: Mapped[Person] = relationship()
+
+
+class AgendaItem(Base):
+    """A topic a member proposed for a group's session (Tagesordnungspunkt).
+
+    `occurrence_id` is the session it is on; None while the group has no
+    session scheduled (it joins the next one created). `position` orders the
+    items of one session; the number people see is the rank among the items
+    still on the agenda. `reason` is the coordination's reason for a rejection.
+    `not_before` keeps an item that missed a session's agenda deadline, or was
+    deferred, off that session: it only joins sessions starting after it.
+    """
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (
+        # The digest counts and lists a group's new items of a period from this index alone.
+        Index("ix_agenda_items_group_created", "group_id", "created_at", "status"),
+        # Whether a session has an agenda, and how many items, from this index alone.
+        Index("ix_agenda_items_occurrence_status", "occurrence_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[AgendaStatus] = mapped_column(_enum(AgendaStatus))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+    group: Mapped[Group] = relationship()
+    occurrence: Mapped[Occurrence | None] = relationship()
+    author: Mapped[Person | None] = relationship(foreign_keys=[author_id])
+
+
+recommendation_groups = Table(
+    "recommendation_groups",
+    Base.metadata,
+    Column("recommendation_id", ForeignKey("recommendations.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Recommendation(Base):
+    """A recommendation (Empfehlung) put to the members of its target groups.
+
+    Open until a coordinator closes it with an outcome note; stances and
+    comments are taken until `deadline` (None: until it is closed).
+    """
+
+    __tablename__ = "recommendations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[datetime | None]
+    status: Mapped[RecommendationStatus] = mapped_column(_enum(RecommendationStatus), index=True)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+    groups: Mapped[list[Group]] = relationship(secondary=recommendation_groups, order_by=Group.id)
+
+
+class Stance(Base):
+    """A member's one stance on a recommendation; the latest counts."""
+
+    __tablename__ = "stances"
+    __table_args__ = (
+        UniqueConstraint("recommendation_id", "person_id", name="uq_stances_recommendation_person"),
+        # Tallies per stance (and how many came in a period) from this index alone.
+        Index("ix_stances_recommendation_value", "recommendation_id", "value", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    value: Mapped[StanceValue] = mapped_column(_enum(StanceValue))
+    answered_at: Mapped[datetime]
+
+
+class Comment(Base):
+    """A comment on a recommendation; a member may write as many as they want."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        # The latest comments of a recommendation, and whether a person commented on it.
+        Index("ix_comments_recommendation_created", "recommendation_id", "created_at"),
+        Index("ix_comments_recommendation_person", "recommendation_id", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)

@@ -259,6 +259,8 @@ class DeliveryRepository(_Repository):
             .options(
                 selectinload(Delivery.person),
                 selectinload(Delivery.occurrence).selectinload(Occurrence.meeting).selectinload(Meeting.group),
+                selectinload(Delivery.recommendation),
+                selectinload(Delivery.agenda_item),
             )
             .order_by(Delivery.due_at, Delivery.id)
             .limit(limit)

@@ -16,6 +16,10 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.agenda_repository import AgendaRepository
+from storage.digest_repository import DigestRepository
+from storage.recommendation_repository import RecommendationRepository
+from storage.report_repository import ReportRepository
 from storage.repositories import (
     DeliveryRepository,
     GroupRepository,
@@ -34,6 +38,10 @@ class UnitOfWork:
     invites: InviteRepository
     meetings: MeetingRepository
     deliveries: DeliveryRepository
+    agenda: AgendaRepository
+    recommendations: RecommendationRepository
+    digests: DigestRepository
+    reports: ReportRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -46,6 +54,10 @@ class UnitOfWork:
         self.invites = InviteRepository(self.session)
         self.meetings = MeetingRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
+        self.agenda = AgendaRepository(self.session)
+        self.recommendations = RecommendationRepository(self.session)
+        self.digests = DigestRepository(self.session)
+        self.reports = ReportRepository(self.session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,154 @@
+"""The queries of agenda items (no commits; the unit of work commits).
+
+An item is "open" while it is proposed or accepted: only open items are on an
+agenda, are numbered and can be moved. Everything that is used after the
+query (author, group, session with its meeting and group) is loaded eagerly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from storage.models import (
+    AgendaItem,
+    AgendaStatus,
+    Delivery,
+    DeliveryKind,
+    Meeting,
+    Occurrence,
+    OccurrenceStatus,
+)
+from storage.repositories import _Repository
+
+OPEN = (AgendaStatus.PROPOSED, AgendaStatus.ACCEPTED)
+RUNNING_AT_MOST = timedelta(days=1)
+"""No session runs longer than this; older started sessions are over."""
+
+
+class AgendaRepository(_Repository):
+    """Agenda items of the groups' sessions."""
+
+    _eager = (
+        selectinload(AgendaItem.author),
+        selectinload(AgendaItem.group),
+        selectinload(AgendaItem.occurrence).selectinload(Occurrence.meeting).selectinload(Meeting.group),
+    )
+    _order = (AgendaItem.position, AgendaItem.id)
+
+    async def get(self, item_id: int) -> AgendaItem | None:
+        result = await self.session.execute(
+            select(AgendaItem).where(AgendaItem.id == item_id).options(*self._eager)
+        )
+        return result.scalar_one_or_none()
+
+    async def on_sessions(self, occurrence_ids: Iterable[int]) -> Sequence[AgendaItem]:
+        """The open items of these sessions, in agenda order within each session."""
+        ids = list(occurrence_ids)
+        if not ids:
+            return []
+        result = await self.session.execute(
+            select(AgendaItem)
+            .where(AgendaItem.occurrence_id.in_(ids), AgendaItem.status.in_(OPEN))
+            .options(*self._eager)
+            .order_by(AgendaItem.occurrence_id, *self._order)
+        )
+        return result.scalars().all()
+
+    async def waiting(self, group_ids: Iterable[int]) -> Sequence[AgendaItem]:
+        """The open items of these groups that wait for a session, in order."""
+        ids = list(group_ids)
+        if not ids:
+            return []
+        result = await self.session.execute(
+            select(AgendaItem)
+            .where(AgendaItem.group_id.in_(ids), AgendaItem.occurrence_id.is_(None), AgendaItem.status.in_(OPEN))
+            .options(*self._eager)
+            .order_by(AgendaItem.group_id, *self._order)
+        )
+        return result.scalars().all()
+
+    async def same_list(self, item: AgendaItem) -> list[AgendaItem]:
+        """The open items on the same agenda as `item` (its session, or its group's waiting list)."""
+        if item.occurrence_id is not None:
+            return list(await self.on_sessions([item.occurrence_id]))
+        return list(await self.waiting([item.group_id]))
+
+    async def last_position(self, group_id: int, occurrence_id: int | None) -> int:
+        """The highest position on a session's agenda (or the group's waiting list); 0 if empty."""
+        query = select(func.max(AgendaItem.position)).where(AgendaItem.status.in_(OPEN))
+        if occurrence_id is None:
+            query = query.where(AgendaItem.group_id == group_id, AgendaItem.occurrence_id.is_(None))
+        else:
+            query = query.where(AgendaItem.occurrence_id == occurrence_id)
+        return int(await self.session.scalar(query) or 0)
+
+    async def to_carry(self, now: datetime) -> Sequence[AgendaItem]:
+        """Open items that may have to move: waiting ones, those of cancelled
+        sessions, and proposed ones of sessions that have started (whether such a
+        session is over depends on its meeting's duration, decided by the caller)."""
+        result = await self.session.execute(
+            select(AgendaItem)
+            .outerjoin(AgendaItem.occurrence)
+            .where(
+                AgendaItem.status.in_(OPEN),
+                or_(
+                    AgendaItem.occurrence_id.is_(None),
+                    Occurrence.status == OccurrenceStatus.CANCELLED,
+                    (AgendaItem.status == AgendaStatus.PROPOSED) & (Occurrence.starts_at <= now),
+                ),
+            )
+            .options(*self._eager)
+            .order_by(AgendaItem.group_id, Occurrence.starts_at, *self._order)
+        )
+        return result.scalars().all()
+
+    async def next_session(self, group_id: int, after: datetime) -> Occurrence | None:
+        """The group's first scheduled session that starts after `after`."""
+        result = await self.session.execute(
+            select(Occurrence)
+            .join(Occurrence.meeting)
+            .where(
+                Meeting.group_id == group_id,
+                Occurrence.status == OccurrenceStatus.SCHEDULED,
+                Occurrence.starts_at > after,
+            )
+            .options(selectinload(Occurrence.meeting).selectinload(Meeting.group))
+            .order_by(Occurrence.starts_at, Occurrence.id)
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def current_sessions(self, group_ids: Iterable[int], now: datetime) -> Sequence[Occurrence]:
+        """Scheduled sessions of these groups that have started but may not be over
+        yet: started within `RUNNING_AT_MOST` (the caller checks the meeting's duration)."""
+        ids = list(group_ids)
+        if not ids:
+            return []
+        result = await self.session.execute(
+            select(Occurrence)
+            .join(Occurrence.meeting)
+            .where(
+                Meeting.group_id.in_(ids),
+                Occurrence.status == OccurrenceStatus.SCHEDULED,
+                Occurrence.starts_at <= now,
+                Occurrence.starts_at > now - RUNNING_AT_MOST,
+            )
+            .options(selectinload(Occurrence.meeting).selectinload(Meeting.group))
+            .order_by(Occurrence.starts_at, Occurrence.id)
+        )
+        return result.scalars().all()
+
+    async def notes_about(self, item_id: int, kind: DeliveryKind) -> int:
+        """How many notes of this kind the item's author was owed so far."""
+        return int(
+            await self.session.scalar(
+                select(func.count()).select_from(Delivery).where(
+                    Delivery.agenda_item_id == item_id, Delivery.kind == kind
+                )
+            )
+            or 0
+        )
