@@ -29,7 +29,16 @@ from bot.people import Role
 from bot.ratelimit import RetryAfterLimiter
 from bot.texts import Texts
 from bot.updates import ChatOrderedProcessor
-from handlers import general, meetings, membership, registration
+from handlers import (
+    agenda,
+    digest,
+    general,
+    meetings,
+    membership,
+    recommendations,
+    registration,
+    report,
+)
 from handlers.common import KimContext, Runtime, utc_now
 from handlers.reminders import Deliveries, schedule_tick
 from storage.database import Database
@@ -69,12 +78,18 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         .post_shutdown(post_shutdown)
         .build()
     )
-    callbacks = {**registration.CALLBACKS, **membership.CALLBACKS, **meetings.CALLBACKS, **general.CALLBACKS}
+    features = (registration, membership, meetings, agenda, recommendations, digest, report, general)
+    callbacks = {route: handler for feature in features for route, handler in feature.CALLBACKS.items()}
+    text_answers = {**meetings.TEXT_ANSWERS, **agenda.TEXT_ANSWERS, **recommendations.TEXT_ANSWERS}
     application.add_handlers(
         [
-            *registration.handlers(),
+            *registration.handlers(text_answers),
             *membership.handlers(),
             *meetings.handlers(),
+            *agenda.handlers(),
+            *recommendations.handlers(),
+            *digest.handlers(),
+            *report.handlers(),
             *general.handlers(),
             general.button_router(callbacks),
             *general.fallbacks(),

@@ -26,6 +26,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("join", Role.GUEST, ("beitreten",)),
     Command("leave", Role.MEMBER, ("austreten",)),
     Command("meetings", Role.MEMBER, ("sitzungen", "termine")),
+    Command("agenda", Role.MEMBER, ("tagesordnung", "thema")),
+    Command("feedback", Role.MEMBER, ("rueckmeldung",)),
     Command("language", Role.GUEST, ("sprache",)),
     Command("pending", Role.COORDINATOR, ("anfragen",)),
     Command("approve", Role.COORDINATOR, ("annehmen",)),
@@ -35,6 +37,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("meeting", Role.COORDINATOR, ("sitzung",)),
     Command("reschedule", Role.COORDINATOR, ("verschieben",)),
     Command("cancel", Role.COORDINATOR, ("absagen",)),
+    Command("recommend", Role.COORDINATOR, ("empfehlung", "empfehlen")),
+    Command("digest", Role.COORDINATOR, ("uebersicht",)),
+    Command("report", Role.COORDINATOR, ("bericht",)),
 )
 
 

@@ -66,6 +66,7 @@ class Settings:
         timedelta(hours=2),
     )
     digest_schedule: DigestSchedule | None = DigestSchedule(0, time(8, 0))
+    agenda_deadline: timedelta = timedelta(days=2)
     join_policy: str = "approval"
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
@@ -124,6 +125,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if (offsets := get("REMINDER_OFFSETS")) is not None:
         values["reminder_offsets"] = parse_offsets(offsets)
 
+    if (deadline := get("AGENDA_DEADLINE")) is not None:
+        values["agenda_deadline"] = parse_agenda_deadline(deadline)
+
     if (schedule := get("DIGEST_SCHEDULE")) is not None:
         values["digest_schedule"] = _digest_schedule(schedule)
 
@@ -165,6 +169,16 @@ def parse_offsets(text: str, variable: str = "REMINDER_OFFSETS") -> tuple[timede
             raise ConfigError(variable, text, allowed)
         offsets.add(timedelta(seconds=int(match.group(1)) * _OFFSET_UNITS[match.group(2)]))
     return tuple(sorted(offsets, reverse=True))
+
+
+def parse_agenda_deadline(text: str) -> timedelta:
+    """`2d` -> how long before a session its agenda closes; `0` means no deadline."""
+    if text.strip() == "0":
+        return timedelta(0)
+    match = re.fullmatch(r"\s*(\d{1,4})\s*([dhms])\s*", text)
+    if not match:
+        raise ConfigError("AGENDA_DEADLINE", text, "a lead time with unit d, h, m or s, e.g. 2d or 36h; 0 for no deadline")
+    return timedelta(seconds=int(match.group(1)) * _OFFSET_UNITS[match.group(2)])
 
 
 def _digest_schedule(text: str) -> DigestSchedule | None:

@@ -42,3 +42,25 @@ def resolve_group(groups: Sequence[Group], text: str) -> Group:
         if len(matches) > 1:
             raise Refusal("groups.ambiguous", text=text, names=", ".join(g.name for g in matches))
     raise Refusal("groups.unknown", text=text)
+
+
+def leading_group(groups: Sequence[Group], text: str, max_words: int = 3) -> tuple[Group, str, bool] | None:
+    """The group the first words of `text` name, for commands like `/agenda eu <text>`.
+
+    Returns (group, the rest of `text` as written, whether the words are the
+    group's slug or name rather than only a prefix), trying the longest run
+    of words first (`AK EU Bericht` is AK EU); None when no first words name
+    exactly one group.
+    """
+    words = list(re.finditer(r"\S+", text))
+    for count in range(min(max_words, len(words)), 0, -1):
+        if not any(ch.isalnum() for ch in words[count - 1].group()):
+            continue  # `ak-eu - Bericht`: the dash belongs to the text, not to the group's name
+        head = text[: words[count - 1].end()]
+        try:
+            group = resolve_group(groups, head)
+        except Refusal:
+            continue
+        exact = _norm(head) in (_norm(group.slug), _norm(group.name))
+        return group, text[words[count - 1].end() :], exact
+    return None

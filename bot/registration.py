@@ -109,6 +109,28 @@ def clean_text(text: str) -> str:
     return " ".join(visible.split())
 
 
+def free_text(text: str, maximum: int, key: str) -> str:
+    """A longer text as written (lines and spacing kept), or a Refusal
+    (`<key>_empty`, `<key>_too_long`). Only the white space around it and
+    control characters other than line breaks and tabs are removed."""
+    value = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs") or ch in "\n\t").strip()
+    if not value:
+        raise Refusal(f"{key}_empty")
+    if len(value) > maximum:
+        raise Refusal(f"{key}_too_long", max=maximum, length=len(value))
+    return value
+
+
+def leave_guided_step(person: Person) -> bool:
+    """A command ends any guided input the person was in (a session's details,
+    an item's text, a comment …), but not registration. True if one ended."""
+    if person.awaiting is None or person.awaiting in (AWAIT_NAME, AWAIT_ORGANISATION):
+        return False
+    person.awaiting = None
+    person.awaiting_data = None
+    return True
+
+
 def field_text(text: str, maximum: int, key: str) -> str:
     """`text` cleaned, or a Refusal (`<key>_empty`, `<key>_too_long`)."""
     value = clean_text(text)

@@ -1,5 +1,12 @@
 """Reminders: what is owed to whom, and when (SPEC 4, "No reminder lost, none doubled").
 
+The same records and the same sender carry recommendations, the reminder
+before a recommendation's deadline, its outcome, and notes to the authors of
+agenda items, and the scheduled digests. The rules for sessions live here,
+those for recommendations in `bot.recommendations.screen_due`, those for
+digests in `bot.digest` (`plan`, `screen_due`); a note to an author is
+always sent.
+
 The database is the source of truth. `plan` makes sure every (session, lead
 time, member) within the planning window has one delivery record; `take_due`
 decides which due records to send now and which to skip; the sender marks a
@@ -30,9 +37,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import meetings
+from bot import agenda, digest, meetings, recommendations
 from bot.config import Settings
 from storage.models import (
+    RECOMMENDATION_KINDS,
+    SESSION_KINDS,
     Delivery,
     DeliveryKind,
     DeliveryStatus,
@@ -51,6 +60,8 @@ async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
     """Create the missing delivery records for sessions inside the planning window."""
     for meeting in await uow.meetings.series_to_extend(now + meetings.HORIZON - timedelta(days=30)):
         await meetings.materialize(uow, meeting, now + meetings.HORIZON)
+    await agenda.carry_over(uow, now)
+    await digest.plan(uow, settings, now)
     offsets = settings.reminder_offsets
     if not offsets:
         await uow.commit()
@@ -95,20 +106,35 @@ async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class Due:
-    """One message to send now."""
+    """One message to send now; what it is about depends on `kind`."""
 
     delivery_id: int
     kind: DeliveryKind
-    occurrence_id: int
+    occurrence_id: int | None
     chat_id: int
     person_id: int
     lead_seconds: int
+    recommendation_id: int | None = None
+    agenda_item_id: int | None = None
+    scheduled_for: datetime | None = None
 
 
 async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: int = 1000) -> list[Due]:
     """The due records to send now; the rest of the due ones are skipped with a reason."""
     offsets = {int(lead.total_seconds()) for lead in settings.reminder_offsets}
-    rows = await uow.deliveries.due(now, limit)
+    everything = await uow.deliveries.due(now, limit)
+    rows = [row for row in everything if row.kind in SESSION_KINDS]
+    send: list[Delivery] = []
+    others = [row for row in everything if row.kind not in SESSION_KINDS]
+    reasons = await recommendations.screen_due(uow, [r for r in others if r.kind in RECOMMENDATION_KINDS], now)
+    reasons |= await digest.screen_due(uow, [r for r in others if r.kind is DeliveryKind.DIGEST], settings, now)
+    for row in others:
+        if row.person.telegram_id is None:
+            _skip(row, "person forgotten")
+        elif reason := reasons.get(row.id):
+            _skip(row, reason)
+        else:
+            send.append(row)
     answers = {
         (r.occurrence_id, r.person_id): r.answer
         for r in await uow.meetings.rsvps({row.occurrence_id for row in rows})
@@ -118,9 +144,9 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
     for other in await uow.deliveries.sent_of({row.occurrence_id for row in rows}):
         sent[(other.occurrence_id, other.person_id)].append(other)
     reminders: dict[tuple[int, int], list[Delivery]] = defaultdict(list)
-    send: list[Delivery] = []
     for row in rows:
         occurrence = row.occurrence
+        assert occurrence is not None
         skip = None
         if row.person.telegram_id is None:
             skip = "person forgotten"
@@ -156,13 +182,24 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
             send.append(latest)
     await uow.commit()
     return [
-        Due(r.id, r.kind, r.occurrence_id, r.person.telegram_id or 0, r.person_id, r.lead_seconds)
+        Due(
+            r.id,
+            r.kind,
+            r.occurrence_id,
+            r.person.telegram_id or 0,
+            r.person_id,
+            r.lead_seconds,
+            r.recommendation_id,
+            r.agenda_item_id,
+            r.scheduled_for,
+        )
         for r in sorted(send, key=lambda r: (r.due_at, r.id))
     ]
 
 
 def _already_told(row: Delivery, sent: Iterable[Delivery]) -> bool:
     """A reminder or notice for this session's time already went out after this lead time."""
+    assert row.occurrence is not None
     point = row.occurrence.starts_at - timedelta(seconds=row.lead_seconds)
     return any(
         other.id != row.id

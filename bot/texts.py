@@ -1,4 +1,8 @@
-"""Texts: the message catalogs (`bot/locales/<lang>.toml`) and how to fill them.
+"""Texts: the message catalogs and how to fill them.
+
+The catalog of a language is `bot/locales/<lang>.toml` plus one file per
+feature in `bot/locales/<lang>/` (`agenda.toml`, ...); a key defined twice
+is an error.
 
 Every text a person reads lives in a catalog, German first, English second;
 handlers only name keys. `Texts.get(lang, key, **params)` fills `{name}`
@@ -36,8 +40,14 @@ class Texts:
     def __init__(self, directory: Path = LOCALES) -> None:
         self.catalogs: dict[str, dict[str, str]] = {}
         for lang in LANGUAGES:
-            with open(directory / f"{lang}.toml", "rb") as handle:
-                self.catalogs[lang] = _flatten(tomllib.load(handle))
+            catalog: dict[str, str] = {}
+            for path in [directory / f"{lang}.toml", *sorted((directory / lang).glob("*.toml"))]:
+                with open(path, "rb") as handle:
+                    entries = _flatten(tomllib.load(handle))
+                if twice := sorted(set(entries) & set(catalog)):
+                    raise ValueError(f"{path}: keys defined twice: {', '.join(twice)}")
+                catalog.update(entries)
+            self.catalogs[lang] = catalog
 
     def get(self, lang: str, key: str, **params: object) -> Html:
         catalog = self.catalogs.get(lang) or self.catalogs["de"]

@@ -25,7 +25,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot import people
+from bot import people, registration
 from bot.config import Settings
 from bot.errors import Key, Refusal
 from bot.people import Caller
@@ -155,6 +155,10 @@ def action(handler: Handler) -> Callable[[Update, KimContext], Awaitable[None]]:
         async with runtime.db.uow() as uow:
             person = await uow.people.by_telegram_id(user.id)
             lang = people.language_of(person, user.language_code, runtime.settings)
+            message = update.effective_message
+            is_command = update.callback_query is None and message is not None and (message.text or "").startswith("/")
+            if person is not None and is_command and registration.leave_guided_step(person):
+                await uow.commit()
         request = Request(update, context, caller, lang)
         if update.callback_query is not None:
             request.payload = Payload.decode(update.callback_query.data)

@@ -227,6 +227,8 @@ def handlers() -> list[BaseHandler]:
     ]
 
 
+TEXT_ANSWERS = {meetings.AWAIT_MEETING: guided_details}
+
 CALLBACKS = {
     p.MeetingForGroup: meeting_group_pressed,
     p.Answer: answer_pressed,

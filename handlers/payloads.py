@@ -122,3 +122,77 @@ class CalendarFile(Payload, prefix="ic"):
 @dataclass(frozen=True)
 class MeetingForGroup(Payload, prefix="mg"):
     group_id: int
+
+
+# --- agenda items (handlers.agenda) ---
+
+
+@dataclass(frozen=True)
+class ProposeItem(Payload, prefix="ap"):
+    """"Thema vorschlagen" under an agenda; group 0: the person chooses."""
+
+    group_id: int
+
+
+@dataclass(frozen=True)
+class ItemForGroup(Payload, prefix="ag"):
+    """The group for an item whose text the bot holds (or will ask for)."""
+
+    group_id: int
+
+
+@dataclass(frozen=True)
+class OpenItem(Payload, prefix="ai"):
+    item_id: int
+
+
+@dataclass(frozen=True)
+class ItemAction(Payload, prefix="ia"):
+    """edit, withdraw (author); accept, reject, defer, up, down (coordination)."""
+
+    item_id: int
+    action: str
+
+
+# --- recommendations (handlers.recommendations) ---
+
+
+@dataclass(frozen=True)
+class RecommendTo(Payload, prefix="rt"):
+    """The target of a new recommendation in the guided /recommend; group 0: all groups."""
+
+    group_id: int
+
+
+@dataclass(frozen=True)
+class GiveStance(Payload, prefix="st"):
+    """Zustimmung / Bedenken / Ablehnung: agree, concerns, reject."""
+
+    recommendation_id: int
+    stance: str
+
+
+@dataclass(frozen=True)
+class WriteComment(Payload, prefix="cm"):
+    recommendation_id: int
+
+
+@dataclass(frozen=True)
+class OpenRecommendation(Payload, prefix="ro"):
+    recommendation_id: int
+
+
+@dataclass(frozen=True)
+class CloseRecommendation(Payload, prefix="rc"):
+    recommendation_id: int
+
+
+# --- digests and reports (handlers.digest, handlers.report) ---
+
+
+@dataclass(frozen=True)
+class ReportFor(Payload, prefix="rp"):
+    """The half-year chosen in the guided /report: `half` 1 or 2."""
+
+    year: int
+    half: int

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import registration
-from bot.meetings import AWAIT_MEETING
 from bot.people import ensure_person
 from bot.privacy import privacy_notice
 from bot.registration import Progress, Step
 from bot.texts import escape
 from handlers import payloads as p
 from handlers.common import Request, action
-from handlers.meetings import guided_details
 from handlers.messages import split_text
+
+TextAnswer = Callable[[Request, str], Awaitable[None]]
+"""Handles the text a person sends while the bot waits for it (`Person.awaiting`)."""
 
 
 @action
@@ -50,19 +53,27 @@ async def skip_organisation(request: Request) -> None:
     await show_progress(request, progress)
 
 
-@action
-async def answer_question(request: Request) -> None:
-    """A plain text: the answer to the bot's last question."""
-    message = request.update.effective_message
-    assert message is not None and message.text is not None
-    async with request.uow() as uow:
-        person = await ensure_person(uow, request.caller, request.now())
-        if person.awaiting != AWAIT_MEETING:
-            progress = await registration.submit_text(uow, request.caller, message.text, request.settings, request.now())
-    if person.awaiting == AWAIT_MEETING:
-        await guided_details(request, message.text)
-        return
-    await show_progress(request, progress)
+def answer_question(text_answers: Mapping[str, TextAnswer]) -> Callable:
+    """A plain text: the answer to the bot's last question. Registration answers
+    are handled here; the features' guided steps by `text_answers`."""
+
+    @action
+    async def answer(request: Request) -> None:
+        message = request.update.effective_message
+        assert message is not None and message.text is not None
+        async with request.uow() as uow:
+            person = await ensure_person(uow, request.caller, request.now())
+            feature = text_answers.get(person.awaiting or "")
+            if feature is None:
+                progress = await registration.submit_text(
+                    uow, request.caller, message.text, request.settings, request.now()
+                )
+        if feature is not None:
+            await feature(request, message.text)
+            return
+        await show_progress(request, progress)
+
+    return answer
 
 
 async def show_progress(request: Request, progress: Progress) -> None:
@@ -102,11 +113,11 @@ async def show_progress(request: Request, progress: Progress) -> None:
         await request.reply(request.t("invite.joined", group=progress.joined.group.name))
 
 
-def handlers() -> list[BaseHandler]:
+def handlers(text_answers: Mapping[str, TextAnswer]) -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("start", start, filters=private),
-        MessageHandler(filters.TEXT & ~filters.COMMAND & private, answer_question),
+        MessageHandler(filters.TEXT & ~filters.COMMAND & private, answer_question(text_answers)),
     ]
 
 

@@ -16,13 +16,24 @@ from datetime import timedelta
 
 from telegram.ext import Application, CallbackContext
 
-from bot import people, reminders
-from bot.delivery import Outcome, Pacer
+from bot import agenda, people, reminders
+from bot.delivery import Delivered, Outcome, Pacer
 from bot.reminders import Due
 from bot.texts import Html
-from handlers.common import Runtime, keyboard
+from handlers import agenda as agenda_views
+from handlers import digest as digest_views
+from handlers import recommendations as recommendation_views
+from handlers.common import Rows, Runtime, keyboard
 from handlers.meetings import answer_buttons, session_card
-from storage.models import DeliveryKind, DeliveryStatus, Occurrence
+from handlers.outbox import Document, Message, Part
+from storage.models import (
+    ITEM_KINDS,
+    RECOMMENDATION_KINDS,
+    AgendaItem,
+    DeliveryKind,
+    DeliveryStatus,
+    Occurrence,
+)
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -62,16 +73,26 @@ class Deliveries:
         # messages Telegram had already accepted; a crash would then repeat all those,
         # not only the few in flight.
         async with runtime.db.reader() as uow:
-            occurrences: dict[int, Occurrence | None] = {}
-            rendered = [await self._render(uow, occurrences, item) for item in due]
+            cache = _RenderCache()
+            rendered = [await self._render(uow, cache, item) for item in due]
         results = await asyncio.gather(
-            *(self._deliver(item, text, rows) for item, (text, rows) in zip(due, rendered, strict=True))
+            *(self._deliver(item, parts) for item, parts in zip(due, rendered, strict=True))
         )
         return sum(results)
 
-    async def _deliver(self, item: Due, text: Html, rows: list) -> int:
+    async def _send(self, chat_id: int, part: Part) -> Delivered:
+        if isinstance(part, Document):
+            return await self.pacer.send_document(chat_id, part.data, filename=part.filename, caption=part.caption)
+        return await self.pacer.send_message(chat_id, part.text, reply_markup=keyboard(part.rows))
+
+    async def _deliver(self, item: Due, parts: list[Part]) -> int:
+        """Send the parts of one record in order; it is sent when the last one was accepted.
+        (A record whose later part failed is sent again as a whole later.)"""
         runtime = self.runtime
-        result = await self.pacer.send_message(item.chat_id, text, reply_markup=keyboard(rows))
+        for part in parts:
+            result = await self._send(item.chat_id, part)
+            if result.outcome is not Outcome.SENT:
+                break
         async with runtime.db.uow() as uow:
             if result.outcome is Outcome.SENT:
                 await reminders.mark(uow, item.delivery_id, DeliveryStatus.SENT, runtime.clock())
@@ -88,17 +109,27 @@ class Deliveries:
         log.warning("delivery %s to chat %s failed: %s", item.delivery_id, item.chat_id, result.error)
         return 0
 
-    async def _render(
-        self, uow: UnitOfWork, occurrences: dict[int, Occurrence | None], item: Due
-    ) -> tuple[Html, list]:
+    async def _render(self, uow: UnitOfWork, cache: _RenderCache, item: Due) -> list[Part]:
         runtime = self.runtime
-        texts = runtime.texts
-        if item.occurrence_id not in occurrences:
-            occurrences[item.occurrence_id] = await uow.meetings.occurrence(item.occurrence_id)
-        occurrence = occurrences[item.occurrence_id]
         person = await uow.people.get(item.person_id)
-        assert occurrence is not None
         lang = people.language_of(person, None, runtime.settings)
+        if item.kind is DeliveryKind.DIGEST:
+            return await digest_views.render_delivery(runtime, uow, item, lang)
+        if item.kind in RECOMMENDATION_KINDS:
+            text, rows = await recommendation_views.render_delivery(runtime, uow, item, lang)
+        elif item.kind in ITEM_KINDS:
+            text, rows = await agenda_views.render_notice(runtime, uow, item, lang)
+        else:
+            text, rows = await self._render_session(uow, cache, item, lang)
+        return [Message(text, rows)]
+
+    async def _render_session(self, uow: UnitOfWork, cache: _RenderCache, item: Due, lang: str) -> tuple[Html, Rows]:
+        texts = self.runtime.texts
+        assert item.occurrence_id is not None
+        if item.occurrence_id not in cache.occurrences:
+            cache.occurrences[item.occurrence_id] = await uow.meetings.occurrence(item.occurrence_id)
+        occurrence = cache.occurrences[item.occurrence_id]
+        assert occurrence is not None
         card = session_card(texts, lang, occurrence)
         slug = occurrence.meeting.group.slug
         if item.kind is DeliveryKind.CANCELLED:
@@ -109,7 +140,10 @@ class Deliveries:
             DeliveryKind.REMINDER: "reminders.reminder",
         }[item.kind]
         text = texts.get(lang, header) + "\n\n" + card
-        earliest = max(runtime.settings.reminder_offsets, default=timedelta(0)).total_seconds()
+        if occurrence.id not in cache.agendas:
+            cache.agendas[occurrence.id] = await agenda.items_on(uow, occurrence.id)
+        text += "\n\n" + agenda_views.agenda_block(texts, lang, cache.agendas[occurrence.id])
+        earliest = max(self.runtime.settings.reminder_offsets, default=timedelta(0)).total_seconds()
         if item.kind is DeliveryKind.INVITATION or (item.kind is DeliveryKind.REMINDER and item.lead_seconds >= earliest):
             text += "\n\n" + texts.get(lang, "reminders.call_for_agenda", slug=slug)
         text += "\n\n" + texts.get(lang, "reminders.question")
@@ -123,6 +157,14 @@ class Deliveries:
         if next_due is not None:
             delay = min(delay, max(0.0, (next_due - runtime.clock()).total_seconds()))
         schedule_tick(self.application, when=delay)
+
+
+class _RenderCache:
+    """What many messages of one batch share: their sessions and agendas."""
+
+    def __init__(self) -> None:
+        self.occurrences: dict[int, Occurrence | None] = {}
+        self.agendas: dict[int, list[AgendaItem]] = {}
 
 
 async def _tick_job(context: CallbackContext) -> None:
