@@ -1,4 +1,5 @@
-"""Command line: `kimbot run`, `kimbot sandbox`, `kimbot db upgrade` (SPEC 10).
+"""Command line: `kimbot run`, `kimbot sandbox`, `kimbot db upgrade`,
+`kimbot digest`, `kimbot report` (SPEC 10).
 
 The entry point loads `.env` once (real environment variables win), builds
 the settings, and stops with exit status 2 and a message naming the
@@ -91,6 +92,20 @@ def sandbox(settings: Settings, args: argparse.Namespace) -> int:
     return run_sandbox(settings, host=args.host, port=args.port, demo=args.demo, database=args.database)
 
 
+def digest(settings: Settings, args: argparse.Namespace) -> int:
+    """The digest on the terminal (for cron and e-mail)."""
+    from bot import digest as digests
+
+    return digests.command_line(settings, args)
+
+
+def report(settings: Settings, args: argparse.Namespace) -> int:
+    """The half-yearly report as files."""
+    from bot import report as reports
+
+    return reports.command_line(settings, args)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kimbot", description="KIM-Bot: Telegram bot for the KIM working groups.")
     commands = parser.add_subparsers(title="commands")
@@ -113,6 +128,19 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db_parser.add_subparsers(title="db commands")
     upgrade_parser = db_commands.add_parser("upgrade", help="apply migrations (also done by 'kimbot run')")
     upgrade_parser.set_defaults(handler=db_upgrade)
+
+    digest_parser = commands.add_parser("digest", help="print the digest (as /digest does) for cron and e-mail")
+    digest_parser.add_argument("--group", default="all", help="a group (slug, name or prefix) or 'all' (default)")
+    digest_parser.add_argument(
+        "--since", default="7d", help="the period: 7d (default), 30d, or a date such as 2026-01-01"
+    )
+    digest_parser.add_argument("--format", choices=("text", "md", "json"), default="text", help="output format")
+    digest_parser.set_defaults(handler=digest)
+
+    report_parser = commands.add_parser("report", help="write the half-yearly report (Word and Markdown)")
+    report_parser.add_argument("half_year", metavar="YYYY-H1|YYYY-H2", help="the half-year, e.g. 2026-H1")
+    report_parser.add_argument("--out", default=".", help="directory for the files (default: the current one)")
+    report_parser.set_defaults(handler=report)
     return parser
 
 

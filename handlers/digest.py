@@ -1,0 +1,141 @@
+"""Digest handlers: /digest, and the scheduled digest as the timer sends it.
+
+Both use the same Telegram rendering (`render`): the layout of
+`bot.digest_render` in Telegram's HTML, bold section titles, "•" entries.
+The header and "Was fehlt" come first, then one section per group; messages
+are filled section by section, so a long digest is split at group
+boundaries (a section longer than one message is split between its lines by
+`split_html`). When that would take more than `MAX_MESSAGES` messages, the
+coordinator gets one message with the header, "Was fehlt" and one line of
+numbers per group, and the whole digest as a Markdown document. A scheduled
+digest with nothing new is one line.
+"""
+
+from __future__ import annotations
+
+from telegram import InputFile
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CommandHandler, filters
+
+from bot import digest as core
+from bot import people
+from bot.commands import by_name
+from bot.digest_render import (
+    Section,
+    document_caption,
+    document_name,
+    html_writer,
+    nothing_new,
+    sections,
+    summary,
+    to_markdown,
+)
+from bot.reminders import Due
+from bot.texts import Html, Texts
+from handlers.common import Handler, Request, Runtime, action
+from handlers.messages import LIMIT, balanced, split_html, visible_length
+from handlers.outbox import Document, Message, Part
+from storage.uow import UnitOfWork
+
+MAX_MESSAGES = 5
+"""More messages than this, and the digest comes as a document."""
+_PREFIX = {0: "", 1: "• ", 2: "    "}
+
+
+def section_html(texts: Texts, lang: str, section: Section) -> Html:
+    writer = html_writer(texts, lang)
+    lines = [f"<b>{writer.line(section.title)}</b>"] if section.title is not None else []
+    lines += [_PREFIX[line.level] + writer.line(line) for line in section.lines]
+    return Html("\n".join(lines))
+
+
+def _lines(block: Html, limit: int) -> list[str]:
+    """A block too long for one message, as pieces that each fit: its lines (each line
+    of the layout is complete HTML), or `split_html` where a line is not."""
+    lines = block.split("\n")
+    if all(balanced(line) and visible_length(line) <= limit for line in lines):
+        return lines
+    return split_html(block, limit)
+
+
+def pack(blocks: list[Html], limit: int = LIMIT) -> list[Html]:
+    """Blocks into as few messages as possible, cut only between blocks;
+    a block longer than a message is cut between its lines."""
+    messages: list[Html] = []
+    current = ""
+    size = 0
+    for block in blocks:
+        width = visible_length(block)
+        if width <= limit:
+            pieces = [(block, "\n\n", width)]
+        else:
+            pieces = [(line, "\n\n" if n == 0 else "\n", visible_length(line)) for n, line in enumerate(_lines(block, limit))]
+        for piece, joiner, width in pieces:
+            if current and size + len(joiner) + width > limit:
+                messages.append(Html(current))
+                current, size = "", 0
+            if current:
+                current += joiner
+                size += len(joiner)
+            current += piece
+            size += width
+    if current:
+        messages.append(Html(current))
+    return messages
+
+
+def render(texts: Texts, lang: str, digest: core.Digest) -> list[Part]:
+    """The digest as Telegram messages, or as a short message and a document."""
+    writer = html_writer(texts, lang)
+    if digest.scheduled and digest.nothing_new:
+        return [Message(Html(writer.line(nothing_new(digest, lang))))]
+    layout = sections(digest, lang)
+    messages = pack([section_html(texts, lang, s) for s in layout])
+    if len(messages) <= MAX_MESSAGES:
+        return [Message(m) for m in messages]
+    first = pack([section_html(texts, lang, s) for s in summary(digest, lang)])
+    document = Document(
+        to_markdown(texts, lang, digest, layout).encode("utf-8"),
+        document_name(texts, lang, digest),
+        Html(writer.line(document_caption(digest, lang))),
+    )
+    return [*(Message(m) for m in first), document]
+
+
+async def render_delivery(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str) -> list[Part]:
+    """The scheduled digest for one coordinator: one or more messages, or a document."""
+    assert item.scheduled_for is not None
+    digest = await core.for_schedule(uow, runtime.settings, item.scheduled_for, runtime.clock())
+    return render(runtime.texts, lang, digest)
+
+
+@action
+async def digest_command(request: Request) -> None:
+    """`/digest [group|all] [period]` (coordination)."""
+    async with request.uow() as uow:
+        me = await people.ensure_person(uow, request.caller, request.now())
+    people.require_coordinator(me, request.settings)
+    # Read-only: a long digest must not hold SQLite's write lock.
+    async with request.runtime.db.reader() as uow:
+        digest = await core.for_command(uow, me, " ".join(request.args), request.settings, request.now())
+    chat = request.update.effective_chat
+    assert chat is not None
+    for part in render(request.runtime.texts, request.lang, digest):
+        if isinstance(part, Document):
+            await request.context.bot.send_document(
+                chat.id,
+                InputFile(part.data, filename=part.filename),
+                caption=part.caption,
+                parse_mode=ParseMode.HTML,
+            )
+        else:
+            await request.reply(part.text, part.rows)
+
+
+def handlers() -> list[BaseHandler]:
+    command = by_name("digest")
+    assert command is not None
+    return [CommandHandler([command.name, *command.aliases], digest_command, filters=filters.ChatType.PRIVATE)]
+
+
+CALLBACKS: dict[type, Handler] = {}
