@@ -44,6 +44,7 @@ def test_defaults_with_an_empty_environment() -> None:
     assert settings.webhook_secret is None
     assert settings.privacy_notice_file is None
     assert settings.log_level == "INFO"
+    assert settings.agenda_deadline == timedelta(days=2)
 
 
 def test_empty_and_blank_values_count_as_unset() -> None:
@@ -51,6 +52,7 @@ def test_empty_and_blank_values_count_as_unset() -> None:
         "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "COORDINATOR_IDS", "TIMEZONE",
         "DEFAULT_LANGUAGE", "REMINDER_OFFSETS", "DIGEST_SCHEDULE", "JOIN_POLICY", "WEBHOOK_URL",
         "WEBHOOK_LISTEN", "WEBHOOK_PORT", "WEBHOOK_SECRET", "PRIVACY_NOTICE_FILE", "LOG_LEVEL",
+        "AGENDA_DEADLINE",
     ]
     assert load_settings({name: "" for name in names}) == load_settings({})
     assert load_settings({name: "   " for name in names}) == load_settings({})
@@ -83,6 +85,7 @@ def test_valid_values_of_every_variable(tmp_path: Path) -> None:
             "WEBHOOK_SECRET": "s3cret_-value",
             "PRIVACY_NOTICE_FILE": str(notice),
             "LOG_LEVEL": "debug",
+            "AGENDA_DEADLINE": "36h",
         }
     )
     assert settings.telegram_bot_token == TOKEN
@@ -101,6 +104,11 @@ def test_valid_values_of_every_variable(tmp_path: Path) -> None:
     assert settings.webhook_secret == "s3cret_-value"
     assert settings.privacy_notice_file == notice
     assert settings.log_level == "DEBUG"
+    assert settings.agenda_deadline == timedelta(hours=36)
+
+
+def test_agenda_deadline_zero_means_none() -> None:
+    assert load_settings({"AGENDA_DEADLINE": "0"}).agenda_deadline == timedelta(0)
 
 
 def test_values_are_trimmed() -> None:
@@ -161,6 +169,9 @@ INVALID = [
     ("REMINDER_OFFSETS", "7d,", ["d, h, m, s", "7d,1d,2h"]),
     ("REMINDER_OFFSETS", "-2h", ["d, h, m, s"]),
     ("REMINDER_OFFSETS", "2 hours", ["d, h, m, s"]),
+    ("AGENDA_DEADLINE", "2 days", ["d, h, m or s", "2d"]),
+    ("AGENDA_DEADLINE", "-1d", ["d, h, m or s"]),
+    ("AGENDA_DEADLINE", "2d,1d", ["d, h, m or s"]),
     ("DIGEST_SCHEDULE", "monday 25:00", ["off", "mon 08:00"]),
     ("DIGEST_SCHEDULE", "mon 25:00", ["off", "mon 08:00"]),
     ("DIGEST_SCHEDULE", "mon 08:60", ["off", "mon 08:00"]),

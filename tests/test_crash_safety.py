@@ -232,7 +232,9 @@ async def test_kill_9_mid_fan_out_loses_nothing_and_doubles_only_what_was_in_fli
     assert all(row.status is DeliveryStatus.SENT and row.sent_at is not None for _, row in rows)
     assert await reminders_sent(database_url, occurrence_id) == 0, "no reminder is due yet"
 
-    assert emulator.too_many_requests == [], "the bot never makes Telegram answer 429"
+    assert emulator.too_many_requests == [], (
+        f"the bot never makes Telegram answer 429\n{logs(tmp_path)}"
+    )
     assert not [c for c in emulator.calls if c.status == 429]
     sends = [c for c in emulator.calls if c.method == "sendMessage" and c.chat_id != coordinator.id]
     assert all(c.ok for c in sends), [(c.status, c.description) for c in sends if not c.ok]

@@ -30,17 +30,23 @@ async def start_bot(emulator: Emulator, tmp_path, coordinator_id: int, **extra: 
             **extra,
         }
     )
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run",
-        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
+    # The output goes to a file: a pipe nobody reads until the end fills up at DEBUG
+    # level and then blocks the bot in the middle of a log line.
+    with open(tmp_path / "kimbot.log", "wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run",
+            cwd=tmp_path, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        )
+    process.log_path = tmp_path / "kimbot.log"  # type: ignore[attr-defined]
+    return process
 
 
 async def stop_bot(process: asyncio.subprocess.Process) -> str:
     process.send_signal(signal.SIGTERM)
-    output, _ = await asyncio.wait_for(process.communicate(), WAIT)
-    assert process.returncode == 0, output.decode()
-    return output.decode()
+    await asyncio.wait_for(process.wait(), WAIT)
+    output = process.log_path.read_text(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
+    assert process.returncode == 0, output
+    return output
 
 
 async def next_message(emulator: Emulator, user, count_before: int):  # type: ignore[no-untyped-def]

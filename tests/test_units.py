@@ -588,3 +588,43 @@ def test_without_secrets_records_pass_unchanged() -> None:
     finally:
         logger.removeHandler(handler)
     assert "value 42" in stream.getvalue()
+
+
+# --- a group named by the first words of a command's text ---------------------
+
+
+def _groups():  # type: ignore[no-untyped-def]
+    from storage.models import Group
+
+    rows = [("ak-eu", "AK EU"), ("ak-ehrenamt", "AK Ehrenamt"), ("ak-arbeitsmarkt", "AK Arbeitsmarktintegration"),
+            ("ag-soe", "AG Süd-Ost-Europa"), ("lenkungskreis", "Lenkungskreis Integration")]
+    return [Group(id=i, slug=slug, name=name) for i, (slug, name) in enumerate(rows, 1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "slug", "rest", "exact"),
+    [
+        ("ak-eu Bericht  aus\nder Beratung", "ak-eu", " Bericht  aus\nder Beratung", True),
+        ("AK EU Bericht", "ak-eu", " Bericht", True),
+        ("eu Bericht", "ak-eu", " Bericht", False),
+        ("AK Ehrenamt Freiwillige", "ak-ehrenamt", " Freiwillige", True),
+        ("Lenkungskreis Integration Bericht", "lenkungskreis", " Bericht", True),
+        ("ehrenamt", "ak-ehrenamt", "", False),
+        ("ak-eu - Bericht", "ak-eu", " - Bericht", True),
+        ("ak-eu . .", "ak-eu", " . .", True),
+    ],
+)
+def test_leading_group_finds_the_longest_group_name(text: str, slug: str, rest: str, exact: bool) -> None:
+    from bot.groups import leading_group
+
+    found = leading_group(_groups(), text)
+    assert found is not None
+    group, remainder, is_exact = found
+    assert (group.slug, remainder, is_exact) == (slug, rest, exact)
+
+
+@pytest.mark.parametrize("text", ["Bericht aus der Beratung", "AK Bericht", "", "   "])
+def test_leading_group_none_when_no_group_is_named(text: str) -> None:
+    from bot.groups import leading_group
+
+    assert leading_group(_groups(), text) is None
