@@ -2,8 +2,10 @@
 
 Members registered with names and organisations, in several groups, and one
 open join request for the coordinator to decide, and two sessions: a one-off
-of AK EU next week and a fortnightly series of AG Süd-Ost-Europa. Later
-features (agenda items, recommendations) add their part of the example here.
+of AK EU next week and a fortnightly series of AG Süd-Ost-Europa; topics
+on both agendas (one already accepted); and a recommendation to all groups
+with a deadline, which two members have answered. Everything is created
+through the same core functions the commands use.
 """
 
 from __future__ import annotations
@@ -11,10 +13,27 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot import meetings
+from bot import agenda, meetings, recommendations
 from bot.config import Settings
 from storage.database import Database
 from storage.models import Membership, MembershipStatus, Person
+
+# (persona key, group, text, accepted by the coordination)
+AGENDA = (
+    ("ana", "ak-eu", "Bericht aus der Beratung: Anmeldung ohne festen Wohnsitz", True),
+    ("ana", "ak-eu", "Wohnungsmarkt: Erfahrungen mit überbelegten Wohnungen", False),
+    ("ioana", "ag-soe", "Schulanmeldung für Kinder aus Rumänien und Bulgarien", False),
+)
+
+RECOMMENDATION = (
+    "all Die Stadt richtet eine zentrale Stelle für Sprachmittlung ein. "
+    "Die Arbeitskreise melden, welche Sprachen am meisten gebraucht werden."
+)
+# persona key -> (stance, comment)
+FEEDBACK = {
+    "ana": ("agree", "Gebraucht werden vor allem Rumänisch, Bulgarisch und Polnisch."),
+    "mehmet": ("concerns", "Gut, aber wer bezahlt die Sprachmittlung für Termine im Jobcenter?"),
+}
 
 # persona key -> (organisation, approved groups, pending groups)
 MEMBERS: dict[str, tuple[str | None, tuple[str, ...], tuple[str, ...]]] = {
@@ -64,3 +83,38 @@ async def fill_demo(db: Database, users: dict[str, Any], settings: Settings) -> 
             coordinator = await uow.people.by_telegram_id(coordinator_id)
             assert coordinator is not None
             await meetings.schedule(uow, coordinator, meetings.parse_meeting_command(command), settings, now)
+
+    await _fill_agenda_and_feedback(db, users, settings, coordinator_id, now)
+
+
+async def _fill_agenda_and_feedback(
+    db: Database, users: dict[str, Any], settings: Settings, coordinator_id: int, now: datetime
+) -> None:
+    for key, slug, text, accepted in AGENDA:
+        async with db.uow() as uow:
+            author = await uow.people.by_telegram_id(users[key].id)
+            group = await uow.groups.by_slug(slug)
+            assert author is not None and group is not None
+            placed = await agenda.propose(uow, author, group, text, settings, now)
+        if accepted:
+            async with db.uow() as uow:
+                coordinator = await uow.people.by_telegram_id(coordinator_id)
+                assert coordinator is not None
+                await agenda.accept(uow, coordinator, placed.item.id, settings, now)
+    deadline = (now + timedelta(days=10)).astimezone(settings.timezone)
+    async with db.uow() as uow:
+        coordinator = await uow.people.by_telegram_id(coordinator_id)
+        assert coordinator is not None
+        published = await recommendations.recommend(
+            uow, coordinator, f"{RECOMMENDATION} | {deadline:%d.%m.%Y}", settings, now
+        )
+    assert isinstance(published, recommendations.Published)
+    for key, (stance, comment) in FEEDBACK.items():
+        async with db.uow() as uow:
+            member = await uow.people.by_telegram_id(users[key].id)
+            assert member is not None
+            await recommendations.give_stance(uow, member, published.recommendation.id, stance, now)
+        async with db.uow() as uow:
+            member = await uow.people.by_telegram_id(users[key].id)
+            assert member is not None
+            await recommendations.add_comment(uow, member, published.recommendation.id, comment, now)
