@@ -43,6 +43,7 @@ class Emulator:
         *,
         bot_first_name: str = "KIM-Bot",
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         spec: BotApiSpec | None = None,
     ) -> None:
         bot_id, _, secret = token.partition(":")
@@ -52,7 +53,7 @@ class Emulator:
         self.clock = clock
         self.spec = spec or BotApiSpec.load()
         self.bot = User(int(bot_id), bot_first_name, username=bot_username, is_bot=True)
-        self.world = World()
+        self.world = World(wall_clock)
         self.queue = UpdateQueue(self.world.signal, clock)
         self.faults = FaultInjector()
         self.limiter = RateLimiter(clock)
@@ -325,7 +326,8 @@ class Emulator:
         user.blocked = True
         chat = self.world.chats[user.id]
         return self.queue.push(
-            "my_chat_member", payloads.my_chat_member(chat, user, self.bot, "member", "kicked")
+            "my_chat_member",
+            payloads.my_chat_member(chat, user, self.bot, "member", "kicked", self.world.now()),
         )
 
     def unblock(self, user: User) -> int | None:
@@ -336,7 +338,8 @@ class Emulator:
         user.started = True
         chat = self.world.chats[user.id]
         return self.queue.push(
-            "my_chat_member", payloads.my_chat_member(chat, user, self.bot, "kicked", "member")
+            "my_chat_member",
+            payloads.my_chat_member(chat, user, self.bot, "kicked", "member", self.world.now()),
         )
 
     # -------------------------------------------------------------- reading
@@ -526,9 +529,17 @@ class Emulator:
             await self.world.signal.wait(max(0.01, min(quiet - idle_for, 0.25)))
 
     async def changed_messages(
-        self, since: int, *, chat_id: int | None = None, timeout: float = 0.0
+        self,
+        since: int,
+        *,
+        chat_id: int | None = None,
+        timeout: float = 0.0,
+        stop: Callable[[], bool] = lambda: False,
     ) -> tuple[int, list[SentMessage]]:
-        """Messages created or changed after sequence number ``since`` (long poll)."""
+        """Messages created or changed after sequence number ``since`` (long poll).
+
+        Returns early, maybe with none, when ``stop()`` is true after a change.
+        """
 
         if since > self.world.seq:
             since = 0  # the emulator was reset since the caller's last look
@@ -543,6 +554,6 @@ class Emulator:
         while True:
             found = collect()
             remaining = deadline - loop.time()
-            if found or remaining <= 0 or self.stopping:
+            if found or remaining <= 0 or self.stopping or stop():
                 return self.world.seq, found
             await self.world.signal.wait(remaining)

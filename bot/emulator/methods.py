@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -138,7 +137,7 @@ def _apply_edit(
         raise bad_request(NOT_MODIFIED)
     msg.history.append(Version(msg.text, msg.entities, msg.reply_markup, msg.edit_date or msg.date))
     msg.text, msg.entities, msg.reply_markup = text, entities, markup
-    msg.edit_date = int(time.time())
+    msg.edit_date = emu.world.now()
     emu.world.touch(msg)
     return _bot_message(emu, msg)
 

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 from .state import Chat, SentMessage, User, World
@@ -93,7 +92,9 @@ def callback_query(
     }
 
 
-def my_chat_member(chat: Chat, user: User, bot: User, old: str, new: str) -> dict[str, Any]:
+def my_chat_member(
+    chat: Chat, user: User, bot: User, old: str, new: str, date: int
+) -> dict[str, Any]:
     def member(status: str) -> dict[str, Any]:
         item: dict[str, Any] = {"status": status, "user": bot.to_api()}
         if status == "kicked":
@@ -103,7 +104,7 @@ def my_chat_member(chat: Chat, user: User, bot: User, old: str, new: str) -> dic
     return {
         "chat": chat.to_api(),
         "from": user.to_api(),
-        "date": int(time.time()),
+        "date": date,
         "old_chat_member": member(old),
         "new_chat_member": member(new),
     }

@@ -22,6 +22,7 @@ import base64
 import hashlib
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,9 +221,14 @@ def _token(prefix: str, n: int, size: int) -> str:
 class World:
     """All users, chats, messages, files and callback queries of one emulator."""
 
-    def __init__(self) -> None:
+    def __init__(self, wall_clock: Callable[[], float] = time.time) -> None:
         self.signal = Signal()
+        self.wall_clock = wall_clock
         self.reset()
+
+    def now(self) -> int:
+        """Unix time for message dates (the sandbox may run its clock ahead)."""
+        return int(self.wall_clock())
 
     def reset(self) -> None:
         self.users: dict[int, User] = {}
@@ -322,9 +328,7 @@ class World:
     def add_message(self, chat: Chat, **fields: Any) -> SentMessage:
         history = self.messages.setdefault(chat.id, [])
         message_id = history[-1].message_id + 1 if history else 1
-        message = SentMessage(
-            message_id=message_id, chat_id=chat.id, date=int(time.time()), **fields
-        )
+        message = SentMessage(message_id=message_id, chat_id=chat.id, date=self.now(), **fields)
         history.append(message)
         self._by_id[(chat.id, message_id)] = message
         self.touch(message)
@@ -353,3 +357,115 @@ class World:
 
     def new_query_id(self) -> str:
         return str(5_000_000_000_000_000_000 + next(self._query_ids))
+
+    # -------------------------------------------------------------- snapshots
+
+    def snapshot(self) -> dict[str, Any]:
+        """Messages and files of the private chats, as JSON-ready data.
+
+        Users are not part of it: whoever restores creates the same users
+        (with the same ids) first. Groups, callback queries and command menus
+        are left out; the bot sets its menus again when it starts.
+        """
+        files = {
+            m.document.file_id
+            for chat_id, history in self.messages.items()
+            if chat_id > 0
+            for m in history
+            if m.document is not None
+        }
+        return {
+            "messages": [
+                {
+                    "message_id": m.message_id,
+                    "chat_id": m.chat_id,
+                    "from_bot": m.from_bot,
+                    "sender": None if m.sender is None else m.sender.id,
+                    "date": m.date,
+                    "text": m.text,
+                    "entities": m.entities,
+                    "reply_markup": m.reply_markup,
+                    "reply_keyboard": m.reply_keyboard,
+                    "document": None if m.document is None else m.document.file_id,
+                    "document_kind": None if m.document is None else m.document.kind,
+                    "reply_to_message_id": m.reply_to_message_id,
+                    "edit_date": m.edit_date,
+                    "history": [
+                        [v.text, v.entities, v.reply_markup, v.edit_date] for v in m.history
+                    ],
+                    "deleted": m.deleted,
+                }
+                for chat_id, history in self.messages.items()
+                if chat_id > 0
+                for m in history
+            ],
+            "files": [
+                {
+                    "file_id": f.file_id,
+                    "file_unique_id": f.file_unique_id,
+                    "file_path": f.file_path,
+                    "data": base64.b64encode(f.data).decode("ascii"),
+                    "file_name": f.file_name,
+                    "mime_type": f.mime_type,
+                }
+                for f in self.files.values()
+                if f.file_id in files
+            ],
+        }
+
+    def restore(self, data: dict[str, Any]) -> int:
+        """Put back what `snapshot` returned, into chats that exist; returns the message count.
+
+        Raises `KeyError`, `TypeError` or `ValueError` on data of another shape.
+        """
+        for item in data["files"]:
+            stored = StoredFile(
+                file_id=str(item["file_id"]),
+                file_unique_id=str(item["file_unique_id"]),
+                file_path=str(item["file_path"]),
+                data=base64.b64decode(item["data"]),
+                file_name=str(item["file_name"]),
+                mime_type=str(item["mime_type"]),
+            )
+            self.files[stored.file_id] = stored
+            self.files_by_path[stored.file_path] = stored
+        numbers = [int(p.rsplit("_", 1)[-1].split(".")[0]) for p in self.files_by_path]
+        self._file_ids = itertools.count(max(numbers, default=0) + 1)
+        restored = 0
+        for item in sorted(data["messages"], key=lambda m: (m["chat_id"], m["message_id"])):
+            chat = self.chats.get(int(item["chat_id"]))
+            if chat is None:
+                continue
+            document = None
+            if item["document"] is not None:
+                stored = self.files[item["document"]]
+                document = Document(
+                    name=stored.file_name,
+                    data=stored.data,
+                    mime_type=stored.mime_type,
+                    file_id=stored.file_id,
+                    file_unique_id=stored.file_unique_id,
+                    kind=str(item["document_kind"]),
+                )
+            sender = None if item["sender"] is None else self.users.get(int(item["sender"]))
+            message = SentMessage(
+                message_id=int(item["message_id"]),
+                chat_id=chat.id,
+                from_bot=bool(item["from_bot"]),
+                sender=sender,
+                date=int(item["date"]),
+                text=str(item["text"]),
+                entities=list(item["entities"]),
+                reply_markup=item["reply_markup"],
+                reply_keyboard=item["reply_keyboard"],
+                document=document,
+                reply_to_message_id=item["reply_to_message_id"],
+                edit_date=item["edit_date"],
+                history=[Version(t, list(e), r, int(d)) for t, e, r, d in item["history"]],
+                deleted=bool(item["deleted"]),
+            )
+            self.messages.setdefault(chat.id, []).append(message)
+            self._by_id[(chat.id, message.message_id)] = message
+            self.touch(message)
+            restored += 1
+        return restored
