@@ -22,7 +22,16 @@ GET          /api/answers/<update_id>?timeout=   the bot's answer to a button pr
                                                  -> {answered, text, show_alert}
 GET          /api/chats/<key>/commands           the bot's command menu for the persona
 GET          /api/files/<file_id>                download a document the bot sent
+GET          /api/clock                          the sandbox time -> {now, offset,
+                                                 timezone, jumps}
+POST         /api/clock                          {jump: "hour"|"day"}: move the
+                                                 clock forward, return when the
+                                                 bot has sent what fell due
 ===========  ==================================  ================================
+
+With a ``TimeControl`` (``kimbot sandbox`` passes one), every answer of
+``/api/messages`` carries ``clock`` too, and a long poll returns when the
+clock moves, so every open tab shows the same time.
 
 POST bodies must be ``application/json`` (a cross-site form cannot send that
 without a preflight, so other web pages cannot drive the sandbox). Messages
@@ -45,6 +54,7 @@ import tornado.web
 
 from bot.emulator import Emulator, User
 from bot.emulator.control import message_json
+from bot.sandbox.clock import TimeControl
 
 STATIC_DIR = Path(__file__).resolve().with_name("static")
 access_log = logging.getLogger("bot.sandbox.access")
@@ -68,9 +78,12 @@ def _persona(item: Any) -> Persona:
 
 
 class _Handler(tornado.web.RequestHandler):
-    def initialize(self, emulator: Emulator, personas: dict[str, Persona]) -> None:
+    def initialize(
+        self, emulator: Emulator, personas: dict[str, Persona], clock: TimeControl | None
+    ) -> None:
         self.emulator = emulator
         self.personas = personas
+        self.clock = clock
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
@@ -137,17 +150,34 @@ class MessagesHandler(_Handler):
         chats = {p.user.id for p in self.personas.values()}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        offset = self._offset()
         while True:
             seq, changed = await self.emulator.changed_messages(
-                since, timeout=max(0.0, deadline - loop.time())
+                since,
+                timeout=max(0.0, deadline - loop.time()),
+                stop=lambda: self._offset() != offset,
             )
             relevant = [m for m in changed if m.chat_id in chats]
-            if relevant or loop.time() >= deadline or self.emulator.stopping:
+            if (
+                relevant
+                or loop.time() >= deadline
+                or self.emulator.stopping
+                or self._offset() != offset
+            ):
                 break
             since = seq
         if self.request.connection is None or self.request.connection.stream.closed():  # type: ignore[attr-defined]
             return
-        self.reply({"seq": seq, "messages": [message_json(m, "/api/files/") for m in relevant]})
+        body: dict[str, Any] = {
+            "seq": seq,
+            "messages": [message_json(m, "/api/files/") for m in relevant],
+        }
+        if self.clock is not None:
+            body["clock"] = self.clock.state()
+        self.reply(body)
+
+    def _offset(self) -> float | None:
+        return None if self.clock is None else self.clock.clock.offset.total_seconds()
 
 
 class SendHandler(_Handler):
@@ -225,6 +255,25 @@ class FileHandler(_Handler):
         self.finish(stored.data)
 
 
+class ClockHandler(_Handler):
+    def get(self) -> None:
+        self.reply(self._control().state())
+
+    async def post(self) -> None:
+        control = self._control()
+        name = self.json_body().get("jump")
+        try:
+            await control.jump(str(name))
+        except KeyError:
+            raise tornado.web.HTTPError(400, reason="jump must be hour or day") from None
+        self.reply(control.state())
+
+    def _control(self) -> TimeControl:
+        if self.clock is None:
+            raise tornado.web.HTTPError(404, reason="this sandbox has no clock control")
+        return self.clock
+
+
 def _log_request(handler: tornado.web.RequestHandler) -> None:
     """Long polls would flood INFO; only server errors are worth a warning."""
     level = logging.WARNING if handler.get_status() >= 500 else logging.DEBUG
@@ -234,10 +283,12 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
         )
 
 
-def make_web_app(emulator: Emulator, personas: list[Any]) -> tornado.web.Application:
-    """The sandbox page and its JSON API for these personas."""
+def make_web_app(
+    emulator: Emulator, personas: list[Any], clock: TimeControl | None = None
+) -> tornado.web.Application:
+    """The sandbox page and its JSON API for these personas (and the clock, if given)."""
     by_key = {p.key: p for p in map(_persona, personas)}
-    options = {"emulator": emulator, "personas": by_key}
+    options = {"emulator": emulator, "personas": by_key, "clock": clock}
     return tornado.web.Application(
         [
             (r"/", PageHandler, options),
@@ -248,6 +299,7 @@ def make_web_app(emulator: Emulator, personas: list[Any]) -> tornado.web.Applica
             (r"/api/chats/([\w-]+)/commands", CommandsHandler, options),
             (r"/api/answers/(\d+)", AnswerHandler, options),
             (r"/api/files/([^/]+)", FileHandler, options),
+            (r"/api/clock", ClockHandler, options),
             (r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC_DIR)}),
         ],
         log_function=_log_request,
@@ -255,7 +307,11 @@ def make_web_app(emulator: Emulator, personas: list[Any]) -> tornado.web.Applica
 
 
 def serve_web(
-    emulator: Emulator, personas: list[Any], host: str = "127.0.0.1", port: int = 8080
+    emulator: Emulator,
+    personas: list[Any],
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    clock: TimeControl | None = None,
 ) -> tornado.httpserver.HTTPServer:
     """Listen on host:port (in the running event loop); stop it with ``.stop()``."""
-    return make_web_app(emulator, personas).listen(port, address=host)
+    return make_web_app(emulator, personas, clock).listen(port, address=host)

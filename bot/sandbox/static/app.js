@@ -16,6 +16,7 @@ const state = {
   seq: 0,
   seenSeq: new Map(), // persona key -> seq up to which its chat was seen
   loaded: false,
+  clock: null, // {offset (s), timezone, jumps} from the sandbox, or null
 };
 
 const $ = (id) => document.getElementById(id);
@@ -214,8 +215,13 @@ function currentMessages() {
   return [...chat.values()].filter((m) => !m.deleted).sort((a, b) => a.id - b.id);
 }
 
+/* Times as the bot sees them: in the bot's time zone, not the browser's. */
+function zone() {
+  return state.clock ? { timeZone: state.clock.timezone } : {};
+}
+
 function formatTime(seconds) {
-  return new Date(seconds * 1000).toLocaleTimeString("de-DE", { hour: "2-digit", minute: "2-digit" });
+  return new Date(seconds * 1000).toLocaleTimeString("de-DE", { hour: "2-digit", minute: "2-digit", ...zone() });
 }
 
 function formatSize(bytes) {
@@ -241,6 +247,13 @@ function documentCard(document) {
   const icon = el("span", "document-icon", extension);
   icon.setAttribute("aria-hidden", "true");
   card.append(icon);
+  if ((document.mime_type || "").startsWith("image/")) {
+    const preview = el("img", "document-preview");
+    preview.src = `${document.url}?inline=1`;
+    preview.alt = document.name;
+    card.prepend(preview);
+    card.classList.add("with-preview");
+  }
   const info = el("div", "document-info");
   info.append(el("div", "document-name", document.name), el("div", "document-size", formatSize(document.size)));
   const link = el("a", "document-download", "Herunterladen");
@@ -310,6 +323,7 @@ function renderChat(forceBottom) {
       day: "2-digit",
       month: "2-digit",
       year: "numeric",
+      ...zone(),
     });
     if (day !== lastDay) {
       chat.append(el("div", "day", day));
@@ -429,6 +443,59 @@ async function toggleCommands() {
   $("commands-button").setAttribute("aria-expanded", "true");
 }
 
+/* -------------------------------------------------------------------- clock */
+
+/* The sandbox's clock runs ahead of real time by `offset` seconds once a
+ * person jumps; every tab learns the offset with each poll. */
+function applyClock(clock) {
+  if (!clock) return;
+  state.clock = clock;
+  $("clock").hidden = false;
+  renderClock();
+}
+
+function renderClock() {
+  if (!state.clock) return;
+  const now = new Date(Date.now() + state.clock.offset * 1000);
+  const node = $("clock-now");
+  node.textContent = now.toLocaleString("de-DE", {
+    weekday: "short",
+    day: "2-digit",
+    month: "2-digit",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    ...zone(),
+  });
+  node.dateTime = now.toISOString();
+}
+
+async function jump(name, buttons) {
+  for (const button of buttons) button.disabled = true;
+  showToast(name === "day" ? "Die Uhr läuft einen Tag vor …" : "Die Uhr läuft eine Stunde vor …");
+  try {
+    applyClock(await postJSON("/api/clock", { jump: name }));
+    showToast(`Sandbox-Zeit jetzt: ${$("clock-now").textContent}`);
+  } catch (error) {
+    showToast(`Die Uhr ließ sich nicht vorstellen: ${error.message}`, true);
+  } finally {
+    for (const button of buttons) button.disabled = false;
+  }
+}
+
+async function setupClock() {
+  try {
+    applyClock(await api("/api/clock"));
+  } catch (_) {
+    return; // a sandbox without clock control
+  }
+  const buttons = [...document.querySelectorAll(".clock-button")];
+  for (const button of buttons) {
+    button.addEventListener("click", () => jump(button.dataset.jump, buttons));
+  }
+  setInterval(renderClock, 15000);
+}
+
 /* ------------------------------------------------------------------ polling */
 
 function apply(result) {
@@ -446,6 +513,7 @@ function apply(result) {
     if (current && message.chat_id === current.user_id) touchesCurrent = true;
   }
   state.seq = Math.max(state.seq, result.seq);
+  applyClock(result.clock);
   if (current) state.seenSeq.set(current.key, state.seq);
   if (!state.loaded) {
     state.loaded = true;
@@ -519,6 +587,7 @@ async function start() {
     $("banner").hidden = false;
     return;
   }
+  await setupClock();
   const wanted = decodeURIComponent(location.hash.slice(1));
   selectPersona(persona(wanted) ? wanted : state.personas[0] && state.personas[0].key);
   window.addEventListener("hashchange", () => {

@@ -1,0 +1,244 @@
+"""The sandbox's demo (`bot.sandbox.demo`), on SQLite and PostgreSQL, without the bot.
+
+`fill_demo` runs against an empty database for two moments: late November,
+when the history lies in the running half-year, and mid-January, when most
+of it lies in the previous one. What a coordinator would get from `/report`
+and `/digest 30d` is then built with the core functions and checked for
+meaning: members in every group, held sessions with Zusagen and topics, a
+closed recommendation with its outcome, something to read for every group,
+and no message from the past history still waiting to be sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bot import digest, reminders, report
+from bot.config import Settings
+from bot.emulator import Emulator
+from bot.sandbox.demo import EXTRA_MEMBERS, HISTORY_SKIPPED, MEMBERS, fill_demo
+from storage.database import Database
+from storage.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    MembershipStatus,
+    Occurrence,
+    RecommendationStatus,
+    Rsvp,
+    RsvpAnswer,
+)
+from storage.uow import UnitOfWork
+from tests.harness import make_settings
+
+NOVEMBER = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # Wed; the history is in 2026-H2
+JANUARY = datetime(2027, 1, 14, 9, 0, tzinfo=UTC)  # Thu; 2027-H1 has just begun
+PERSONAS = (  # as the chat page of the sandbox has them
+    ("koordination", "Sabine", "Weber", "sabine_kim"),
+    ("ana", "Ana", "Popescu", "ana_popescu"),
+    ("mehmet", "Mehmet", "Yılmaz", "mehmet_y"),
+    ("ioana", "Ioana", "Dumitru", "ioana_d"),
+    ("lena", "Lena", "Hoffmann", "lena_h"),
+    ("thomas", "Thomas", "Becker", "thomas_b"),
+)
+SLUGS = ("ak-eu", "ak-ehrenamt", "ak-arbeitsmarkt", "ag-soe", "lenkungskreis")
+
+
+@dataclass
+class Demo:
+    db: Database
+    users: dict[str, Any]
+    settings: Settings
+    now: datetime
+
+
+@pytest.fixture(params=[NOVEMBER, JANUARY], ids=["november", "january"])
+async def demo(
+    request: pytest.FixtureRequest, emulator: Emulator, database_url: str
+) -> AsyncIterator[Demo]:
+    users = {
+        key: emulator.add_user(first, last_name=last, username=username, language_code="de")
+        for key, first, last, username in PERSONAS
+    }
+    for person in EXTRA_MEMBERS:
+        users[person.key] = emulator.add_user(
+            person.first_name,
+            last_name=person.last_name,
+            username=person.username,
+            language_code="de",
+        )
+    settings = make_settings(emulator, database_url, [users["koordination"].id])
+    db = Database(database_url)
+    try:
+        await db.upgrade()
+        await fill_demo(db, users, settings, request.param)
+        yield Demo(db, users, settings, request.param)
+    finally:
+        await db.dispose()
+
+
+async def test_people_are_in_every_group_and_the_guest_is_unknown(demo: Demo) -> None:
+    async with demo.db.uow() as uow:
+        groups = {g.slug: g for g in await uow.groups.active()}
+        assert set(groups) == set(SLUGS)
+        counts = await uow.digests.member_counts([g.id for g in groups.values()])
+        assert all(4 <= counts[g.id] <= 8 for g in groups.values()), counts
+        assert await uow.people.by_telegram_id(demo.users["thomas"].id) is None
+        for key, (organisation, approved, pending) in MEMBERS.items():
+            person = await uow.people.by_telegram_id(demo.users[key].id)
+            assert person is not None and person.organisation == organisation
+            memberships = await uow.memberships.of_person(person.id)
+            by_status = {
+                status: {m.group.slug for m in memberships if m.status is status}
+                for status in (MembershipStatus.APPROVED, MembershipStatus.PENDING)
+            }
+            assert by_status == {
+                MembershipStatus.APPROVED: set(approved),
+                MembershipStatus.PENDING: set(pending),
+            }
+        assert len(await uow.memberships.with_status([MembershipStatus.PENDING])) == 2
+
+
+async def test_every_group_held_sessions_with_zusagen(demo: Demo) -> None:
+    async with demo.db.uow() as uow:
+        held = (
+            await uow.session.execute(
+                select(Occurrence)
+                .where(Occurrence.starts_at < demo.now)
+                .options(selectinload(Occurrence.meeting))
+            )
+        ).scalars()
+        sessions_of: dict[int, list[Occurrence]] = {}
+        for occurrence in held:
+            sessions_of.setdefault(occurrence.meeting.group_id, []).append(occurrence)
+        groups = {g.id: g.slug for g in await uow.groups.active()}
+        members = await uow.digests.member_counts(list(groups))
+        assert {groups[g] for g, found in sessions_of.items() if len(found) >= 2} == set(SLUGS)
+        for group_id, found in sessions_of.items():
+            answers = await uow.meetings.rsvps(o.id for o in found)
+            for occurrence in found:
+                mine = [a for a in answers if a.occurrence_id == occurrence.id]
+                yes = sum(1 for a in mine if a.answer is RsvpAnswer.YES)
+                assert 0.4 <= yes / members[group_id] <= 0.9, (groups[group_id], yes)
+                assert all(a.answered_at < occurrence.starts_at for a in mine)
+
+
+async def test_the_report_has_sessions_topics_and_the_recommendations(demo: Demo) -> None:
+    tz = demo.settings.timezone
+    half = report.HalfYear(2026, 2)  # the running half-year in November, the last one in January
+    async with demo.db.uow() as uow:
+        built = await report.build(uow, half, demo.settings, demo.now)
+        current = await report.build(
+            uow, report.HalfYear.containing(demo.now, tz), demo.settings, demo.now
+        )
+    assert current.half.label == ("2026-H2" if demo.now == NOVEMBER else "2027-H1")
+    assert [g.name for g in built.groups if g.held >= 2 and len(g.topics) >= 4] == [
+        "Lenkungskreis Integration",
+        "AK EU",
+        "AK Ehrenamt",
+        "AK Arbeitsmarktintegration",
+        "AG Süd-Ost-Europa",
+    ]
+    assert all(line.confirmations >= 2 for g in built.groups for line in g.sessions)
+    assert built.people_confirmed >= 15
+    closed = [r for r in built.recommendations if r.closed_on is not None]
+    assert len(closed) == 1 and closed[0].outcome and "Clearingstelle" in closed[0].outcome
+    assert [g.name for g in closed[0].by_group if g.agree + g.concerns + g.reject] == [
+        "AK EU",
+        "AK Arbeitsmarktintegration",
+        "AG Süd-Ost-Europa",
+    ]
+    assert closed[0].respondents == 9 and len(closed[0].latest_comments) == 3
+    assert "Clearingstelle Gesundheit als Modellprojekt" in report.to_markdown(
+        report.compose(built)
+    )
+    # The open recommendation was published before now, so the running half-year shows it.
+    (still_open,) = [r for r in current.recommendations if r.closed_on is None]
+    assert (still_open.agree, still_open.concerns, still_open.everyone) == (3, 1, True)
+    assert current.open_recommendations == 1
+
+
+async def test_the_digest_of_30_days_has_news_for_every_group(demo: Demo) -> None:
+    tz = demo.settings.timezone
+    async with demo.db.uow() as uow:
+        groups = list(await uow.groups.active())
+        period = digest.parse_period("30d", demo.now, tz)
+        built = await digest.build(uow, groups, period, demo.now, demo.settings)
+    by_slug = {g.slug: g for g in built.groups}
+    assert all(g.news and g.held.total >= 1 and g.items.total >= 1 for g in built.groups)
+    assert by_slug["ak-eu"].pending.total == 1 and by_slug["ag-soe"].pending.total == 1
+    assert by_slug["ak-ehrenamt"].joined.total == 1
+    assert by_slug["ak-arbeitsmarkt"].joined.total == 1
+    coming = {slug: [s.title for s in g.coming.shown] for slug, g in by_slug.items()}
+    assert coming["ak-eu"] == ["Wohnen und Anmeldung"]
+    assert coming["ak-ehrenamt"] == ["Sprachcafés im Quartier"]
+    assert coming["lenkungskreis"] == ["Sitzung des Lenkungskreises"]
+    assert coming["ag-soe"][0] == "Jour fixe"
+    assert [s.group for s in built.missing.without_agenda] == ["AK Ehrenamt"]
+    assert [s.session.group for s in built.missing.few_confirmations] == ["AG Süd-Ost-Europa"]
+    feedback = by_slug["lenkungskreis"].recommendations.shown
+    assert len(feedback) == 1 and (feedback[0].agree, feedback[0].concerns) == (3, 1)
+    assert built.new_feedback and not built.nothing_new
+
+
+async def test_the_first_tick_sends_nothing_from_the_past(demo: Demo) -> None:
+    """What the bot's delivery tick would send at `now`: only the invitations to the
+    coming sessions and the open recommendation; the history's messages are skipped."""
+    async with demo.db.uow() as uow:
+        before = await _deliveries(uow)
+        assert {d.error for d in before if d.status is DeliveryStatus.SKIPPED} == {
+            HISTORY_SKIPPED,
+            "recommendation closed",  # its messages and reminder, dropped when it was closed
+        }
+        await reminders.plan(uow, demo.settings, demo.now)
+        due = await reminders.take_due(uow, demo.settings, demo.now)
+        rows = {d.id: d for d in await _deliveries(uow)}
+        sent = [rows[d.delivery_id] for d in due]
+        invitations = [d for d in sent if d.kind is DeliveryKind.INVITATION]
+        recommended = [d for d in sent if d.kind is DeliveryKind.RECOMMENDATION]
+        assert len(invitations) + len(recommended) == len(sent)
+        assert all(d.occurrence and d.occurrence.starts_at > demo.now for d in invitations)
+        assert all(
+            d.recommendation and d.recommendation.status is RecommendationStatus.OPEN
+            for d in recommended
+        )
+        # 4 coming sessions to 6 + 6 + 5 + 6 members; the recommendation to all 24 members.
+        assert len({(d.occurrence_id, d.person_id) for d in invitations}) == len(invitations) == 23
+        assert len({d.person_id for d in recommended}) == len(recommended) == 24
+        # Nothing else is due; all that take_due skipped are reminders the invitation covers.
+        assert {d.id for d in await uow.deliveries.due(demo.now)} == {d.id for d in sent}
+        assert {d.error for d in rows.values() if d.status is DeliveryStatus.SKIPPED} <= {
+            HISTORY_SKIPPED,
+            "recommendation closed",
+            "covered by the invitation",
+        }
+        coming = await uow.session.execute(
+            select(Rsvp).join(Occurrence).where(Occurrence.starts_at > demo.now)
+        )
+        assert len(coming.scalars().all()) == 10
+
+
+async def _deliveries(uow: UnitOfWork) -> list[Delivery]:
+    result = await uow.session.execute(
+        select(Delivery).options(
+            selectinload(Delivery.occurrence), selectinload(Delivery.recommendation)
+        )
+    )
+    return list(result.scalars().all())
+
+
+def test_extra_members_fill_every_group() -> None:
+    """The table alone: 4 to 8 approved members per group, and unique keys."""
+    keys = [p.key for p in EXTRA_MEMBERS]
+    assert len(keys) == len(set(keys)) and not set(keys) & set(MEMBERS)
+    for slug in SLUGS:
+        personas = [k for k, (_, approved, _) in MEMBERS.items() if slug in approved]
+        extras = [p.key for p in EXTRA_MEMBERS if slug in p.groups]
+        assert 4 <= len(personas) + len(extras) <= 8, slug
