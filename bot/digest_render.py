@@ -222,6 +222,17 @@ def _item(item: ItemRow) -> Line:
     return Line(key, {"text": shorten(item.text, TEXT_SHOWN), "author": _person(item.author), "id": item.id}, 1)
 
 
+def _detailed_under(recommendation_id: int, group: GroupDigest, digest: Digest) -> str | None:
+    """The earlier group whose section already details this recommendation (one
+    to several groups would otherwise repeat the same tally under each)."""
+    for other in digest.groups:
+        if other.id == group.id:
+            return None
+        if any(f.id == recommendation_id for f in other.recommendations.shown):
+            return other.name
+    return None
+
+
 def _recommendation(feedback: Feedback, digest: Digest, lang: str) -> list[Line]:
     params: dict[str, object] = {"id": feedback.id, "text": shorten(feedback.text, TEXT_SHOWN)}
     if feedback.deadline is not None:
@@ -298,7 +309,12 @@ def group_section(group: GroupDigest, digest: Digest, lang: str) -> Section:
         total = group.recommendations.total
         lines.append(Line(counted("digest.recommendations", total), {"count": total}))
         for feedback in group.recommendations.shown:
-            lines += _recommendation(feedback, digest, lang)
+            earlier = _detailed_under(feedback.id, group, digest)
+            if earlier is None:
+                lines += _recommendation(feedback, digest, lang)
+            else:
+                params = {"id": feedback.id, "text": shorten(feedback.text, TEXT_SHOWN), "group": earlier}
+                lines.append(Line("digest.recommendation_see", params, 1))
         lines += _more(total - len(group.recommendations.shown))
     if group.unreachable.total:
         lines.append(

@@ -171,6 +171,10 @@ async def test_digest_shows_what_happened_per_group_and_what_is_missing(bot, coo
     ehrenamt = text[text.index("AK Ehrenamt ·") : text.index("AK Arbeitsmarktintegration ·")]
     assert ehrenamt.startswith("AK Ehrenamt · 1 Mitglied\n👋 1 neues Mitglied: Carl (Jobcenter)")
     assert f"Ehrenamtstag (#{s3}) – Zusage 0 · Absage 0 · Vielleicht 0 – noch keine Themen" in ehrenamt
+    # The recommendation to all groups is detailed once, under the first group.
+    assert f"• #{rid} „Mehr Sprachkurse am Abend anbieten“ – Rückmeldungen siehe AK EU" in ehrenamt
+    assert "Zustimmung" not in ehrenamt and "Kinderbetreuung" not in ehrenamt
+    assert text.count("Kinderbetreuung") == 1
     assert "AK Arbeitsmarktintegration · 0 Mitglieder\nNichts Neues." in text
     assert "Lenkungskreis Integration · 0 Mitglieder\nNichts Neues." in text
 
