@@ -35,6 +35,7 @@ from handlers import (
     general,
     meetings,
     membership,
+    privacy,
     recommendations,
     registration,
     report,
@@ -78,7 +79,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         .post_shutdown(post_shutdown)
         .build()
     )
-    features = (registration, membership, meetings, agenda, recommendations, digest, report, general)
+    features = (registration, membership, meetings, agenda, recommendations, digest, report, privacy, general)
     callbacks = {route: handler for feature in features for route, handler in feature.CALLBACKS.items()}
     text_answers = {**meetings.TEXT_ANSWERS, **agenda.TEXT_ANSWERS, **recommendations.TEXT_ANSWERS}
     application.add_handlers(
@@ -90,6 +91,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
             *recommendations.handlers(),
             *digest.handlers(),
             *report.handlers(),
+            *privacy.handlers(),
             *general.handlers(),
             general.button_router(callbacks),
             *general.fallbacks(),

@@ -29,6 +29,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("agenda", Role.MEMBER, ("tagesordnung", "thema")),
     Command("feedback", Role.MEMBER, ("rueckmeldung",)),
     Command("language", Role.GUEST, ("sprache",)),
+    Command("mydata", Role.GUEST, ("meinedaten",)),
+    Command("forget", Role.GUEST, ("vergessen",)),
     Command("pending", Role.COORDINATOR, ("anfragen",)),
     Command("approve", Role.COORDINATOR, ("annehmen",)),
     Command("reject", Role.COORDINATOR, ("ablehnen",)),

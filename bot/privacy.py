@@ -1,21 +1,35 @@
-"""Privacy: the notice of Art. 13 DSGVO shown at registration (SPEC 8).
+"""Data protection (SPEC 8): the privacy notice, `/mydata` and `/forget`.
 
-The operator edits the notice as a plain text file: `PRIVACY_NOTICE_FILE`
-if set (one file for every language), else the shipped
-`bot/privacy/datenschutz.<lang>.txt`. The notice names the legal basis the
-operator chose (for a public body normally Art. 6 (1) (e) DSGVO, the public
-task, not consent); the person acknowledges that they have read it. The
-file is read once per process: restart the bot after editing it.
+The notice of Art. 13 DSGVO is shown at registration. The operator edits it
+as a plain text file: `PRIVACY_NOTICE_FILE` if set (one file for every
+language), else the shipped `bot/privacy/datenschutz.<lang>.txt`. It names
+the legal basis the operator chose (for a public body normally Art. 6 (1) (e)
+DSGVO, the public task, not consent); the person acknowledges that they have
+read it. The file is read once per process: restart the bot after editing it.
+
+`/mydata` gives the person every row stored about them as one JSON document.
+`/forget` (after a confirmation button) erases name, username, organisation,
+language, Telegram id and memberships, and anonymises their agenda items,
+stances and comments, which then show as "ehemaliges Mitglied". An empty row
+stays behind so that counts of the past (Zusagen of held sessions, delivery
+records) stay right; nothing in it points to the person. Writing to the bot
+again afterwards starts as a new person.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from bot.config import Settings
+from bot.people import Caller
+from storage.uow import UnitOfWork
 
 SHIPPED = Path(__file__).parent / "privacy"
+FILE_NAME = "kimbot-meine-daten.json"
 
 
 def privacy_notice(settings: Settings, lang: str) -> str:
@@ -28,3 +42,25 @@ def privacy_notice(settings: Settings, lang: str) -> str:
 @cache
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
+
+
+async def my_data(uow: UnitOfWork, caller: Caller, now: datetime) -> dict[str, Any] | None:
+    """Everything stored about the caller, or None when nothing is."""
+    person = await uow.people.by_telegram_id(caller.telegram_id)
+    if person is None:
+        return None
+    return {"exported_at": now.isoformat(), **await uow.privacy.export(person)}
+
+
+def as_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+async def forget(uow: UnitOfWork, caller: Caller) -> bool:
+    """Erase the caller's data; False when nothing was stored."""
+    person = await uow.people.by_telegram_id(caller.telegram_id)
+    if person is None:
+        return False
+    await uow.privacy.erase(person)
+    await uow.commit()
+    return True

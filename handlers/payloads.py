@@ -78,6 +78,13 @@ class UseTelegramName(Payload, prefix="nm"):
 
 
 @dataclass(frozen=True)
+class ConfirmForget(Payload, prefix="fg"):
+    """/forget: yes (erase) or no (keep everything)."""
+
+    erase: bool
+
+
+@dataclass(frozen=True)
 class SkipOrganisation(Payload, prefix="os"):
     pass
 

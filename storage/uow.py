@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.agenda_repository import AgendaRepository
 from storage.digest_repository import DigestRepository
+from storage.privacy_repository import PrivacyRepository
 from storage.recommendation_repository import RecommendationRepository
 from storage.report_repository import ReportRepository
 from storage.repositories import (
@@ -42,6 +43,7 @@ class UnitOfWork:
     recommendations: RecommendationRepository
     digests: DigestRepository
     reports: ReportRepository
+    privacy: PrivacyRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -58,6 +60,7 @@ class UnitOfWork:
         self.recommendations = RecommendationRepository(self.session)
         self.digests = DigestRepository(self.session)
         self.reports = ReportRepository(self.session)
+        self.privacy = PrivacyRepository(self.session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,70 @@
+"""/mydata and /forget (SPEC 8): the person's data as a JSON file, and erasing it.
+
+/forget asks first, with two buttons; only "yes" erases. The answer after
+erasing is in the language the person had, as nothing of them is left to
+look it up.
+"""
+
+from __future__ import annotations
+
+from telegram import InputFile
+from telegram.ext import BaseHandler, CommandHandler, filters
+
+from bot import privacy as core
+from bot.commands import by_name
+from handlers import payloads as p
+from handlers.common import Handler, Request, action
+
+
+@action
+async def my_data(request: Request) -> None:
+    async with request.runtime.db.reader() as uow:
+        data = await core.my_data(uow, request.caller, request.now())
+    if data is None:
+        await request.reply(request.t("privacy.nothing_stored"))
+        return
+    chat = request.update.effective_chat
+    assert chat is not None
+    await request.context.bot.send_document(
+        chat.id,
+        InputFile(core.as_json(data), filename=core.FILE_NAME),
+        caption=request.label("privacy.export_caption"),
+    )
+
+
+@action
+async def forget(request: Request) -> None:
+    await request.reply(
+        request.t("privacy.forget_confirm"),
+        [
+            [(request.label("privacy.forget_yes_button"), p.ConfirmForget(True))],
+            [(request.label("privacy.forget_no_button"), p.ConfirmForget(False))],
+        ],
+    )
+
+
+async def forget_pressed(request: Request) -> None:
+    assert isinstance(request.payload, p.ConfirmForget)
+    await request.edit(rows=())
+    if not request.payload.erase:
+        await request.reply(request.t("privacy.forget_kept"))
+        return
+    async with request.uow() as uow:
+        erased = await core.forget(uow, request.caller)
+    await request.reply(request.t("privacy.forgotten" if erased else "privacy.nothing_stored"))
+
+
+def handlers() -> list[BaseHandler]:
+    result: list[BaseHandler] = []
+    for name, callback in (("mydata", my_data), ("forget", forget)):
+        command = by_name(name)
+        assert command is not None
+        result.append(
+            CommandHandler(
+                [command.name, *command.aliases], callback, filters=filters.ChatType.PRIVATE
+            )
+        )
+    return result
+
+
+CALLBACKS: dict[type, Handler] = {p.ConfirmForget: forget_pressed}

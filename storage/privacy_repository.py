@@ -1,0 +1,174 @@
+"""What is stored about one person, and erasing it (SPEC 8): `/mydata` and `/forget`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AgendaItem,
+    Comment,
+    Delivery,
+    DeliveryStatus,
+    Group,
+    Meeting,
+    Membership,
+    Occurrence,
+    Person,
+    Rsvp,
+    Stance,
+)
+
+
+def _at(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+class PrivacyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def export(self, person: Person) -> dict[str, Any]:
+        """Every row about `person`, as JSON-ready data (times in ISO 8601, UTC)."""
+        pid = person.id
+        memberships = await self.session.execute(
+            select(
+                Group.name,
+                Membership.status,
+                Membership.requested_at,
+                Membership.decided_at,
+                Membership.left_at,
+            )
+            .join(Group, Group.id == Membership.group_id)
+            .where(Membership.person_id == pid)
+            .order_by(Membership.requested_at)
+        )
+        rsvps = await self.session.execute(
+            select(
+                Occurrence.id,
+                Group.name,
+                Meeting.title,
+                Occurrence.starts_at,
+                Rsvp.answer,
+                Rsvp.answered_at,
+            )
+            .join(Occurrence, Occurrence.id == Rsvp.occurrence_id)
+            .join(Meeting, Meeting.id == Occurrence.meeting_id)
+            .join(Group, Group.id == Meeting.group_id)
+            .where(Rsvp.person_id == pid)
+            .order_by(Occurrence.starts_at)
+        )
+        items = await self.session.execute(
+            select(
+                AgendaItem.id, Group.name, AgendaItem.text, AgendaItem.status, AgendaItem.created_at
+            )
+            .join(Group, Group.id == AgendaItem.group_id)
+            .where(AgendaItem.author_id == pid)
+            .order_by(AgendaItem.created_at)
+        )
+        stances = await self.session.execute(
+            select(Stance.recommendation_id, Stance.value, Stance.answered_at)
+            .where(Stance.person_id == pid)
+            .order_by(Stance.answered_at)
+        )
+        comments = await self.session.execute(
+            select(Comment.recommendation_id, Comment.text, Comment.created_at)
+            .where(Comment.person_id == pid)
+            .order_by(Comment.created_at)
+        )
+        deliveries = await self.session.execute(
+            select(Delivery.kind, Delivery.status, Delivery.due_at, Delivery.sent_at)
+            .where(Delivery.person_id == pid)
+            .order_by(Delivery.due_at, Delivery.id)
+        )
+        return {
+            "person": {
+                "telegram_id": person.telegram_id,
+                "username": person.username,
+                "display_name": person.display_name,
+                "organisation": person.organisation,
+                "language": person.language,
+                "coordinator": person.is_coordinator,
+                "privacy_acknowledged_at": _at(person.privacy_acknowledged_at),
+                "registered_at": _at(person.registered_at),
+                "unreachable_since": _at(person.unreachable_since),
+                "first_contact_at": _at(person.created_at),
+            },
+            "memberships": [
+                {
+                    "group": g,
+                    "status": str(s),
+                    "requested_at": _at(r),
+                    "decided_at": _at(d),
+                    "left_at": _at(left),
+                }
+                for g, s, r, d, left in memberships.all()
+            ],
+            "rsvps": [
+                {
+                    "session": i,
+                    "group": g,
+                    "title": t,
+                    "starts_at": _at(at),
+                    "answer": str(a),
+                    "answered_at": _at(when),
+                }
+                for i, g, t, at, a, when in rsvps.all()
+            ],
+            "agenda_items": [
+                {"id": i, "group": g, "text": t, "status": str(s), "created_at": _at(at)}
+                for i, g, t, s, at in items.all()
+            ],
+            "stances": [
+                {"recommendation": r, "stance": str(v), "answered_at": _at(at)}
+                for r, v, at in stances.all()
+            ],
+            "comments": [
+                {"recommendation": r, "text": t, "created_at": _at(at)}
+                for r, t, at in comments.all()
+            ],
+            "messages_from_the_bot": [
+                {"kind": str(k), "status": str(s), "due_at": _at(due), "sent_at": _at(sent)}
+                for k, s, due, sent in deliveries.all()
+            ],
+        }
+
+    async def erase(self, person: Person) -> None:
+        """Erase the person's data; keep an empty row so counts of the past stay right.
+
+        Name, username, organisation, language, Telegram id and any half-typed
+        input go; memberships are deleted; agenda items, stances and comments
+        lose their author (they show as "ehemaliges Mitglied"); messages still
+        owed to the person are skipped. RSVPs and sent delivery records stay
+        with the empty row: they name nobody.
+        """
+        pid = person.id
+        await self.session.execute(delete(Membership).where(Membership.person_id == pid))
+        await self.session.execute(
+            update(AgendaItem).where(AgendaItem.author_id == pid).values(author_id=None)
+        )
+        await self.session.execute(
+            update(Stance).where(Stance.person_id == pid).values(person_id=None)
+        )
+        await self.session.execute(
+            update(Comment).where(Comment.person_id == pid).values(person_id=None)
+        )
+        await self.session.execute(
+            update(Delivery)
+            .where(Delivery.person_id == pid, Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.SKIPPED, error="person forgotten")
+        )
+        person.telegram_id = None
+        person.username = None
+        person.display_name = None
+        person.organisation = None
+        person.language = None
+        person.is_coordinator = False
+        person.privacy_acknowledged_at = None
+        person.registered_at = None
+        person.unreachable_since = None
+        person.awaiting = None
+        person.awaiting_data = None

@@ -1,0 +1,182 @@
+"""/mydata and /forget through the emulator (SPEC 8), on SQLite and PostgreSQL.
+
+Maria registers, joins AK EU, says yes to a session, proposes a topic, and
+answers a recommendation. /mydata gives her all of it as a JSON file. /forget
+asks first; "no" keeps everything; "yes" erases her: afterwards no table
+holds her name, username or organisation, her topic and comment stay but show
+"ehemaliges Mitglied", no message is owed to her any more, and the counts of
+the session stay as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from handlers.payloads import ConfirmForget
+from storage.models import Base, Delivery, DeliveryStatus, Person, Rsvp
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+NAME, USERNAME, ORGANISATION = "Maria Musterfrau", "maria_m", "Caritas Wuppertal"
+
+
+@pytest.fixture
+async def maria(bot, coordinator):  # type: ignore[no-untyped-def]
+    bot.clock.set(START)
+    maria = await bot.person("Maria", username=USERNAME)
+    await maria.register(name=NAME, organisation=ORGANISATION)
+    await maria.send("/join ak-eu")
+    await coordinator.send(f"/approve @{USERNAME}")
+    replies = await coordinator.send("/meeting ak-eu 10.12.2026 14:00 Auftakt")
+    session = int(re.search(r"Sitzung #(\d+)", replies[-1].text).group(1))  # type: ignore[union-attr]
+    await bot.tick()
+    await maria.press("✅ Zusage")
+    await maria.send("/agenda Wohnungsmarkt in Oberbarmen")
+    replies = await coordinator.send("/recommend ak-eu Mehr Sprachkurse am Abend | 20.12.2026")
+    rid = int(re.search(r"Empfehlung #(\d+)", replies[-1].text).group(1))  # type: ignore[union-attr]
+    await bot.tick()
+    await maria.press("Zustimmung")
+    await maria.send(f"/feedback {rid} Bitte auch samstags")
+    maria.session, maria.rid = session, rid
+    return maria
+
+
+async def every_row(bot) -> str:  # type: ignore[no-untyped-def]
+    """Every value in every table, as one text."""
+    async with bot.db.reader() as uow:
+        parts = []
+        for table in Base.metadata.sorted_tables:
+            for row in (await uow.session.execute(select(table))).all():
+                parts.append(repr(tuple(row)))
+    return "\n".join(parts)
+
+
+async def test_mydata_exports_everything_stored_as_json(bot, maria) -> None:  # type: ignore[no-untyped-def]
+    replies = await maria.send("/mydata")
+    (message,) = replies
+    assert message.document is not None and message.document.name == "kimbot-meine-daten.json"
+    assert "alle Daten" in message.caption
+    data = json.loads(message.document.data)
+    assert data["person"]["display_name"] == NAME
+    assert data["person"]["username"] == USERNAME
+    assert data["person"]["organisation"] == ORGANISATION
+    assert data["person"]["telegram_id"] == maria.id
+    assert [(m["group"], m["status"]) for m in data["memberships"]] == [("AK EU", "approved")]
+    assert [(r["session"], r["title"], r["answer"]) for r in data["rsvps"]] == [
+        (maria.session, "Auftakt", "yes")
+    ]
+    assert [i["text"] for i in data["agenda_items"]] == ["Wohnungsmarkt in Oberbarmen"]
+    assert [(s["recommendation"], s["stance"]) for s in data["stances"]] == [(maria.rid, "agree")]
+    assert [c["text"] for c in data["comments"]] == ["Bitte auch samstags"]
+    kinds = {m["kind"] for m in data["messages_from_the_bot"]}
+    assert {"invitation", "recommendation"} <= kinds
+
+
+async def test_a_stranger_has_nothing_stored(bot) -> None:  # type: ignore[no-untyped-def]
+    stranger = await bot.person("Nadia")
+    (reply,) = await stranger.send("/mydata")
+    assert reply.text == "Über Sie ist nichts gespeichert." and reply.document is None
+    (reply,) = await stranger.send("/meinedaten")
+    assert reply.text == "Über Sie ist nichts gespeichert."
+    async with bot.db.reader() as uow:
+        assert await uow.people.by_telegram_id(stranger.id) is None, "asking stores nothing"
+
+
+async def test_forget_asks_first_and_no_keeps_everything(bot, maria) -> None:  # type: ignore[no-untyped-def]
+    before = await every_row(bot)
+    (question,) = await maria.send("/forget")
+    assert question.text.startswith("Ihre Daten löschen?")
+    assert "ehemaliges Mitglied" in question.text and "nicht rückgängig" in question.text
+    assert [[b[0] for b in row] for row in question.buttons] == [
+        ["🗑 Ja, meine Daten löschen"],
+        ["Nein, nichts löschen"],
+    ]
+    replies = await maria.press("Nein, nichts löschen")
+    assert replies[-1].text == "Gut, es bleibt alles, wie es ist."
+    assert maria.messages[-2].buttons == [], "the question loses its buttons"
+    assert await every_row(bot) == before
+
+
+async def test_forget_erases_the_person_and_anonymises_what_they_wrote(
+    bot, coordinator, maria
+) -> None:  # type: ignore[no-untyped-def]
+    await maria.send("/vergessen")
+    replies = await maria.press("🗑 Ja, meine Daten löschen")
+    assert replies[-1].text.startswith("Ihre Daten sind gelöscht.")
+
+    everything = await every_row(bot)
+    for trace in (NAME, "Musterfrau", USERNAME, ORGANISATION, str(maria.id)):
+        assert trace not in everything, f"{trace!r} is still stored"
+    async with bot.db.reader() as uow:
+        tombstone = (
+            (
+                await uow.session.execute(
+                    select(Person).where(
+                        Person.display_name.is_(None), Person.telegram_id.is_(None)
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert len(tombstone) == 1
+        rsvps = (
+            (await uow.session.execute(select(Rsvp).where(Rsvp.occurrence_id == maria.session)))
+            .scalars()
+            .all()
+        )
+        assert len(rsvps) == 1, "the session keeps its Zusage; it names nobody"
+        owed = (
+            (
+                await uow.session.execute(
+                    select(Delivery).where(
+                        Delivery.person_id == tombstone[0].id,
+                        Delivery.status == DeliveryStatus.PENDING,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert owed == []
+
+    # What she wrote stays, without her name.
+    replies = await coordinator.send("/agenda")
+    assert "Wohnungsmarkt in Oberbarmen — ehemaliges Mitglied" in replies[-1].text or (
+        "Wohnungsmarkt in Oberbarmen" in replies[-1].text
+        and "ehemaliges Mitglied" in replies[-1].text
+    )
+    replies = await coordinator.send(f"/feedback {maria.rid}")
+    assert "Bitte auch samstags" in replies[-1].text and "ehemaliges Mitglied" in replies[-1].text
+    assert "Zustimmung 1" in replies[-1].text.replace(": ", " "), (
+        "her stance still counts, anonymously"
+    )
+
+    # No reminder reaches her any more; writing again starts afresh.
+    seen = len(maria.messages)
+    bot.clock.advance(days=8, hours=22)
+    await bot.tick()
+    assert len(maria.messages) == seen
+    (reply,) = await maria.send("/mydata")
+    assert reply.text == "Über Sie ist nichts gespeichert."
+    replies = await maria.send("/start")
+    assert "Datenschutz" in replies[-1].text
+
+
+async def test_a_stale_yes_after_forgetting_erases_nothing_more(bot, maria) -> None:  # type: ignore[no-untyped-def]
+    await maria.send("/forget")
+    question = maria.last
+    await maria.press("🗑 Ja, meine Daten löschen", question)
+    assert question.buttons == [], "the question loses its buttons"
+    replies = await maria.press_data(ConfirmForget(True).encode(), question)  # pressed in another app
+    assert replies[-1].text == "Über Sie ist nichts gespeichert."
+
+
+async def test_help_lists_mydata_and_forget_for_everyone(bot) -> None:  # type: ignore[no-untyped-def]
+    guest = await bot.person("Gast")
+    (reply,) = await guest.send("/help")
+    assert "/mydata" in reply.text and "/forget" in reply.text
