@@ -13,8 +13,11 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
@@ -115,6 +118,21 @@ def report(settings: Settings, args: argparse.Namespace) -> int:
     return reports.command_line(settings, args)
 
 
+def backup(settings: Settings, args: argparse.Namespace) -> int:
+    """A consistent copy of the live SQLite database."""
+    from storage.backup import BackupError, backup_sqlite, default_target, sqlite_path
+
+    try:
+        source = sqlite_path(settings.database_url)
+        target = Path(args.out) if args.out else default_target(source, datetime.now())
+        written = backup_sqlite(source, target)
+    except (BackupError, OSError, sqlite3.Error) as error:
+        print(f"kimbot backup: {error}", file=sys.stderr)
+        return 2
+    print(f"kimbot: backup written to {written}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kimbot", description="KIM-Bot: Telegram bot for the KIM working groups."
@@ -183,6 +201,14 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default=".", help="directory for the files (default: the current one)"
     )
     report_parser.set_defaults(handler=report)
+
+    backup_parser = commands.add_parser(
+        "backup", help="copy the live SQLite database consistently (PostgreSQL: pg_dump)"
+    )
+    backup_parser.add_argument(
+        "--out", default=None, help="the copy's file (default: next to the database, with the time)"
+    )
+    backup_parser.set_defaults(handler=backup)
     return parser
 
 
