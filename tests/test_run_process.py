@@ -13,6 +13,8 @@ import os
 import signal
 import sys
 
+import httpx
+
 from bot.emulator import Emulator
 
 WAIT = 20.0  # guards against a hang only
@@ -158,6 +160,27 @@ async def test_kimbot_run_in_webhook_mode(emulator: Emulator, tmp_path) -> None:
         emulator.send_text(alice, "/help")
         reply = await next_message(emulator, alice, 0)
         assert "What you can do" in reply.text
+
+        # Anyone who knows the address could post updates; without the secret they get 403.
+        forged = {
+            "update_id": 990001,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": alice.id, "type": "private", "first_name": "Alice"},
+                "from": {"id": alice.id, "is_bot": False, "first_name": "Alice"},
+                "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        }
+        hook = f"http://127.0.0.1:{port}/kimbot-hook"
+        async with httpx.AsyncClient(timeout=10) as client:
+            assert (await client.post(hook, json=forged)).status_code == 403
+            wrong = {"X-Telegram-Bot-Api-Secret-Token": "guessed"}
+            assert (await client.post(hook, json=forged, headers=wrong)).status_code == 403
+        emulator.send_text(alice, "/help")
+        await next_message(emulator, alice, 1)
+        assert len(emulator.messages(alice)) == 2, "the forged updates were not handled"
     finally:
         output = await stop_bot(process)
     webhook = emulator.calls_of("setWebhook")[-1]
