@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 
@@ -110,6 +111,15 @@ async def test_kimbot_run_end_to_end(emulator: Emulator, tmp_path) -> None:
     assert emulator.token not in output
     assert emulator.token.split(":")[1] not in output
     assert "starting in polling mode" in output, "the log is there, only without the token"
+    at_info = "\n".join(
+        record
+        for record in re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} )", output)
+        if not re.match(r"\S+ \S+ DEBUG ", record)
+    )
+    assert "starting in polling mode" in at_info
+    assert "Alice Nowak" in output, "at DEBUG the texts are logged, so the check below can fail"
+    for text in ("Alice Nowak", "/join ak-eu", "Willkommen beim KIM-Bot", "Wie sollen wir Sie nennen"):
+        assert text not in at_info, f"message texts stay out of the log at INFO: {text!r}"
 
 
 async def test_kimbot_run_survives_a_restart_mid_registration(emulator: Emulator, tmp_path) -> None:
