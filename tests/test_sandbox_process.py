@@ -32,7 +32,7 @@ async def test_a_restart_keeps_chats_and_clock_and_fresh_forgets(tmp_path: Path)
         httpx.AsyncClient(base_url=base) as client,
     ):
         await client.post("/api/chats/ana/send", json={"text": "/start"})
-        first = await wait_for_answer(client, "ana", 2)
+        first = await wait_for_answer(client, "ana", 3)  # /start, the welcome, the privacy notice
         jumped = (await client.post("/api/clock", json={"jump": "hour"}, timeout=60)).json()
         assert jumped["offset"] == 3600
 
@@ -49,4 +49,19 @@ async def test_a_restart_keeps_chats_and_clock_and_fresh_forgets(tmp_path: Path)
         httpx.AsyncClient(base_url=base) as client,
     ):
         assert await chat_texts(client, "ana") == []
+        assert (await client.get("/api/clock")).json()["offset"] == 0
+
+
+async def test_a_damaged_save_file_starts_with_empty_chats_and_real_time(tmp_path: Path) -> None:
+    data = tmp_path / "sandbox-data"
+    data.mkdir()
+    (data / "sandbox.json").write_text(
+        '{"format": 1, "clock_offset": -3600, "world": {"messages": [{"chat_id": "x"}], "files": []}}'
+    )
+    async with running_sandbox(tmp_path) as base, httpx.AsyncClient(base_url=base) as client:
+        assert (await client.get("/api/clock")).json()["offset"] == 0
+        await client.post("/api/chats/ana/send", json={"text": "/start"})
+        assert len(await wait_for_answer(client, "ana", 2)) >= 2, "the sandbox works"
+    (data / "sandbox.json").write_text("not json")
+    async with running_sandbox(tmp_path) as base, httpx.AsyncClient(base_url=base) as client:
         assert (await client.get("/api/clock")).json()["offset"] == 0

@@ -116,7 +116,10 @@ async def serve(
                 leftover.unlink()
     saved = _load_state(state_path)
 
-    clock = SandboxClock(timedelta(seconds=saved.get("clock_offset", 0)))
+    offset = saved.get("clock_offset", 0)
+    clock = SandboxClock(
+        timedelta(seconds=max(0.0, offset if isinstance(offset, int | float) else 0.0))
+    )
     emulator = Emulator(wall_clock=clock.wall)
     await emulator.start(host="127.0.0.1", port=0)
     users = _add_users(emulator)
