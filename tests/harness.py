@@ -13,15 +13,19 @@ bot sent to that person meanwhile, so tests need no sleeps.
 from __future__ import annotations
 
 import asyncio
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import select
 
 from bot.app import build_application, running
 from bot.config import Settings, load_settings
 from bot.emulator import Emulator
 from bot.updates import ChatOrderedProcessor
 from storage.database import Database
+from storage.models import Base
 
 SETTLE_TIMEOUT = 15.0  # guards against a hang only; not a performance limit
 
@@ -84,10 +88,16 @@ class Person:
         """Press the button labelled `label` on `message` (default: the newest message that has it)."""
         if message is None:
             message = next(
-                (m for m in reversed(self.messages) if any(label == b[0] for row in m.buttons for b in row)),
+                (
+                    m
+                    for m in reversed(self.messages)
+                    if any(label == b[0] for row in m.buttons for b in row)
+                ),
                 None,
             )
-            assert message is not None, f"no button {label!r} in {[m.buttons for m in self.messages]}"
+            assert message is not None, (
+                f"no button {label!r} in {[m.buttons for m in self.messages]}"
+            )
         self.new()
         self.harness.emulator.press_button(self.user, message, label)
         await self.harness.settle()
@@ -133,13 +143,27 @@ class BotHarness:
         """Run the reminder timer now (at the harness clock's time); returns how many were sent."""
         return await self.application.bot_data["deliveries"].tick()
 
+    async def every_row(self) -> str:
+        """Every row of every table as one text (rows sorted per table): to compare
+        the whole database before and after, or to search it for a trace."""
+        async with self.db.reader() as uow:
+            parts = []
+            for table in Base.metadata.sorted_tables:
+                rows = (await uow.session.execute(select(table))).all()
+                parts.append(f"{table.name}: {sorted(repr(tuple(r)) for r in rows)}")
+        return "\n".join(parts)
+
     def label(self, key: str, lang: str = "de") -> str:
         from bot.texts import Texts
 
         return Texts().plain(lang, key)
 
-    async def person(self, first_name: str, *, username: str | None = None, language_code: str = "de", **kw: Any) -> Person:
-        user = self.emulator.add_user(first_name, username=username, language_code=language_code, **kw)
+    async def person(
+        self, first_name: str, *, username: str | None = None, language_code: str = "de", **kw: Any
+    ) -> Person:
+        user = self.emulator.add_user(
+            first_name, username=username, language_code=language_code, **kw
+        )
         person = Person(self, user)
         self.people[first_name] = person
         return person
@@ -151,13 +175,18 @@ class BotHarness:
             while True:
                 await self.emulator.wait_all_delivered()
                 await self.processor.wait_finished(self.emulator.delivered_count)
-                if self.emulator.pending_updates == 0 and self.processor.finished >= self.emulator.delivered_count:
+                if (
+                    self.emulator.pending_updates == 0
+                    and self.processor.finished >= self.emulator.delivered_count
+                ):
                     return
 
         await asyncio.wait_for(idle(), SETTLE_TIMEOUT)
 
 
-def make_settings(emulator: Emulator, database_url: str, coordinator_ids: list[int], **extra: str) -> Settings:
+def make_settings(
+    emulator: Emulator, database_url: str, coordinator_ids: list[int], **extra: str
+) -> Settings:
     env = {
         "TELEGRAM_BOT_TOKEN": emulator.token,
         "TELEGRAM_API_URL": emulator.base_url,
@@ -175,5 +204,14 @@ async def start_harness(emulator: Emulator, settings: Settings):  # type: ignore
     assert isinstance(processor, ChatOrderedProcessor)
     context = running(application, poll_timeout=1)
     await context.__aenter__()
-    harness = BotHarness(emulator, settings, processor, application.bot_data["runtime"].db, application, clock)
+    harness = BotHarness(
+        emulator, settings, processor, application.bot_data["runtime"].db, application, clock
+    )
     return harness, context
+
+
+def free_port() -> int:
+    """A local TCP port that is free now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

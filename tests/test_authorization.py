@@ -10,11 +10,9 @@ who takes the coordinator's username and name gains nothing.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from bot.commands import COMMANDS
 from bot.people import Role
-from storage.models import Base
 
 ARGS = {
     "pending": "",
@@ -35,15 +33,6 @@ REFUSED = "Das darf nur die KIM-Koordination. Es wurde nichts geändert."
 
 def test_every_coordinator_command_has_typical_arguments_here() -> None:
     assert {c.name for c in COORDINATOR_COMMANDS} == set(ARGS), "a new command needs a line in ARGS"
-
-
-async def every_row(bot) -> str:  # type: ignore[no-untyped-def]
-    async with bot.db.reader() as uow:
-        parts = []
-        for table in Base.metadata.sorted_tables:
-            rows = (await uow.session.execute(select(table))).all()
-            parts.append(f"{table.name}: {sorted(repr(tuple(r)) for r in rows)}")
-    return "\n".join(parts)
 
 
 @pytest.fixture
@@ -73,11 +62,11 @@ async def test_coordinator_commands_are_refused_for_everyone_else(
     for who, person in people.items():
         for name in (command.name, *command.aliases):
             for args in ("", ARGS[command.name]):
-                before = await every_row(bot)
+                before = await bot.every_row()
                 text = f"/{name} {args}".strip()
                 replies = await person.send(text)
                 assert [r.text for r in replies] == [REFUSED], f"{who}: {text}"
-                assert await every_row(bot) == before, f"{who}: {text} changed the database"
+                assert await bot.every_row() == before, f"{who}: {text} changed the database"
     nobody_else = [
         m
         for p in people.values()

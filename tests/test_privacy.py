@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.payloads import ConfirmForget
-from storage.models import Base, Delivery, DeliveryStatus, Person, Rsvp
+from storage.models import Delivery, DeliveryStatus, Person, Rsvp
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 NAME, USERNAME, ORGANISATION = "Maria Musterfrau", "maria_m", "Caritas Wuppertal"
@@ -43,16 +43,6 @@ async def maria(bot, coordinator):  # type: ignore[no-untyped-def]
     await maria.send(f"/feedback {rid} Bitte auch samstags")
     maria.session, maria.rid = session, rid
     return maria
-
-
-async def every_row(bot) -> str:  # type: ignore[no-untyped-def]
-    """Every value in every table, as one text."""
-    async with bot.db.reader() as uow:
-        parts = []
-        for table in Base.metadata.sorted_tables:
-            for row in (await uow.session.execute(select(table))).all():
-                parts.append(repr(tuple(row)))
-    return "\n".join(parts)
 
 
 async def test_mydata_exports_everything_stored_as_json(bot, maria) -> None:  # type: ignore[no-untyped-def]
@@ -87,7 +77,7 @@ async def test_a_stranger_has_nothing_stored(bot) -> None:  # type: ignore[no-un
 
 
 async def test_forget_asks_first_and_no_keeps_everything(bot, maria) -> None:  # type: ignore[no-untyped-def]
-    before = await every_row(bot)
+    before = await bot.every_row()
     (question,) = await maria.send("/forget")
     assert question.text.startswith("Ihre Daten löschen?")
     assert "ehemaliges Mitglied" in question.text and "nicht rückgängig" in question.text
@@ -98,7 +88,7 @@ async def test_forget_asks_first_and_no_keeps_everything(bot, maria) -> None:  #
     replies = await maria.press("Nein, nichts löschen")
     assert replies[-1].text == "Gut, es bleibt alles, wie es ist."
     assert maria.messages[-2].buttons == [], "the question loses its buttons"
-    assert await every_row(bot) == before
+    assert await bot.every_row() == before
 
 
 async def test_forget_erases_the_person_and_anonymises_what_they_wrote(
@@ -108,7 +98,7 @@ async def test_forget_erases_the_person_and_anonymises_what_they_wrote(
     replies = await maria.press("🗑 Ja, meine Daten löschen")
     assert replies[-1].text.startswith("Ihre Daten sind gelöscht.")
 
-    everything = await every_row(bot)
+    everything = await bot.every_row()
     for trace in (NAME, "Musterfrau", USERNAME, ORGANISATION, str(maria.id)):
         assert trace not in everything, f"{trace!r} is still stored"
     async with bot.db.reader() as uow:
@@ -172,7 +162,9 @@ async def test_a_stale_yes_after_forgetting_erases_nothing_more(bot, maria) -> N
     question = maria.last
     await maria.press("🗑 Ja, meine Daten löschen", question)
     assert question.buttons == [], "the question loses its buttons"
-    replies = await maria.press_data(ConfirmForget(True).encode(), question)  # pressed in another app
+    replies = await maria.press_data(
+        ConfirmForget(True).encode(), question
+    )  # pressed in another app
     assert replies[-1].text == "Über Sie ist nichts gespeichert."
 
 

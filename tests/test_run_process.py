@@ -17,6 +17,7 @@ import sys
 import httpx
 
 from bot.emulator import Emulator
+from tests.harness import free_port
 
 WAIT = 20.0  # guards against a hang only
 
@@ -143,13 +144,6 @@ async def test_kimbot_run_survives_a_restart_mid_registration(emulator: Emulator
     finally:
         await stop_bot(process)
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_kimbot_run_in_webhook_mode(emulator: Emulator, tmp_path) -> None:
