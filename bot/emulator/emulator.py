@@ -424,6 +424,16 @@ class Emulator:
     def on_update_delivered(self, hook: Callable[[list[int]], None] | None) -> None:
         self.queue.on_delivered = hook
 
+    @property
+    def on_update_confirmed(self) -> Callable[[list[int]], None] | None:
+        """Called with the ids of updates the bot confirmed (a later getUpdates
+        offset, or a webhook answer 2xx): from then on Telegram forgets them."""
+        return self.queue.on_confirmed
+
+    @on_update_confirmed.setter
+    def on_update_confirmed(self, hook: Callable[[list[int]], None] | None) -> None:
+        self.queue.on_confirmed = hook
+
     # ------------------------------------------------------- faults, limits
 
     def inject_fault(

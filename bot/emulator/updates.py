@@ -9,7 +9,9 @@
   every type except ``chat_member``, ``message_reaction`` and
   ``message_reaction_count``); updates of other types are dropped when met;
 - ``delivered_ids`` / ``deliveries`` record every update handed to the bot, by
-  getUpdates or webhook, and ``undelivered`` counts those never handed out.
+  getUpdates or webhook, and ``undelivered`` counts those never handed out;
+- the hooks ``on_delivered`` and ``on_confirmed`` are called with the ids of
+  updates handed to the bot, and of updates it confirmed.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class UpdateQueue:
         self._next_id = FIRST_UPDATE_ID
         self.reset()
         self.on_delivered: Callable[[list[int]], None] | None = None
+        self.on_confirmed: Callable[[list[int]], None] | None = None
 
     def reset(self) -> None:
         self._items: deque[QueuedUpdate] = deque()
@@ -90,13 +93,21 @@ class UpdateQueue:
 
     def confirm(self, offset: int) -> None:
         """Apply getUpdates' offset: forget what it confirms."""
+        confirmed: list[int] = []
         if offset < 0:
             keep = -offset
             while len(self._items) > keep:
+                confirmed.append(self._items[0].update_id)
                 self._forget(self._items.popleft())
         else:
             while self._items and self._items[0].update_id < offset:
+                confirmed.append(self._items[0].update_id)
                 self._forget(self._items.popleft())
+        self._confirmed(confirmed)
+
+    def _confirmed(self, update_ids: list[int]) -> None:
+        if update_ids and self.on_confirmed is not None:
+            self.on_confirmed(update_ids)
 
     def peek(self, limit: int) -> list[QueuedUpdate]:
         """The first ``limit`` queued updates of allowed types (others are dropped)."""
@@ -137,6 +148,7 @@ class UpdateQueue:
             return
         self._forget(update)
         self._signal.fire()
+        self._confirmed([update.update_id])
 
     def drop_all(self) -> None:
         while self._items:
