@@ -4,6 +4,8 @@ The python-telegram-bot `Application` talks to `TELEGRAM_API_URL` (Telegram,
 a self-hosted Bot API server or the local emulator). Long-lived resources,
 the database and the texts, are created in `post_init` and closed in
 `post_shutdown`; migrations are applied before the first update is handled.
+Updates pass through the `Inbox` (bot.updates): recorded before they are
+confirmed to Telegram, so a crash loses none and a repeat is handled once.
 Handlers are registered flat, feature by feature, with the fallbacks last.
 
 No `Defaults(parse_mode=...)`: python-telegram-bot then also sends
@@ -28,7 +30,7 @@ from bot.delivery import Pacer
 from bot.people import Role
 from bot.ratelimit import RetryAfterLimiter
 from bot.texts import Texts
-from bot.updates import ChatOrderedProcessor
+from bot.updates import ChatOrderedProcessor, Inbox
 from handlers import (
     agenda,
     digest,
@@ -54,9 +56,13 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     token = settings.require_token()
     api = settings.telegram_api_url.rstrip("/")
 
+    inbox = Inbox()
+
     async def post_init(application: Application) -> None:
         db = Database(settings.database_url)
         await db.upgrade()
+        inbox.attach(db)
+        await inbox.replay(application.bot)
         application.bot_data["runtime"] = Runtime(settings, db, Texts(), clock)
         application.bot_data["deliveries"] = Deliveries(application, Pacer(application.bot))
         await publish_commands(application)
@@ -73,7 +79,8 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=KimContext))
-        .concurrent_updates(ChatOrderedProcessor())
+        .update_queue(inbox)
+        .concurrent_updates(ChatOrderedProcessor(inbox=inbox))
         .rate_limiter(RetryAfterLimiter())
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -56,11 +56,11 @@ def as_json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-async def forget(uow: UnitOfWork, caller: Caller) -> bool:
-    """Erase the caller's data; False when nothing was stored."""
+async def forget(uow: UnitOfWork, caller: Caller, now: datetime) -> bool:
+    """Erase the caller's data, also from the inbox of updates; False when nothing was stored."""
+    await uow.inbox.forget_user(caller.telegram_id, now)
     person = await uow.people.by_telegram_id(caller.telegram_id)
-    if person is None:
-        return False
-    await uow.privacy.erase(person)
+    if person is not None:
+        await uow.privacy.erase(person)
     await uow.commit()
-    return True
+    return person is not None

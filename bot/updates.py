@@ -1,4 +1,17 @@
-"""Updates: how incoming updates are processed concurrently.
+"""Updates: how incoming updates are received and processed.
+
+`Inbox` is the application's update queue. python-telegram-bot confirms an
+update to Telegram (the next getUpdates offset, or the webhook's answer 200)
+right after putting it in this queue, before a handler has run. `Inbox.put`
+therefore records the update in the database first: a process killed after
+that handles the update after its restart (`replay`), and an update that
+arrives a second time (Telegram delivering again what was not confirmed, or
+another process behind the same webhook) is handled once. If the database
+cannot record it, `put` fails and the update is not confirmed: Telegram
+delivers it again. The handler's first commit marks the update handled, in
+the same transaction (storage.inbox_repository); an update whose handler
+commits nothing is marked when it has finished. Once handled, the record
+keeps only the id, for a few days.
 
 `ChatOrderedProcessor` lets updates of different chats run at the same
 time (one slow conversation does not hold up the others) while the updates
@@ -10,16 +23,94 @@ updates, so a harness can wait until the bot is idle (`wait_idle`).
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
+
+from storage.database import Database
+from storage.inbox_repository import Handling, handling
+
+log = logging.getLogger(__name__)
+
+KEEP_HANDLED = timedelta(days=3)
+"""How long the id of a handled update is kept to recognise a repeat (Telegram keeps
+unconfirmed updates for 24 hours)."""
+PRUNE_EVERY = 500
+
+
+class Inbox(asyncio.Queue[object]):
+    """The update queue, backed by the `inbox` table once `attach`ed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._db: Database | None = None
+        self._handled = 0
+
+    def attach(self, db: Database) -> None:
+        self._db = db
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and self._db is not None:
+            user = item.effective_user
+            async with self._db.uow() as uow:
+                new = await uow.inbox.add(
+                    item.update_id, user.id if user else None, item.to_json(), _now()
+                )
+                await uow.commit()
+            if not new:
+                log.debug("update %s arrived again; handled once only", item.update_id)
+                return
+        await super().put(item)
+
+    async def replay(self, bot: Bot) -> int:
+        """Queue the updates a previous process received but did not finish."""
+        assert self._db is not None
+        async with self._db.uow() as uow:
+            await uow.inbox.prune(_now() - KEEP_HANDLED)
+            waiting = await uow.inbox.waiting()
+            await uow.commit()
+        for _, payload in waiting:
+            await super().put(Update.de_json(json.loads(payload), bot))
+        if waiting:
+            log.info("%d update(s) received before the restart are handled now", len(waiting))
+        return len(waiting)
+
+    async def handle(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the handlers of `update`; make sure it ends up marked handled."""
+        if not isinstance(update, Update) or self._db is None:
+            await coroutine
+            return
+        current = Handling(update.update_id)
+        token = handling.set(current)
+        try:
+            await coroutine
+        finally:
+            handling.reset(token)
+        self._handled += 1
+        if current.marked and self._handled % PRUNE_EVERY:
+            return
+        async with self._db.uow() as uow:
+            if not current.marked:
+                await uow.inbox.handled(update.update_id, _now())
+            if self._handled % PRUNE_EVERY == 0:
+                await uow.inbox.prune(_now() - KEEP_HANDLED)
+            await uow.commit()
+
+
+def _now() -> datetime:
+    """The inbox keeps Telegram's real time, whatever the bot's clock says."""
+    return datetime.now(UTC)
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 64, inbox: Inbox | None = None) -> None:
         super().__init__(max_concurrent_updates)
+        self.inbox = inbox
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self._changed = asyncio.Condition()
         self.started = 0
@@ -32,7 +123,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self.started += 1
         try:
             async with lock:
-                await coroutine
+                if self.inbox is None:
+                    await coroutine
+                else:
+                    await self.inbox.handle(update, coroutine)
         finally:
             lock, users = self._locks[key]
             if users <= 1:

@@ -50,7 +50,7 @@ async def forget_pressed(request: Request) -> None:
         await request.reply(request.t("privacy.forget_kept"))
         return
     async with request.uow() as uow:
-        erased = await core.forget(uow, request.caller)
+        erased = await core.forget(uow, request.caller, request.now())
     await request.reply(request.t("privacy.forgotten" if erased else "privacy.nothing_stored"))
 
 

@@ -12,12 +12,14 @@ back, so nothing is ever saved half-way.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.agenda_repository import AgendaRepository
 from storage.digest_repository import DigestRepository
+from storage.inbox_repository import InboxRepository, handling
 from storage.privacy_repository import PrivacyRepository
 from storage.recommendation_repository import RecommendationRepository
 from storage.report_repository import ReportRepository
@@ -44,6 +46,7 @@ class UnitOfWork:
     digests: DigestRepository
     reports: ReportRepository
     privacy: PrivacyRepository
+    inbox: InboxRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -61,6 +64,7 @@ class UnitOfWork:
         self.digests = DigestRepository(self.session)
         self.reports = ReportRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
+        self.inbox = InboxRepository(self.session)
         return self
 
     async def __aexit__(
@@ -79,4 +83,12 @@ class UnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
+        # While an update is handled, its first commit also marks it handled (see
+        # storage.inbox_repository): its changes and that mark are saved together.
+        current = handling.get()
+        if current is not None and not current.marked:
+            await self.inbox.handled(current.update_id, datetime.now(UTC))
+            await self.session.commit()
+            current.marked = True
+            return
         await self.session.commit()

@@ -143,12 +143,15 @@ class BotHarness:
         """Run the reminder timer now (at the harness clock's time); returns how many were sent."""
         return await self.application.bot_data["deliveries"].tick()
 
-    async def every_row(self) -> str:
+    async def every_row(self, *, inbox: bool = False) -> str:
         """Every row of every table as one text (rows sorted per table): to compare
-        the whole database before and after, or to search it for a trace."""
+        the whole database before and after, or (with `inbox`, the record of
+        received updates) to search it for a trace."""
         async with self.db.reader() as uow:
             parts = []
             for table in Base.metadata.sorted_tables:
+                if table.name == "inbox" and not inbox:
+                    continue
                 rows = (await uow.session.execute(select(table))).all()
                 parts.append(f"{table.name}: {sorted(repr(tuple(r)) for r in rows)}")
         return "\n".join(parts)

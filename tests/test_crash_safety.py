@@ -25,9 +25,7 @@ was not yet marked sent.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,44 +42,13 @@ from storage.models import (
     DeliveryStatus,
     Person,
 )
+from tests.bot_process import WAIT, launch, logs
 from tests.factories import registered
 from tests.harness import make_settings
 
 MEMBERS = 150
 MAX_IN_FLIGHT = 5  # see the module docstring
-WAIT = 90.0  # guards against a hang only; not a performance limit
 TITLE = "Krisensitzung AK EU"
-
-
-async def launch(
-    emulator: Emulator, tmp_path: Path, database_url: str, coordinator_id: int, name: str
-) -> asyncio.subprocess.Process:
-    """`kimbot run` as an operator starts it; its log goes to `tmp_path/<name>.log`."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "WEBHOOK_", "REMINDER_"))
-    }
-    env.update(
-        {
-            "TELEGRAM_BOT_TOKEN": emulator.token,
-            "TELEGRAM_API_URL": emulator.base_url,
-            "DATABASE_URL": database_url,
-            "COORDINATOR_IDS": str(coordinator_id),
-            "LOG_LEVEL": "INFO",
-        }
-    )
-    with open(tmp_path / f"{name}.log", "wb") as log:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run",
-            cwd=tmp_path, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-
-
-def logs(tmp_path: Path) -> str:
-    return "\n".join(
-        f"--- {p.name}\n{p.read_text(errors='replace')}" for p in sorted(tmp_path.glob("*.log"))
-    )
 
 
 async def prepare(

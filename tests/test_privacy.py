@@ -95,10 +95,17 @@ async def test_forget_erases_the_person_and_anonymises_what_they_wrote(
     bot, coordinator, maria
 ) -> None:  # type: ignore[no-untyped-def]
     await maria.send("/vergessen")
+    # An update of hers received but not handled yet (queued behind the button press,
+    # or waiting for a restart): what it says goes too.
+    async with bot.db.uow() as uow:
+        await uow.inbox.add(10**9, maria.id, f'{{"text": "{NAME}, {ORGANISATION}"}}', START)
+        await uow.commit()
+    assert NAME in await bot.every_row(inbox=True)
     replies = await maria.press("🗑 Ja, meine Daten löschen")
     assert replies[-1].text.startswith("Ihre Daten sind gelöscht.")
 
-    everything = await bot.every_row()
+    everything = await bot.every_row(inbox=True)
+    assert "inbox: [" in everything and "inbox: []" not in everything
     for trace in (NAME, "Musterfrau", USERNAME, ORGANISATION, str(maria.id)):
         assert trace not in everything, f"{trace!r} is still stored"
     async with bot.db.reader() as uow:

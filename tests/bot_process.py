@@ -1,0 +1,59 @@
+"""`kimbot run` as a real process against the in-process emulator, as an
+operator starts it: for the tests that kill it (SIGKILL) and start it again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bot.emulator import Emulator
+
+WAIT = 90.0  # guards against a hang only; not a performance limit
+
+
+async def launch(
+    emulator: Emulator,
+    tmp_path: Path,
+    database_url: str,
+    coordinator_id: int,
+    name: str,
+    **extra: str,
+) -> asyncio.subprocess.Process:
+    """Start `kimbot run`; its log goes to `tmp_path/<name>.log`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "WEBHOOK_", "REMINDER_"))
+    }
+    env.update(
+        {
+            "TELEGRAM_BOT_TOKEN": emulator.token,
+            "TELEGRAM_API_URL": emulator.base_url,
+            "DATABASE_URL": database_url,
+            "COORDINATOR_IDS": str(coordinator_id),
+            "LOG_LEVEL": "INFO",
+            **extra,
+        }
+    )
+    with open(tmp_path / f"{name}.log", "wb") as log:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run",
+            cwd=tmp_path, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def logs(tmp_path: Path) -> str:
+    return "\n".join(
+        f"--- {p.name}\n{p.read_text(errors='replace')}" for p in sorted(tmp_path.glob("*.log"))
+    )
+
+
+async def stop(*processes: asyncio.subprocess.Process | None) -> None:
+    """SIGTERM to those still running, and wait for them."""
+    for process in processes:
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), WAIT)
