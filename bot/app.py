@@ -6,6 +6,8 @@ the database and the texts, are created in `post_init` and closed in
 `post_shutdown`; migrations are applied before the first update is handled.
 Updates pass through the `Inbox` (bot.updates): recorded before they are
 confirmed to Telegram, so a crash loses none and a repeat is handled once.
+Every HTTP call reports to one `TelegramLink` (bot.telegram_link), which logs
+an outage once and holds broadcasts back until Telegram answers again.
 Handlers are registered flat, feature by feature, with the fallbacks last.
 
 No `Defaults(parse_mode=...)`: python-telegram-bot then also sends
@@ -29,6 +31,7 @@ from bot.config import Settings
 from bot.delivery import Pacer
 from bot.people import Role
 from bot.ratelimit import RetryAfterLimiter
+from bot.telegram_link import TelegramLink, WatchedRequest
 from bot.texts import Texts
 from bot.updates import ChatOrderedProcessor, Inbox
 from handlers import (
@@ -57,6 +60,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     api = settings.telegram_api_url.rstrip("/")
 
     inbox = Inbox()
+    link = TelegramLink()
 
     async def post_init(application: Application) -> None:
         db = Database(settings.database_url)
@@ -64,7 +68,10 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         inbox.attach(db)
         await inbox.replay(application.bot)
         application.bot_data["runtime"] = Runtime(settings, db, Texts(), clock)
-        application.bot_data["deliveries"] = Deliveries(application, Pacer(application.bot))
+        application.bot_data["link"] = link
+        application.bot_data["deliveries"] = Deliveries(application, Pacer(application.bot, link=link))
+        link.on_back.append(lambda: schedule_tick(application, when=0))
+        link.on_back.append(inbox.retry_now)
         await publish_commands(application)
         schedule_tick(application, when=0)
 
@@ -78,6 +85,8 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
+        .request(WatchedRequest(link, connection_pool_size=256))
+        .get_updates_request(WatchedRequest(link, connection_pool_size=1))
         .context_types(ContextTypes(context=KimContext))
         .update_queue(inbox)
         .concurrent_updates(ChatOrderedProcessor(inbox=inbox))
@@ -146,7 +155,13 @@ async def running(application: Application, *, poll_timeout: int = 10) -> AsyncI
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+            poll_interval=0.0,
+            timeout=poll_timeout,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+            # As run_polling does: a failed getUpdates goes to the error handler
+            # (a fault of Telegram is logged there by the TelegramLink, once).
+            error_callback=lambda error: application.create_task(application.process_error(None, error)),
         )
         try:
             yield application

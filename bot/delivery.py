@@ -35,6 +35,10 @@ Faults never raise; each message gets a `Delivered`:
   try again after `backoff`, 2x, 4x ... (each +-25 % at random, so that many
   failed messages do not return at the same moment); after `retries` further
   attempts: FAILED with the error.
+- POSTPONED when Telegram does not answer at all (the `TelegramLink` given
+  to the Pacer is down): the message is not tried, or its retries stop, and
+  the caller keeps it for when Telegram is back. Retries are for a passing
+  fault of one message, not for an outage of minutes.
 
 A request that timed out may still have been accepted by Telegram, and the
 Bot API has no way to ask. Trying again is chosen over losing the message,
@@ -67,6 +71,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.ratelimit import RetryAfterLimiter, paced, retry_after_seconds
+from bot.telegram_link import TelegramLink
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +99,8 @@ class Outcome(enum.Enum):
     SENT = "sent"
     BLOCKED = "blocked"
     FAILED = "failed"
+    POSTPONED = "postponed"
+    """Telegram is not answering at all (`TelegramLink.down`): nothing was decided."""
 
 
 @dataclass(frozen=True)
@@ -348,12 +355,14 @@ class Pacer:
         group_per_minute: int = 20,
         retries: int = 5,
         backoff: float = 1.0,
+        link: TelegramLink | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         if retries < 0:
             raise ValueError("retries must not be negative")
         self.bot = bot
+        self.link = link
         self.retries = retries
         self.backoff = backoff
         self._clock = clock
@@ -436,6 +445,8 @@ class Pacer:
         try:
             attempt = 0
             while True:
+                if self.link is not None and not self.link.may_try():
+                    return POSTPONED
                 started = await self._gate.turn(ticket)
                 token = paced.set(True)
                 try:
@@ -462,6 +473,8 @@ class Pacer:
                 finally:
                     paced.reset(token)
                     self._gate.finished(ticket, started)
+                if self.link is not None and self.link.down:
+                    return POSTPONED
                 if attempt >= self.retries:
                     log.warning(
                         "could not send to chat %s after %d attempts: %s",
@@ -481,6 +494,9 @@ class Pacer:
                 await self._sleep(wait)
         finally:
             self._gate.leave(ticket)
+
+
+POSTPONED = Delivered(Outcome.POSTPONED, error="Telegram is not answering")
 
 
 def _describe(error: TelegramError) -> str:

@@ -5,7 +5,12 @@ does not throttle: a direct answer to a person goes out at once and is never
 queued behind a broadcast. Broadcasts are paced before they reach the bot, by
 `bot.delivery.Pacer`. When Telegram answers 429 anyway (`RetryAfter`), the
 limiter waits `retry_after` plus a small margin and sends the same request
-again, up to `max_retries` times, then lets the error through.
+again, up to `max_retries` times, then lets the error through. A direct
+answer that meets a passing fault (timeout, dropped connection, 5xx) is sent
+again after 1 s and after 2 s more (`network_retries`), so a single fault does
+not swallow the answer; broadcasts have their own retries in the Pacer, and
+getUpdates its own in python-telegram-bot. After a timeout Telegram may
+already have the message, so, rarely, an answer arrives twice.
 
 Messages sent outside a `Pacer` (direct answers) still use Telegram's budget
 (30 per second overall, 1 per second per chat, 20 per minute per group). The
@@ -24,7 +29,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
@@ -70,18 +75,20 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
     `max_retries` for that call.
     """
 
-    __slots__ = ("max_retries", "margin", "_sleep", "_observers")
+    __slots__ = ("max_retries", "network_retries", "margin", "_sleep", "_observers")
 
     def __init__(
         self,
         max_retries: int = 5,
         *,
+        network_retries: int = 2,
         margin: float = 0.1,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        if max_retries < 0:
-            raise ValueError("max_retries must not be negative")
+        if max_retries < 0 or network_retries < 0:
+            raise ValueError("retries must not be negative")
         self.max_retries = max_retries
+        self.network_retries = network_retries
         self.margin = margin
         self._sleep = sleep
         self._observers: list[weakref.WeakMethod[SendObserver]] = []
@@ -110,10 +117,19 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         max_retries = self.max_retries if rate_limit_args is None else rate_limit_args
-        attempt = 0
+        network_retries = 0 if paced.get() or endpoint == "getUpdates" else self.network_retries
+        attempt = failed = 0
         while True:
             try:
                 result = await callback(*args, **kwargs)
+            except BadRequest:
+                raise
+            except NetworkError:
+                if failed >= network_retries:
+                    raise
+                failed += 1
+                await self._sleep(float(failed))
+                continue
             except RetryAfter as error:
                 if attempt >= max_retries:
                     log.warning("%s: still 429 after %d retries", endpoint, attempt)

@@ -10,7 +10,10 @@ another process behind the same webhook) is handled once. If the database
 cannot record it, `put` fails and the update is not confirmed: Telegram
 delivers it again. The handler's first commit marks the update handled, in
 the same transaction (storage.inbox_repository); an update whose handler
-commits nothing is marked when it has finished. Once handled, the record
+commits nothing is marked when it has finished. An update that changed nothing
+and whose answer Telegram did not take (`answer_failed`: Telegram went away
+just after delivering it) is handled again when Telegram answers, or after
+`RETRY_PAUSE`, up to `MAX_TRIES` times. Once handled, the record
 keeps only the id, for a few days.
 
 `ChatOrderedProcessor` lets updates of different chats run at the same
@@ -41,6 +44,9 @@ KEEP_HANDLED = timedelta(days=3)
 """How long the id of a handled update is kept to recognise a repeat (Telegram keeps
 unconfirmed updates for 24 hours)."""
 PRUNE_EVERY = 500
+RETRY_PAUSE = 30.0
+"""Seconds until an update whose answer Telegram did not take is handled again."""
+MAX_TRIES = 5
 
 
 class Inbox(asyncio.Queue[object]):
@@ -50,6 +56,8 @@ class Inbox(asyncio.Queue[object]):
         super().__init__()
         self._db: Database | None = None
         self._handled = 0
+        self._later: dict[int, Update] = {}
+        self._tries: dict[int, int] = {}
 
     def attach(self, db: Database) -> None:
         self._db = db
@@ -91,6 +99,9 @@ class Inbox(asyncio.Queue[object]):
             await coroutine
         finally:
             handling.reset(token)
+        if current.unanswered and not current.marked and self._again_later(update):
+            return
+        self._tries.pop(update.update_id, None)
         self._handled += 1
         if current.marked and self._handled % PRUNE_EVERY:
             return
@@ -100,6 +111,39 @@ class Inbox(asyncio.Queue[object]):
             if self._handled % PRUNE_EVERY == 0:
                 await uow.inbox.prune(_now() - KEEP_HANDLED)
             await uow.commit()
+
+    def _again_later(self, update: Update) -> bool:
+        """Keep an update whose answer Telegram did not take and that changed nothing,
+        to handle it again when Telegram answers (`retry_now`) or after a pause."""
+        tries = self._tries.get(update.update_id, 0) + 1
+        if tries > MAX_TRIES:
+            log.warning(
+                "update %s not answered after %d tries; given up", update.update_id, tries - 1
+            )
+            return False
+        self._tries[update.update_id] = tries
+        self._later[update.update_id] = update
+        asyncio.get_running_loop().call_later(RETRY_PAUSE, self._again, update.update_id)
+        return True
+
+    def retry_now(self) -> None:
+        """Telegram answers again: handle the kept updates now."""
+        for update_id in list(self._later):
+            self._again(update_id)
+
+    def _again(self, update_id: int) -> None:
+        update = self._later.pop(update_id, None)
+        if update is not None:
+            self.put_nowait(update)  # asyncio.Queue's: it is in the inbox already
+
+
+def answer_failed() -> None:
+    """The update being handled could not be answered: Telegram did not take the
+    answer (no connection, timeout, 5xx). If the update changed nothing yet, the
+    inbox handles it again later instead of marking it handled."""
+    current = handling.get()
+    if current is not None:
+        current.unanswered = True
 
 
 def _now() -> datetime:

@@ -7,6 +7,7 @@ import logging
 
 from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -16,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import commands, people
+from bot import commands, people, updates
 from bot.people import Role
 from handlers import payloads as p
 from handlers.common import HTML, Handler, KimContext, Request, action
@@ -100,8 +101,18 @@ async def chat_member_changed(update: Update, context: KimContext) -> None:
 
 
 async def on_error(update: object, context: KimContext) -> None:
-    """Log the fault (never the message text) and apologise to the person."""
-    log.error("error while handling an update", exc_info=context.error)
+    """Log the fault (never the message text) and apologise to the person.
+
+    A fault of Telegram itself (no answer, 5xx) is logged by the `TelegramLink`,
+    once per outage; an apology could not get through either, and the update
+    is handled again later if it changed nothing (`bot.updates.answer_failed`)."""
+    error = context.error
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        if update is not None:
+            log.info("an answer could not be sent: %s: %s", type(error).__name__, error.message)
+            updates.answer_failed()
+        return
+    log.error("error while handling an update", exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None or update.effective_chat.type != "private":
         return
     try:

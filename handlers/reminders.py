@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 TICK_JOB = "kimbot-deliveries"
 MAX_SLEEP = timedelta(minutes=15)
+OUTAGE_RECHECK = 30.0
+"""Seconds until the next tick when Telegram did not answer (the link's return also wakes it)."""
 
 
 class Deliveries:
@@ -49,6 +51,7 @@ class Deliveries:
         self.application = application
         self.pacer = pacer
         self._lock = asyncio.Lock()
+        self._postponed = False
 
     @property
     def runtime(self) -> Runtime:
@@ -57,6 +60,7 @@ class Deliveries:
     async def tick(self) -> int:
         """Plan, send everything due, arm the timer; returns how many were sent."""
         async with self._lock:
+            self._postponed = False
             sent = await self._run_once()
             await self._arm()
         return sent
@@ -93,6 +97,9 @@ class Deliveries:
             result = await self._send(item.chat_id, part)
             if result.outcome is not Outcome.SENT:
                 break
+        if result.outcome is Outcome.POSTPONED:
+            self._postponed = True  # Telegram is away: the record waits, nothing used up
+            return 0
         async with runtime.db.uow() as uow:
             if result.outcome is Outcome.SENT:
                 await reminders.mark(uow, item.delivery_id, DeliveryStatus.SENT, runtime.clock())
@@ -156,6 +163,8 @@ class Deliveries:
         delay = MAX_SLEEP.total_seconds()
         if next_due is not None:
             delay = min(delay, max(0.0, (next_due - runtime.clock()).total_seconds()))
+        if self._postponed:
+            delay = max(delay, OUTAGE_RECHECK)
         schedule_tick(self.application, when=delay)
 
 

@@ -26,6 +26,9 @@ from storage.models import InboxUpdate
 class Handling:
     update_id: int
     marked: bool = False
+    """Its first commit marked it handled."""
+    unanswered: bool = False
+    """Telegram did not take the answer (see bot.updates.answer_failed)."""
 
 
 handling: ContextVar[Handling | None] = ContextVar("handling", default=None)

@@ -1,6 +1,14 @@
-"""Telegram's faults survived: 429 honoured, 5xx and 403 do not stop the bot."""
+"""Telegram's faults survived: 429 honoured, 5xx, timeouts, dropped connections
+and 403 do not stop the bot, and an answer is not swallowed by a single fault.
+(An outage of hours: tests/test_reminder_faults.py.)"""
 
 from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.telegram_link import DOWN_AFTER, PROBE_EVERY, TelegramLink
 
 
 async def test_429_is_honoured_and_the_answer_still_arrives(bot):
@@ -12,12 +20,68 @@ async def test_429_is_honoured_and_the_answer_still_arrives(bot):
     assert statuses[:2] == [429, 200]
 
 
-async def test_a_5xx_loses_one_answer_but_the_bot_goes_on(bot):
+async def test_a_429_burst_delays_the_answers_and_loses_none(bot):
+    people = [await bot.person(name) for name in ("Ana", "Ben", "Cem")]
+    bot.emulator.inject_fault("sendMessage", status=429, retry_after=1, times=4)
+    for person in people:
+        bot.emulator.send_text(person.user, "/help")
+    await bot.settle()
+    for person in people:
+        assert len(person.messages) == 1 and "Was Sie tun können" in person.last.text
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"status": 502}, {"status": 503}, {"drop": True}],
+    ids=["502", "503", "dropped connection"],
+)
+async def test_a_passing_fault_does_not_swallow_the_answer(bot, fault):
     ana = await bot.person("Ana")
-    bot.emulator.inject_fault("sendMessage", status=502, times=2)
-    await ana.send("/help")
+    bot.emulator.inject_fault("sendMessage", times=2, **fault)
+    replies = await ana.send("/help")
+    assert len(replies) == 1 and "Was Sie tun können" in replies[0].text
     replies = await ana.send("/groups")
     assert "Die Gruppen" in replies[-1].text
+
+
+async def test_an_answer_slower_than_the_client_waits_arrives_and_at_most_twice(bot):
+    ana = await bot.person("Ana")
+    # Longer than python-telegram-bot's read timeout (5 s): the client gives up,
+    # the emulator still delivers the message, the bot sends it again.
+    bot.emulator.inject_fault("sendMessage", delay=6.0, times=1)
+    await ana.send("/help")
+    await bot.emulator.wait_idle(quiet=0.3, timeout=15)
+    assert 1 <= sum("Was Sie tun können" in t for t in ana.texts) <= 2
+    replies = await ana.send("/groups")
+    assert "Die Gruppen" in replies[-1].text
+
+
+def test_the_link_is_down_after_faults_in_a_row_and_says_so_once(caplog) -> None:
+    now = [0.0]
+    link = TelegramLink(clock=lambda: now[0])
+    back = []
+    link.on_back.append(lambda: back.append(now[0]))
+    caplog.set_level(logging.DEBUG, "bot.telegram_link")
+    link.fault("502")
+    link.answered()  # an answer in between: no outage
+    for _ in range(DOWN_AFTER - 1):
+        link.fault("timed out")
+    assert not link.down and link.may_try()
+    for _ in range(100):
+        link.fault("connection refused")
+    assert link.down and link.outages == 1
+    assert link.may_try(), "one probe"
+    assert not link.may_try()
+    now[0] += PROBE_EVERY
+    assert link.may_try() and not link.may_try()
+    now[0] += 60
+    link.answered()
+    link.answered()
+    assert not link.down and back == [now[0]]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("Telegram is not answering (connection refused)")
+    assert warnings[1] == "Telegram answers again after 70 s; 102 calls failed meanwhile."
 
 
 async def test_a_coordinator_who_blocked_the_bot_does_not_stop_a_join_request(bot, coordinator):

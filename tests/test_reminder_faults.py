@@ -20,8 +20,10 @@ fan-out, none by a direct answer.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 
 import pytest
@@ -266,3 +268,77 @@ async def test_a_late_timer_sends_exactly_one_catch_up_reminder_per_member(
     bot.clock.set(datetime(2026, 12, 10, 13, 0, tzinfo=UTC))  # the session begins
     assert await bot.tick() == 0
     assert own_429s(bot) == []
+
+
+OUTAGE = 35.0
+"""Seconds Telegram stays away in real time: long enough for python-telegram-bot's
+polling to back off to its longest pause (30 s), which it keeps however long an
+outage lasts. The bot's clock meanwhile moves on by hours."""
+
+
+async def one_day_reminders(bot: BotHarness, occurrence_id: int) -> list[Delivery]:
+    async with bot.db.reader() as uow:
+        rows = await uow.deliveries.of_occurrence(occurrence_id)
+    return [r for r in rows if r.kind is DeliveryKind.REMINDER and r.lead_seconds == 86400]
+
+
+async def test_telegram_away_for_hours_loses_nothing_and_logs_the_outage_once(
+    bot: BotHarness, coordinator: Member, members: list[Member], caplog: pytest.LogCaptureFixture
+) -> None:
+    if bot.db.url.startswith("postgresql"):
+        pytest.skip("the link to Telegram does not depend on the database")
+    occurrence_id = await schedule(bot, coordinator)
+    await bot.tick()
+    assert all(len(m.messages) == 1 for m in members), "the invitations went out before"
+
+    caplog.set_level("INFO")
+    began = time.monotonic()
+    bot.emulator.inject_fault("*", drop=True, times=10**9)  # every connection dropped
+    asking = members[0]
+    bot.emulator.send_text(asking.user, "/help")
+    link = bot.application.bot_data["link"]
+    while not link.down:
+        assert time.monotonic() - began < WAIT, "the failing polls mark the link down"
+        await asyncio.sleep(0.1)
+
+    # Hours pass on the bot's clock: the one-day reminder falls due, and the
+    # tries that would use up a message's later tries (2, 10, 30, 120 minutes).
+    for hours in (0, 1, 3, 6):
+        bot.clock.set(datetime(2026, 12, 9, 13, 30, tzinfo=UTC) + timedelta(hours=hours))
+        assert await bot.tick() == 0
+    day_before = await one_day_reminders(bot, occurrence_id)
+    assert len(day_before) == MEMBERS
+    assert all(r.status is DeliveryStatus.PENDING and r.attempts == 0 for r in day_before), (
+        "nothing used up"
+    )
+    await asyncio.sleep(max(0.0, OUTAGE - (time.monotonic() - began)))
+    during = [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+    bot.emulator.clear_faults()
+    try:
+        await bot.emulator.wait_until(
+            lambda: all(len(m.messages) == 2 for m in members[1:]) and len(asking.messages) == 3,
+            timeout=WAIT + 30,
+        )
+    except TimeoutError:
+        raise AssertionError(
+            [len(m.messages) for m in members],
+            bot.emulator.delivered_update_ids,
+            [(c.method, c.status, c.fault) for c in bot.emulator.calls[-8:]],
+        ) from None
+    await bot.emulator.wait_idle(quiet=0.5, timeout=WAIT)
+
+    assert sum("Was Sie tun können" in t for t in asking.texts) == 1, (
+        "the question is answered once"
+    )
+    for member in members:
+        assert sum("Erinnerung" in t for t in member.texts) == 1, member.texts
+    assert all(r.status is DeliveryStatus.SENT for r in await one_day_reminders(bot, occurrence_id))
+    assert own_429s(bot) == []
+
+    assert [r.getMessage()[:30] for r in during] == ["Telegram is not answering (htt"], (
+        "one line, no storm"
+    )
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 2 and warnings[1].startswith("Telegram answers again after"), warnings
+    assert link.outages == 1
