@@ -525,14 +525,18 @@ class Emulator:
         """Same as ``wait_fetched``."""
         await self.wait_fetched(timeout)
 
-    async def wait_idle(self, quiet: float = 0.2, timeout: float = 10.0) -> None:
-        """Wait until every update was fetched, no call is running and no call
-        (other than getUpdates) came for ``quiet`` seconds."""
+    async def wait_idle(
+        self, quiet: float = 0.2, timeout: float = 10.0, *, fetched: bool = True
+    ) -> None:
+        """Wait until every update was fetched (unless ``fetched=False``: no bot
+        is running), no call is running and no call (other than getUpdates)
+        came for ``quiet`` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             idle_for = time.monotonic() - self._last_activity
-            if self.queue.undelivered == 0 and self._in_flight == 0 and idle_for >= quiet:
+            all_fetched = self.queue.undelivered == 0 or not fetched
+            if all_fetched and self._in_flight == 0 and idle_for >= quiet:
                 return
             if loop.time() >= deadline:
                 raise TimeoutError(f"the bot did not become idle within {timeout} s")
