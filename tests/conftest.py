@@ -5,6 +5,10 @@ it); without it they are skipped, except under CI, where they fail instead,
 so a CI run can never pass without them. Each test session gets its own
 PostgreSQL database, and each test starts from empty tables with the seeded
 groups.
+
+`figures` collects what the reliability tests did (faults injected, crashes
+survived, hostile messages sent, updates lost, messages sent twice); the
+totals are printed at the end of the run.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,6 +31,20 @@ from storage.seed import seed_groups
 from tests.harness import BotHarness, make_settings, start_harness
 
 POSTGRES_ENV = "KIMBOT_TEST_POSTGRES_URL"
+FIGURES: Counter[str] = Counter()
+
+
+@pytest.fixture
+def figures() -> Counter[str]:
+    """Add to a figure of the reliability suite: `figures["crashes survived"] += 1`."""
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, value in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{name}: {value}")
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +104,7 @@ async def emulator() -> AsyncIterator[Emulator]:
     try:
         yield emu
     finally:
+        FIGURES["faults of Telegram injected"] += sum(c.fault is not None for c in emu.calls)
         await emu.stop()
 
 
@@ -95,9 +115,13 @@ def bot_env() -> dict[str, str]:
 
 
 @pytest.fixture
-async def bot(emulator: Emulator, database_url: str, bot_env: dict[str, str]) -> AsyncIterator[BotHarness]:
+async def bot(
+    emulator: Emulator, database_url: str, bot_env: dict[str, str]
+) -> AsyncIterator[BotHarness]:
     """The real bot, with one coordinator ("Sabine Weber") already known to Telegram."""
-    coordinator = emulator.add_user("Sabine", last_name="Weber", username="sabine_kim", language_code="de")
+    coordinator = emulator.add_user(
+        "Sabine", last_name="Weber", username="sabine_kim", language_code="de"
+    )
     settings = make_settings(emulator, database_url, [coordinator.id], **bot_env)
     harness, context = await start_harness(emulator, settings)
     from tests.harness import Person

@@ -117,7 +117,7 @@ async def reminders_sent(database_url: str, occurrence_id: int) -> int:
 
 
 async def test_kill_9_mid_fan_out_loses_nothing_and_doubles_only_what_was_in_flight(
-    emulator: Emulator, database_url: str, tmp_path: Path
+    emulator: Emulator, database_url: str, tmp_path: Path, figures: dict[str, int]
 ) -> None:
     coordinator = emulator.add_user(
         "Sabine", last_name="Weber", username="sabine_kim", language_code="de"
@@ -185,6 +185,8 @@ async def test_kill_9_mid_fan_out_loses_nothing_and_doubles_only_what_was_in_fli
 
     after = received()
     twice = {uid for uid, n in after.items() if n == 2}
+    figures["crashes survived (kill -9)"] += 1
+    figures["messages sent twice (in flight at a kill)"] += len(twice)
     assert all(n >= 1 for n in after.values()), "nothing is lost"
     assert all(n <= 2 for n in after.values()), "nothing is sent more than twice"
     assert twice == in_flight, "exactly the messages in flight at the crash are sent again"

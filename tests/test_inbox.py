@@ -89,7 +89,7 @@ async def _stored(database_url: str) -> tuple[list[str], int]:
 
 
 async def test_kill_9_after_confirming_loses_no_update_and_repeats_no_change(
-    emulator: Emulator, database_url: str, tmp_path: Path
+    emulator: Emulator, database_url: str, tmp_path: Path, figures: dict[str, int]
 ) -> None:
     coordinator = emulator.add_user("Sabine", last_name="Weber", language_code="de")
     members = [emulator.add_user(f"Mitglied{n}", language_code="de") for n in range(1, MEMBERS + 1)]
@@ -148,6 +148,8 @@ async def test_kill_9_after_confirming_loses_no_update_and_repeats_no_change(
     finally:
         await stop(first, second)
 
+    figures["crashes survived (kill -9)"] += 1
+    figures["updates lost"] += len(set(topics) - set(saved))
     assert sorted(saved) == sorted(topics), "every topic saved exactly once"
     answers = {
         text: sum(text in m.text for m in emulator.messages(topics[text])) for text in topics
