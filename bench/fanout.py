@@ -57,7 +57,7 @@ def tally(emu: Emulator, chat_ids: list[int]) -> tuple[int, int, int]:
     return delivered, lost, duplicates
 
 
-async def paced(members: int) -> None:
+async def paced(members: int) -> dict[str, float]:
     async with Emulator() as emu:
         emu.set_rate_limits(True, global_per_second=30, per_chat_per_second=1, group_per_minute=20)
         chat_ids = [emu.add_user(f"Mitglied {n}").id for n in range(members)]
@@ -80,6 +80,12 @@ async def paced(members: int) -> None:
         print(f"  floor          {floor:.2f} s ({members} / {TELEGRAM_PER_SECOND} per second)")
         verdict = "ok" if ratio <= TARGET_RATIO else "over target"
         print(f"  elapsed/floor  {ratio:.3f} (target <= {TARGET_RATIO}: {verdict})")
+        return {
+            "elapsed": elapsed,
+            "too_many": len(emu.too_many_requests),
+            "lost": lost,
+            "duplicates": duplicates,
+        }
 
 
 async def naive(members: int) -> None:
@@ -97,6 +103,29 @@ async def naive(members: int) -> None:
         print(f"  lost           {lost}")
         print(f"  duplicates     {duplicates}")
         print(f"  elapsed        {elapsed:.2f} s ({members / elapsed:.0f} messages per second)")
+
+
+async def suite(quick: bool, postgres: str | None) -> list:
+    """The Pacer alone (no database): the part of the fan-out the bot cannot do faster."""
+    from bench.common import Row
+
+    if postgres:
+        return []
+    members = 150 if quick else 600
+    outcome = await paced(members)
+    floor = members / TELEGRAM_PER_SECOND
+    ratio = outcome["elapsed"] / floor
+    clean = outcome["too_many"] == 0 and outcome["lost"] == 0 and outcome["duplicates"] == 0
+    return [
+        Row(
+            f"fan-out: Pacer alone, {members} chats",
+            f"{outcome['elapsed']:.2f} s, {outcome['too_many']:.0f} x 429",
+            f"floor {floor:.2f} s (30/s)",
+            ratio,
+            "<= 1.1 x, 0 x 429",
+            ratio <= TARGET_RATIO and clean,
+        )
+    ]
 
 
 def main() -> None:

@@ -27,19 +27,16 @@ import argparse
 import asyncio
 import logging
 import sys
-import tempfile
-import uuid
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from time import monotonic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Connection, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Connection, func, insert, select  # noqa: E402
 
+from bench.common import Row, StallMeter, backend, database, postgres_database  # noqa: E402, F401
 from bench.fanout import TEXT, make_bot, tally  # noqa: E402
 from bot import meetings  # noqa: E402
 from bot.app import build_application, running  # noqa: E402
@@ -55,7 +52,9 @@ GROUP = "ak-eu"
 WAIT = 600.0  # guards against a hang only
 
 
-def insert_members(connection: Connection, slug: str, telegram_ids: Iterable[int], now: datetime) -> int:
+def insert_members(
+    connection: Connection, slug: str, telegram_ids: Iterable[int], now: datetime
+) -> int:
     """Registered people, approved members of group `slug`; returns how many."""
     group_id = connection.execute(select(Group.id).where(Group.slug == slug)).scalar_one()
     ids = list(telegram_ids)
@@ -74,11 +73,19 @@ def insert_members(connection: Connection, slug: str, telegram_ids: Iterable[int
     if not people:
         return 0
     connection.execute(insert(Person), people)
-    person_ids = connection.execute(select(Person.id).where(Person.telegram_id.in_(ids))).scalars().all()
+    person_ids = (
+        connection.execute(select(Person.id).where(Person.telegram_id.in_(ids))).scalars().all()
+    )
     connection.execute(
         insert(Membership),
         [
-            {"person_id": pid, "group_id": group_id, "status": MembershipStatus.APPROVED, "requested_at": now, "decided_at": now}
+            {
+                "person_id": pid,
+                "group_id": group_id,
+                "status": MembershipStatus.APPROVED,
+                "requested_at": now,
+                "decided_at": now,
+            }
             for pid in person_ids
         ],
     )
@@ -102,45 +109,14 @@ def insert_coordinator(connection: Connection, telegram_id: int, now: datetime) 
     )
 
 
-@asynccontextmanager
-async def postgres_database(admin_url: str) -> AsyncIterator[str]:
-    """A fresh PostgreSQL database next to `admin_url`, dropped at the end."""
-    name = f"kimbot_bench_{uuid.uuid4().hex[:10]}"
-
-    async def admin(statement: str) -> None:
-        db = Database(admin_url)
-        try:
-            async with db.engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(text(statement))
-        finally:
-            await db.dispose()
-
-    await admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@asynccontextmanager
-async def database(postgres: str | None) -> AsyncIterator[str]:
-    if postgres:
-        async with postgres_database(postgres) as url:
-            yield url
-    else:
-        with tempfile.TemporaryDirectory(prefix="kimbot-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'kimbot.db'}"
-
-
 def report(title: str, lines: list[tuple[str, str]]) -> None:
     print(title)
     for label, value in lines:
         print(f"  {label:<15}{value}")
 
 
-async def invitations(members: int, postgres: str | None) -> float:
-    """The real bot invites `members` people; returns the elapsed seconds."""
+async def invitations(members: int, postgres: str | None) -> dict[str, float]:
+    """The real bot invites `members` people; returns elapsed seconds, 429s, lost, duplicates and the longest loop stall."""
     async with Emulator() as emu, database(postgres) as url:
         emu.set_rate_limits(True, global_per_second=30, per_chat_per_second=1, group_per_minute=20)
         coordinator = emu.add_user("Koordination", username="koordination")
@@ -170,47 +146,74 @@ async def invitations(members: int, postgres: str | None) -> float:
             runtime = application.bot_data["runtime"]
             deliveries = application.bot_data["deliveries"]
             day = (now + timedelta(days=30)).astimezone(settings.timezone).date()
-            request = meetings.MeetingRequest(GROUP, day, time(14, 0), "Benchmark-Sitzung", "Rathaus")
+            request = meetings.MeetingRequest(
+                GROUP, day, time(14, 0), "Benchmark-Sitzung", "Rathaus"
+            )
             async with runtime.db.uow() as uow:
                 creator = await uow.people.by_telegram_id(coordinator.id)
                 assert creator is not None
-                scheduled = await meetings.schedule(uow, creator, request, settings, runtime.clock())
-            assert scheduled.invited == members, f"{scheduled.invited} invitations owed, expected {members}"
+                scheduled = await meetings.schedule(
+                    uow, creator, request, settings, runtime.clock()
+                )
+            assert scheduled.invited == members, (
+                f"{scheduled.invited} invitations owed, expected {members}"
+            )
 
             def everyone_has_one() -> bool:
                 return all(emu.messages(chat_id) for chat_id in chat_ids)
 
-            started = monotonic()
-            tick = asyncio.ensure_future(deliveries.tick())
-            await emu.wait_until(everyone_has_one, WAIT)
-            elapsed = monotonic() - started
+            async with StallMeter() as stalls:
+                started = monotonic()
+                tick = asyncio.ensure_future(deliveries.tick())
+                await emu.wait_until(everyone_has_one, WAIT)
+                elapsed = monotonic() - started
             sent_by_tick = await asyncio.wait_for(tick, WAIT)
-            await emu.wait_idle(quiet=1.5, timeout=WAIT)  # anything doubled arrives now at the latest
+            await emu.wait_idle(
+                quiet=1.5, timeout=WAIT
+            )  # anything doubled arrives now at the latest
 
             async with runtime.db.uow() as uow:
                 recorded = await uow.session.scalar(
-                    select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.SENT)
+                    select(func.count())
+                    .select_from(Delivery)
+                    .where(Delivery.status == DeliveryStatus.SENT)
                 )
 
         delivered, lost, duplicates = tally(emu, chat_ids)
-        invited = sum(1 for chat_id in chat_ids if any("Benchmark-Sitzung" in (m.text or "") for m in emu.messages(chat_id)))
+        invited = sum(
+            1
+            for chat_id in chat_ids
+            if any("Benchmark-Sitzung" in (m.text or "") for m in emu.messages(chat_id))
+        )
         floor = members / TELEGRAM_PER_SECOND
         ratio = elapsed / floor
         verdict = "ok" if ratio <= TARGET_RATIO else "over target"
-        backend = "PostgreSQL" if postgres else "SQLite"
         report(
-            f"Real bot: invitations to {members} members, {backend}, emulator with Telegram's limits",
+            f"Real bot: invitations to {members} members, {backend(postgres)}, emulator with Telegram's limits",
             [
-                ("delivered", f"{delivered} (with the session's title: {invited}; recorded sent: {recorded}; tick said {sent_by_tick})"),
+                (
+                    "delivered",
+                    f"{delivered} (with the session's title: {invited}; recorded sent: {recorded}; tick said {sent_by_tick})",
+                ),
                 ("lost", str(lost)),
                 ("duplicates", str(duplicates)),
                 ("429 answered", str(len(emu.too_many_requests))),
                 ("elapsed", f"{elapsed:.2f} s (tick start until every member has the invitation)"),
                 ("floor", f"{floor:.2f} s ({members} / {TELEGRAM_PER_SECOND} per second)"),
                 ("elapsed/floor", f"{ratio:.3f} (target <= {TARGET_RATIO}: {verdict})"),
+                (
+                    "longest stall",
+                    f"{stalls.longest * 1000:.1f} ms of the event loop during the fan-out",
+                ),
             ],
         )
-        return elapsed
+        return {
+            "elapsed": elapsed,
+            "too_many": len(emu.too_many_requests),
+            "lost": lost,
+            "duplicates": duplicates,
+            "stall": stalls.longest,
+        }
 
 
 async def pacer_alone(members: int) -> float:
@@ -239,9 +242,38 @@ async def pacer_alone(members: int) -> float:
         return elapsed
 
 
+async def suite(quick: bool, postgres: str | None) -> list[Row]:
+    """Item 2 (delivery time over the floor, zero 429) and item 4 (loop stall during the fan-out)."""
+    members = 150 if quick else 600
+    outcome = await invitations(members, postgres)
+    floor = members / TELEGRAM_PER_SECOND
+    ratio = outcome["elapsed"] / floor
+    clean = outcome["too_many"] == 0 and outcome["lost"] == 0 and outcome["duplicates"] == 0
+    return [
+        Row(
+            f"fan-out: reminder to {members} members ({backend(postgres)})",
+            f"{outcome['elapsed']:.2f} s, {outcome['too_many']:.0f} x 429, {outcome['lost']:.0f} lost",
+            f"floor {floor:.2f} s (30/s)",
+            ratio,
+            "<= 1.1 x, 0 x 429",
+            ratio <= TARGET_RATIO and clean,
+        ),
+        Row(
+            f"loop stall during fan-out ({backend(postgres)})",
+            f"{outcome['stall'] * 1000:.1f} ms",
+            "-",
+            None,
+            "< 100 ms",
+            outcome["stall"] < 0.1,
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=600, help="approved members of the group (600)")
+    parser.add_argument(
+        "--members", type=int, default=600, help="approved members of the group (600)"
+    )
     parser.add_argument(
         "--postgres",
         metavar="URL",
@@ -250,7 +282,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    bot_elapsed = asyncio.run(invitations(args.members, args.postgres))
+    bot_elapsed = asyncio.run(invitations(args.members, args.postgres))["elapsed"]
     print()
     pacer_elapsed = asyncio.run(pacer_alone(args.members))
     floor = args.members / TELEGRAM_PER_SECOND

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Connection, insert, select  # noqa: E402
 
+from bench.common import Row  # noqa: E402
 from bench.reminders import insert_coordinator, insert_members  # noqa: E402
 from bot.emulator import Emulator  # noqa: E402
 from storage.database import Database  # noqa: E402
@@ -61,7 +62,9 @@ def insert_sessions(connection: Connection, count: int, now: datetime) -> None:
     """`count` one-off sessions from now on over SPAN, round robin over the groups."""
     tz = ZoneInfo(TIMEZONE)
     group_ids = connection.execute(select(Group.id).order_by(Group.id)).scalars().all()
-    creator = connection.execute(select(Person.id).where(Person.telegram_id == COORDINATOR_ID)).scalar_one()
+    creator = connection.execute(
+        select(Person.id).where(Person.telegram_id == COORDINATOR_ID)
+    ).scalar_one()
     step = SPAN / count
     first = now.replace(second=0, microsecond=0)
     starts = [first + step * (n + 1) for n in range(count)]
@@ -84,7 +87,9 @@ def insert_sessions(connection: Connection, count: int, now: datetime) -> None:
             for n, start in enumerate(starts)
         ],
     )
-    meetings = connection.execute(select(Meeting.id, Meeting.start_local).order_by(Meeting.id)).all()
+    meetings = connection.execute(
+        select(Meeting.id, Meeting.start_local).order_by(Meeting.id)
+    ).all()
     connection.execute(
         insert(Occurrence),
         [
@@ -130,7 +135,11 @@ async def one_start(template: Path, workdir: Path, label: str) -> dict[str, floa
         asker = emu.add_user("Fragende", language_code="de")
         emu.send_text(asker, "/help")
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_"))
+        }
         env.update(
             {
                 "TELEGRAM_BOT_TOKEN": emu.token,
@@ -145,15 +154,27 @@ async def one_start(template: Path, workdir: Path, label: str) -> dict[str, floa
         log = (workdir / "kimbot.log").open("wb")
         started = monotonic()
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=workdir, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
         )
         try:
             answer = await emu.wait_for_message(asker, 0, timeout=WAIT)
             answered = monotonic() - started
             assert "/join" in (answer.text or ""), answer.text
             first_call = min((c.at for c in emu.calls), default=started) - started
-            first_poll = min((c.at for c in emu.calls if c.method == "getUpdates"), default=started) - started
-            reminders = sum(1 for c in emu.calls if c.method == "sendMessage" and c.chat_id != asker.id)
+            first_poll = (
+                min((c.at for c in emu.calls if c.method == "getUpdates"), default=started)
+                - started
+            )
+            reminders = sum(
+                1 for c in emu.calls if c.method == "sendMessage" and c.chat_id != asker.id
+            )
         finally:
             stopping = monotonic()
             process.send_signal(signal.SIGTERM)
@@ -174,17 +195,22 @@ async def one_start(template: Path, workdir: Path, label: str) -> dict[str, floa
     return {"answered": answered, "first_call": first_call, "first_poll": first_poll}
 
 
-async def run(sessions: int, repeat: int) -> None:
+async def run(sessions: int, repeat: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="kimbot-startup-") as tmp:
         base = Path(tmp)
         empty, full = base / "empty.db", base / "full.db"
         await prepare(empty, 0)
         began = monotonic()
         await prepare(full, sessions)
-        print(f"Prepared: {sessions} future sessions, {len(GROUPS)} groups x {MEMBERS_PER_GROUP} members ({monotonic() - began:.1f} s)")
+        print(
+            f"Prepared: {sessions} future sessions, {len(GROUPS)} groups x {MEMBERS_PER_GROUP} members ({monotonic() - began:.1f} s)"
+        )
         results: dict[str, list[float]] = {"a": [], "b": []}
         for n in range(repeat):
-            for key, template, label in (("a", empty, "(a) empty database  "), ("b", full, f"(b) {sessions} sessions")):
+            for key, template, label in (
+                ("a", empty, "(a) empty database  "),
+                ("b", full, f"(b) {sessions} sessions"),
+            ):
                 outcome = await one_start(template, base / f"{key}{n}", f"{label} #{n + 1}")
                 results[key].append(outcome["answered"])
         a = statistics.median(results["a"])
@@ -196,12 +222,36 @@ async def run(sessions: int, repeat: int) -> None:
         print(f"  (a) empty database       {a:6.2f} s")
         print(f"  (b) {sessions} sessions     {b:6.2f} s")
         print(f"  b / a                    {ratio:6.3f} (target < {TARGET_RATIO}: {verdict})")
+        return {"a": a, "b": b}
+
+
+async def suite(quick: bool, postgres: str | None) -> list[Row]:
+    """Item 3: start-up with 10,000 future sessions against an empty database (SQLite only)."""
+    if postgres:
+        return []
+    sessions = 2_000 if quick else 10_000
+    outcome = await run(sessions, 1 if quick else 3)
+    ratio = outcome["b"] / outcome["a"]
+    return [
+        Row(
+            f"start-up until /help answered, {sessions} sessions",
+            f"{outcome['b']:.2f} s",
+            f"empty db {outcome['a']:.2f} s",
+            ratio,
+            "< 2 x",
+            ratio < TARGET_RATIO,
+        )
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=10_000, help="future sessions in database (b) (10000)")
-    parser.add_argument("--repeat", type=int, default=3, help="starts of each kind; the median counts (3)")
+    parser.add_argument(
+        "--sessions", type=int, default=10_000, help="future sessions in database (b) (10000)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="starts of each kind; the median counts (3)"
+    )
     args = parser.parse_args()
     asyncio.run(run(args.sessions, args.repeat))
 
