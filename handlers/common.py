@@ -152,13 +152,17 @@ def action(handler: Handler) -> Callable[[Update, KimContext], Awaitable[None]]:
             return
         caller = Caller(user.id, user.first_name, user.last_name, user.username, user.language_code)
         runtime = context.runtime
-        async with runtime.db.uow() as uow:
+        # Read only (no write lock on SQLite), unless a command leaves a guided step.
+        async with runtime.db.reader() as uow:
             person = await uow.people.by_telegram_id(user.id)
-            lang = people.language_of(person, user.language_code, runtime.settings)
-            message = update.effective_message
-            is_command = update.callback_query is None and message is not None and (message.text or "").startswith("/")
-            if person is not None and is_command and registration.leave_guided_step(person):
-                await uow.commit()
+        lang = people.language_of(person, user.language_code, runtime.settings)
+        message = update.effective_message
+        is_command = update.callback_query is None and message is not None and (message.text or "").startswith("/")
+        if person is not None and is_command and person.awaiting is not None:
+            async with runtime.db.uow() as uow:
+                person = await uow.people.by_telegram_id(user.id)
+                if person is not None and registration.leave_guided_step(person):
+                    await uow.commit()
         request = Request(update, context, caller, lang)
         if update.callback_query is not None:
             request.payload = Payload.decode(update.callback_query.data)
