@@ -73,6 +73,16 @@ class UpdateQueue:
         return update.update_id
 
     @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    def continue_from(self, update_id: int) -> None:
+        """Number new updates from `update_id` on (never backwards): a restarted
+        emulator must not repeat ids a bot has seen, as Telegram never does."""
+        self._next_id = max(self._next_id, update_id)
+        self.last_id = self._next_id - 1
+
+    @property
     def pending(self) -> int:
         """Updates not yet confirmed (Telegram's pending_update_count)."""
         return len(self._items)

@@ -46,6 +46,7 @@ DATA_DIR = Path("sandbox-data")
 DATABASE_FILE = "kimbot-sandbox.db"
 STATE_FILE = "sandbox.json"
 STATE_FORMAT = 1
+UPDATE_ID_GAP = 100_000
 SAVE_EVERY = 5.0  # seconds between saves of the chats, when something changed
 
 
@@ -123,6 +124,11 @@ async def serve(
     emulator = Emulator(wall_clock=clock.wall)
     await emulator.start(host="127.0.0.1", port=0)
     users = _add_users(emulator)
+    next_update = saved.get("next_update_id")
+    if isinstance(next_update, int):
+        # The bot remembers update ids (its inbox); updates after the last save must
+        # not get an id again, so leave a wide gap, as Telegram's ids may jump too.
+        emulator.queue.continue_from(next_update + UPDATE_ID_GAP)
     if "world" in saved:
         try:
             emulator.world.restore(saved["world"])
@@ -223,6 +229,7 @@ def _state(clock: SandboxClock, emulator: Emulator) -> dict[str, Any]:
     return {
         "format": STATE_FORMAT,
         "clock_offset": clock.offset.total_seconds(),
+        "next_update_id": emulator.queue.next_id,
         "world": emulator.world.snapshot(),
     }
 
