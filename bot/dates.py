@@ -1,6 +1,8 @@
 """Dates and times as people type and read them (SPEC 3 and 4).
 
-- `parse_date`: `DD.MM.YYYY`, `D.M.YYYY` and `YYYY-MM-DD` (also `YYYY-M-D`).
+- `parse_date`: `DD.MM.YYYY`, `D.M.YYYY` and `YYYY-MM-DD` (also `YYYY-M-D`),
+  in the years `MIN_YEAR` to `MAX_YEAR` (0001 or 9999 is a typing error, and
+  Python's dates end there: a session's end or a time-zone shift would overflow).
 - `parse_time`: `HH:MM` and `H:MM`; `14.30` (the way many Germans write a
   time) and a trailing `Uhr` are accepted too. `24:00` is not a time.
 - `local_datetime`: a date and a wall time in a time zone, as an aware
@@ -45,6 +47,8 @@ _NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
 _GERMAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _TIME = re.compile(r"([0-9]{1,2})[:.]([0-9]{2})(?:\s*uhr)?", re.IGNORECASE)
@@ -58,6 +62,8 @@ def parse_date(text: str) -> date:
     elif match := _ISO_DATE.fullmatch(value):
         year, month, day = (int(part) for part in match.groups())
     else:
+        raise Refusal("dates.bad_date", value=value)
+    if not MIN_YEAR <= year <= MAX_YEAR:
         raise Refusal("dates.bad_date", value=value)
     try:
         return date(year, month, day)

@@ -3,9 +3,15 @@
 A `Refusal` carries the catalog key of the polite answer and its parameters;
 the handler layer renders it for the person. Because the core raises before
 it commits, a refused request never changes anything.
+
+Many refusals repeat what the person typed ("Die Gruppe „…“ kenne ich
+nicht"); a text parameter is therefore cut to `PARAM_MAX` characters, so that
+a refusal always fits in one Telegram message whatever was sent.
 """
 
 from __future__ import annotations
+
+PARAM_MAX = 200
 
 
 class Refusal(Exception):
@@ -14,7 +20,14 @@ class Refusal(Exception):
     def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
         self.key = key
-        self.params = params
+        self.params = {name: _short(value) for name, value in params.items()}
+
+
+def _short(value: object) -> object:
+    """A plain text parameter longer than `PARAM_MAX`, cut with "…"; anything else as it is."""
+    if type(value) is str and len(value) > PARAM_MAX:
+        return value[: PARAM_MAX - 1] + "…"
+    return value
 
 
 class Key(str):

@@ -5,8 +5,9 @@ Rules that live here:
 - a session starts in the future, in the group's active state; its time is a
   local wall time in its time zone (a 10:00 series stays at 10:00);
 - a series is stored as RRULE and materialised as one `Occurrence` per
-  session up to `HORIZON` ahead (extended by the planner), so every
-  session has its own id (#12), time and status;
+  session up to `HORIZON` ahead (extended by the planner), and at least up
+  to its first session however far ahead, so every session has its own id
+  (#12), time and status;
 - creating a session owes every approved member of the group one
   invitation; moving or cancelling one owes them a notice, and the reminders
   planned for the old time are dropped (`bot.reminders` plans the new ones);
@@ -134,7 +135,7 @@ async def schedule(
     )
     uow.meetings.add(meeting)
     await uow.meetings.flush()
-    occurrences = await materialize(uow, meeting, now + HORIZON)
+    occurrences = await materialize(uow, meeting, max(now + HORIZON, start))
     first = occurrences[0]
     members = await approved_members(uow, group.id)
     for person in members:

@@ -138,7 +138,8 @@ async def find_person(uow: UnitOfWork, ref: str) -> Person:
     ref = ref.strip()
     person = None
     if re.fullmatch(r"\d{1,19}", ref):
-        person = await uow.people.by_telegram_id(int(ref))
+        number = int(ref)  # beyond a 64-bit integer: no Telegram id, and no database takes it
+        person = await uow.people.by_telegram_id(number) if number < 2**63 else None
     elif re.fullmatch(r"@?[A-Za-z0-9_]{3,32}", ref):
         person = await uow.people.by_username(ref.lstrip("@"))
     else:

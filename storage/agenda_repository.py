@@ -22,7 +22,7 @@ from storage.models import (
     Occurrence,
     OccurrenceStatus,
 )
-from storage.repositories import _Repository
+from storage.repositories import _Repository, is_id
 
 OPEN = (AgendaStatus.PROPOSED, AgendaStatus.ACCEPTED)
 RUNNING_AT_MOST = timedelta(days=1)
@@ -40,6 +40,8 @@ class AgendaRepository(_Repository):
     _order = (AgendaItem.position, AgendaItem.id)
 
     async def get(self, item_id: int) -> AgendaItem | None:
+        if not is_id(item_id):
+            return None
         result = await self.session.execute(
             select(AgendaItem).where(AgendaItem.id == item_id).options(*self._eager)
         )

@@ -31,7 +31,7 @@ from storage.models import (
     StanceValue,
     recommendation_groups,
 )
-from storage.repositories import _Repository
+from storage.repositories import _Repository, is_id
 
 _rg = recommendation_groups
 
@@ -55,6 +55,8 @@ class RecommendationRepository(_Repository):
 
     async def get(self, recommendation_id: int) -> Recommendation | None:
         """One recommendation with its target groups."""
+        if not is_id(recommendation_id):
+            return None
         result = await self.session.execute(
             select(Recommendation).where(Recommendation.id == recommendation_id).options(*self._eager)
         )

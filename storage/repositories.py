@@ -28,6 +28,15 @@ from storage.models import (
     Rsvp,
 )
 
+MAX_ID = 2**31 - 1
+"""The largest key an INTEGER id column holds (32 bits on PostgreSQL)."""
+
+
+def is_id(value: int) -> bool:
+    """Whether `value` can be a row's id. A larger number (a forged button may carry
+    up to 18 digits) names no row, and PostgreSQL would refuse the query."""
+    return 0 <= value <= MAX_ID
+
 
 class _Repository:
     def __init__(self, session: AsyncSession) -> None:
@@ -66,6 +75,8 @@ class PeopleRepository(_Repository):
 
 class GroupRepository(_Repository):
     async def get(self, group_id: int) -> Group | None:
+        if not is_id(group_id):
+            return None
         return await self.session.get(Group, group_id)
 
     async def by_slug(self, slug: str) -> Group | None:
@@ -83,6 +94,8 @@ class MembershipRepository(_Repository):
     _eager = (selectinload(Membership.person), selectinload(Membership.group), selectinload(Membership.decided_by))
 
     async def get(self, membership_id: int) -> Membership | None:
+        if not is_id(membership_id):
+            return None
         result = await self.session.execute(
             select(Membership).where(Membership.id == membership_id).options(*self._eager)
         )
@@ -156,6 +169,8 @@ class MeetingRepository(_Repository):
     _eager = (selectinload(Occurrence.meeting).selectinload(Meeting.group),)
 
     async def occurrence(self, occurrence_id: int) -> Occurrence | None:
+        if not is_id(occurrence_id):
+            return None
         result = await self.session.execute(
             select(Occurrence).where(Occurrence.id == occurrence_id).options(*self._eager)
         )
