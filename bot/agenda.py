@@ -483,12 +483,19 @@ async def submit_reason(uow: UnitOfWork, person: Person, text: str, settings: Se
     return Decision(view, told)
 
 
-async def defer(uow: UnitOfWork, person: Person, item_id: int, settings: Settings, now: datetime) -> Decision:
-    """To the group's session after the item's current one (or waiting); the author is told."""
+async def defer(
+    uow: UnitOfWork, person: Person, item_id: int, settings: Settings, now: datetime, from_session: int | None = None
+) -> Decision:
+    """To the group's session after the item's current one (or waiting); the author is told.
+
+    `from_session`: the session the button was shown for. When the item is no longer
+    on it (the same button pressed twice), nothing is deferred a second time."""
     require_coordinator(person, settings)
     await carry_over(uow, now)
     item = await _open(uow, item_id)
     current = item.occurrence
+    if from_session is not None and (current is None or current.id != from_session):
+        raise Refusal("buttons.stale")
     if current is None:
         raise Refusal("agenda.not_on_session", id=item.id)
     item.not_before = current.starts_at

@@ -332,7 +332,11 @@ async def action_pressed(request: Request) -> None:
     item is still open, is decided from the database."""
     assert isinstance(request.payload, p.ItemAction)
     item_id, name = request.payload.item_id, request.payload.action
-    if name not in agenda.AUTHOR_ACTIONS | agenda.COORDINATION_ACTIONS:
+    # "defer-12": defer from session #12, so that a second press defers no further.
+    name, _, from_session = name.partition("-") if name.startswith("defer-") else (name, "", "")
+    if name not in agenda.AUTHOR_ACTIONS | agenda.COORDINATION_ACTIONS or not (
+        from_session == "" or from_session.isdigit()
+    ):
         raise Refusal("buttons.stale")
     settings, now = request.settings, request.now()
     async with request.uow() as uow:
@@ -346,7 +350,7 @@ async def action_pressed(request: Request) -> None:
         elif name == "accept":
             view = await agenda.accept(uow, me, item_id, settings, now)
         elif name == "defer":
-            decision = await agenda.defer(uow, me, item_id, settings, now)
+            decision = await agenda.defer(uow, me, item_id, settings, now, int(from_session) if from_session else None)
             view = decision.view
         else:
             view = await agenda.move(uow, me, item_id, name == "up", settings, now)
@@ -432,7 +436,7 @@ def card(request: Request, view: ItemView) -> tuple[Html, Rows]:
             decide.insert(0, (texts.plain(lang, "agenda.accept_button"), p.ItemAction(item.id, "accept")))
         rows.append(decide)
         if session is not None:
-            rows.append([(texts.plain(lang, "agenda.defer_button"), p.ItemAction(item.id, "defer"))])
+            rows.append([(texts.plain(lang, "agenda.defer_button"), p.ItemAction(item.id, f"defer-{session.id}"))])
         order = []
         if not view.first:
             order.append((texts.plain(lang, "agenda.up_button"), p.ItemAction(item.id, "up")))

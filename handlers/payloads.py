@@ -155,7 +155,9 @@ class OpenItem(Payload, prefix="ai"):
 
 @dataclass(frozen=True)
 class ItemAction(Payload, prefix="ia"):
-    """edit, withdraw (author); accept, reject, defer, up, down (coordination)."""
+    """edit, withdraw (author); accept, reject, defer, up, down (coordination).
+    The card's defer button names the session it was shown for (`defer-12`), so a
+    second press of it defers no further."""
 
     item_id: int
     action: str
