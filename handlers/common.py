@@ -6,7 +6,8 @@
   the command arguments, and `reply` / `edit` / `t` to answer.
 - `action`: the decorator every handler uses. It builds the `Request`,
   answers a `Refusal` from the core with its polite text, and answers every
-  button press exactly once.
+  button press exactly once. A caller who blocked the bot before the answer
+  is marked unreachable; that is no error.
 - `keyboard`: inline keyboards from (label, payload) rows.
 - `notify`: a message to someone else; a blocked person is marked unreachable
   and nothing is raised.
@@ -112,7 +113,9 @@ class Request:
     async def edit(self, text: str | None = None, rows: Rows = ()) -> None:
         """Change the message whose button was pressed (text, or only its buttons)."""
         query = self.update.callback_query
-        if query is None or query.message is None:
+        message = query.message if query is not None else None
+        # A message without text (a file, or one too old to reach) cannot take a new text.
+        if query is None or message is None or (text is not None and getattr(message, "text", None) is None):
             if text is not None:
                 await self.reply(text, rows)
             return
@@ -167,15 +170,21 @@ def action(handler: Handler) -> Callable[[Update, KimContext], Awaitable[None]]:
         if update.callback_query is not None:
             request.payload = Payload.decode(update.callback_query.data)
         try:
-            await handler(request)
-        except Refusal as refusal:
-            text = request.t(refusal.key, **refusal.params)
-            if update.callback_query is not None:
-                await request.answer()
-            await request.reply(text)
-        finally:
-            if update.callback_query is not None and not request.answered:
-                await request.answer()
+            try:
+                await handler(request)
+            except Refusal as refusal:
+                text = request.t(refusal.key, **refusal.params)
+                if update.callback_query is not None:
+                    await request.answer()
+                await request.reply(text)
+            finally:
+                if update.callback_query is not None and not request.answered:
+                    await request.answer()
+        except Forbidden:
+            # The person blocked the bot between writing and our answer: no fault of ours.
+            async with runtime.db.uow() as uow:
+                await people.mark_unreachable(uow, user.id, runtime.clock())
+            log.info("chat %s blocked the bot before the answer; marked unreachable", user.id)
 
     return wrapper
 

@@ -128,13 +128,16 @@ async def on_error(update: object, context: KimContext) -> None:
 def button_router(routes: dict[type[p.Payload], Handler]) -> CallbackQueryHandler:
     """One handler for every button: decode, then route by payload type.
 
-    Stale or forged data (no payload, unknown type) only gets a short notice.
+    Stale or forged data (no payload, unknown type) only gets a short notice,
+    and so does a press outside a private chat: the bot puts no button in a
+    group, and its answer would be shown to the whole group.
     """
 
     @action
     async def button_pressed(request: Request) -> None:
+        chat = request.update.effective_chat
         route = routes.get(type(request.payload)) if request.payload else None
-        if route is None:
+        if route is None or chat is None or chat.type != "private":
             await request.answer(request.label("buttons.stale"))
             return
         await route(request)
