@@ -28,10 +28,9 @@ from bot.emulator import Emulator
 from storage.database import Database
 from storage.models import Base
 from storage.seed import seed_groups
-from tests.harness import BotHarness, make_settings, start_harness
+from tests.harness import FIGURES, BotHarness, make_settings, start_harness
 
 POSTGRES_ENV = "KIMBOT_TEST_POSTGRES_URL"
-FIGURES: Counter[str] = Counter()
 
 
 @pytest.fixture

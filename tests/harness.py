@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,10 @@ from bot.emulator import Emulator
 from bot.updates import ChatOrderedProcessor
 from storage.database import Database
 from storage.models import Base
+
+FIGURES: Counter[str] = Counter()
+"""What the reliability tests did (faults injected, crashes survived, hostile
+updates sent, updates lost, messages sent twice); printed at the end of the run."""
 
 SETTLE_TIMEOUT = 15.0  # guards against a hang only; not a performance limit
 
