@@ -33,7 +33,7 @@ from bot.people import Role
 from bot.ratelimit import RetryAfterLimiter
 from bot.telegram_link import TelegramLink, WatchedRequest
 from bot.texts import Texts
-from bot.updates import ChatOrderedProcessor, Inbox
+from bot.updates import ChatOrderedProcessor, Inbox, InboxBot
 from handlers import (
     agenda,
     digest,
@@ -80,17 +80,21 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         if runtime is not None:
             await runtime.db.dispose()
 
+    bot = InboxBot(
+        token,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=WatchedRequest(link, connection_pool_size=256),
+        get_updates_request=WatchedRequest(link, connection_pool_size=1),
+        rate_limiter=RetryAfterLimiter(),
+        inbox=inbox,
+    )
     application = (
         Application.builder()
-        .token(token)
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
-        .request(WatchedRequest(link, connection_pool_size=256))
-        .get_updates_request(WatchedRequest(link, connection_pool_size=1))
+        .bot(bot)
         .context_types(ContextTypes(context=KimContext))
         .update_queue(inbox)
         .concurrent_updates(ChatOrderedProcessor(inbox=inbox))
-        .rate_limiter(RetryAfterLimiter())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

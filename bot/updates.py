@@ -2,19 +2,22 @@
 
 `Inbox` is the application's update queue. python-telegram-bot confirms an
 update to Telegram (the next getUpdates offset, or the webhook's answer 200)
-right after putting it in this queue, before a handler has run. `Inbox.put`
-therefore records the update in the database first: a process killed after
-that handles the update after its restart (`replay`), and an update that
-arrives a second time (Telegram delivering again what was not confirmed, or
-another process behind the same webhook) is handled once. If the database
-cannot record it, `put` fails and the update is not confirmed: Telegram
-delivers it again. The handler's first commit marks the update handled, in
-the same transaction (storage.inbox_repository); an update whose handler
-commits nothing is marked when it has finished. An update that changed nothing
-and whose answer Telegram did not take (`answer_failed`: Telegram went away
-just after delivering it) is handled again when Telegram answers, or after
-`RETRY_PAUSE`, up to `MAX_TRIES` times. Once handled, the record
-keeps only the id, for a few days.
+right after putting it in this queue, before a handler has run. The inbox
+therefore records the update in the database first: a batch from getUpdates
+in one transaction (`InboxBot`), an update from a webhook in `Inbox.put`. A
+process killed after that handles the update after its restart (`replay`),
+and an update that arrives a second time (Telegram delivering again what was
+not confirmed, or another process behind the same webhook) is handled once.
+If the database cannot record a batch, getUpdates counts as failed and is
+repeated after a pause, without confirming it; a webhook's update is
+answered with an error, and Telegram delivers it again. The handler's first
+commit marks the update handled, in the same transaction
+(storage.inbox_repository); an update whose handler commits nothing is
+marked when it has finished. An update that changed nothing and whose answer
+Telegram did not take (`answer_failed`: Telegram went away just after
+delivering it) is handled again when Telegram answers, or after
+`RETRY_PAUSE`, up to `MAX_TRIES` times. Once handled, the record keeps only
+the id, for a few days.
 
 `ChatOrderedProcessor` lets updates of different chats run at the same
 time (one slow conversation does not hold up the others) while the updates
@@ -28,12 +31,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.error import NetworkError
+from telegram.ext import BaseUpdateProcessor, ExtBot
 
 from storage.database import Database
 from storage.inbox_repository import Handling, handling
@@ -58,22 +63,54 @@ class Inbox(asyncio.Queue[object]):
         self._handled = 0
         self._later: dict[int, Update] = {}
         self._tries: dict[int, int] = {}
+        self._fetched: dict[int, bool] = {}
+        """Updates `record`ed from getUpdates, not yet put: whether each was new."""
+        self._failing = False
 
     def attach(self, db: Database) -> None:
         self._db = db
 
+    async def record(self, updates: Sequence[Update]) -> None:
+        """Record a batch fetched with getUpdates, in one transaction (before the next
+        getUpdates confirms it). A database fault is raised as a `NetworkError`, so that
+        python-telegram-bot fetches the batch again after a pause instead of confirming it."""
+        if self._db is None or not updates:
+            return
+        try:
+            new = await self._add(updates)
+        except (SQLAlchemyError, OSError) as error:
+            if not self._failing:
+                self._failing = True
+                log.warning(
+                    "the inbox cannot record updates (%s); they are fetched again until it can",
+                    type(error).__name__,
+                )
+            raise NetworkError(f"the inbox could not record updates: {type(error).__name__}") from error
+        if self._failing:
+            self._failing = False
+            log.warning("the inbox records updates again")
+        self._fetched.update((u.update_id, u.update_id in new) for u in updates)
+
     async def put(self, item: object) -> None:
         if isinstance(item, Update) and self._db is not None:
-            user = item.effective_user
-            async with self._db.uow() as uow:
-                new = await uow.inbox.add(
-                    item.update_id, user.id if user else None, item.to_json(), _now()
-                )
-                await uow.commit()
+            new = self._fetched.pop(item.update_id, None)
+            if new is None:  # not from getUpdates (a webhook): record it alone
+                new = item.update_id in await self._add([item])
             if not new:
                 log.debug("update %s arrived again; handled once only", item.update_id)
                 return
         await super().put(item)
+
+    async def _add(self, updates: Sequence[Update]) -> set[int]:
+        assert self._db is not None
+        rows = [
+            (u.update_id, u.effective_user.id if u.effective_user else None, u.to_json())
+            for u in updates
+        ]
+        async with self._db.uow() as uow:
+            new = await uow.inbox.add_many(rows, _now())
+            await uow.commit()
+        return new
 
     async def replay(self, bot: Bot) -> int:
         """Queue the updates a previous process received but did not finish."""
@@ -144,6 +181,20 @@ def answer_failed() -> None:
     current = handling.get()
     if current is not None:
         current.unanswered = True
+
+
+class InboxBot(ExtBot[None]):
+    """The bot whose getUpdates hands each batch to the `Inbox` to record, in one
+    transaction, before python-telegram-bot puts it in the queue and confirms it."""
+
+    def __init__(self, *args: Any, inbox: Inbox, **kwargs: Any) -> None:
+        self._inbox = inbox
+        super().__init__(*args, **kwargs)
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        updates = await super().get_updates(*args, **kwargs)
+        await self._inbox.record(updates)
+        return updates
 
 
 def _now() -> datetime:

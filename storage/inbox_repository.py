@@ -38,17 +38,25 @@ class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, update_id: int, user_id: int | None, payload: str, now: datetime) -> bool:
-        """Record a new update; False when this update_id was received before."""
+    async def add_many(self, updates: list[tuple[int, int | None, str]], now: datetime) -> set[int]:
+        """Record a batch of (update_id, user_id, payload) in one statement; the ids
+        that were new (the others were received before)."""
+        if not updates:
+            return set()
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = (
             insert(InboxUpdate)
-            .values(update_id=update_id, user_id=user_id, payload=payload, received_at=now)
+            .values(
+                [
+                    {"update_id": i, "user_id": user, "payload": payload, "received_at": now}
+                    for i, user, payload in updates
+                ]
+            )
             .on_conflict_do_nothing(index_elements=[InboxUpdate.update_id])
+            .returning(InboxUpdate.update_id)
         )
-        result = await self.session.execute(statement)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return set((await self.session.execute(statement)).scalars())
 
     async def handled(self, update_id: int, now: datetime) -> None:
         """Mark handled and drop what the update said."""

@@ -60,6 +60,35 @@ async def test_an_update_that_arrives_twice_has_one_effect(bot, coordinator) -> 
     assert row.payload is None and row.user_id is None, "a handled update keeps only its id"
 
 
+async def test_a_batch_the_inbox_cannot_record_is_fetched_again_not_lost(bot, coordinator, caplog) -> None:  # type: ignore[no-untyped-def]
+    """The database refuses to record a batch (here its table is away for a while):
+    getUpdates counts as failed, so the update is not confirmed and comes again;
+    once the database records again it is handled, once. Logged once."""
+    ana = await bot.person("Ana", username="ana")
+    await ana.register()
+    await ana.send("/join ak-eu")
+    await coordinator.send("/approve @ana")
+    confirmed: list[int] = []
+    bot.emulator.on_update_confirmed = confirmed.extend
+    async with bot.db.engine.begin() as connection:
+        await connection.exec_driver_sql("ALTER TABLE inbox RENAME TO inbox_away")
+    update_id = bot.emulator.send_text(ana.user, "/agenda ak-eu Sprachkurse am Abend")
+    await bot.emulator.wait_until(
+        lambda: [d.update_id for d in bot.emulator.deliveries].count(update_id) >= 3, WAIT
+    )
+    assert update_id not in confirmed
+    async with bot.db.engine.begin() as connection:
+        await connection.exec_driver_sql("ALTER TABLE inbox_away RENAME TO inbox")
+    await bot.settle()
+
+    assert "Ihr Thema ist gespeichert" in ana.last.text
+    async with bot.db.reader() as uow:
+        items = (await uow.session.execute(select(AgendaItem.text))).scalars().all()
+    assert items == ["Sprachkurse am Abend"]
+    warnings = [r.getMessage() for r in caplog.records if "inbox" in r.getMessage()]
+    assert len([w for w in warnings if "cannot record" in w]) == 1, warnings
+
+
 async def _prepare(database_url: str, coordinator_id: int, member_ids: list[int]) -> None:
     now = datetime.now(UTC)
     db = Database(database_url)

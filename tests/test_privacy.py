@@ -98,7 +98,7 @@ async def test_forget_erases_the_person_and_anonymises_what_they_wrote(
     # An update of hers received but not handled yet (queued behind the button press,
     # or waiting for a restart): what it says goes too.
     async with bot.db.uow() as uow:
-        await uow.inbox.add(10**9, maria.id, f'{{"text": "{NAME}, {ORGANISATION}"}}', START)
+        await uow.inbox.add_many([(10**9, maria.id, f'{{"text": "{NAME}, {ORGANISATION}"}}')], START)
         await uow.commit()
     assert NAME in await bot.every_row(inbox=True)
     replies = await maria.press("🗑 Ja, meine Daten löschen")
