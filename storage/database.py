@@ -5,7 +5,9 @@ a unit of work (see `storage.uow`). `async_url()` maps the URLs operators
 write (`sqlite:///kimbot.db`, `postgresql://…`) to the async drivers
 (aiosqlite, asyncpg). On SQLite every connection uses WAL, a busy timeout and
 `BEGIN IMMEDIATE`, so concurrent handlers queue for the write lock instead of
-failing with "database is locked". `upgrade()` applies the Alembic migrations
+failing with "database is locked"; within the process they queue before they
+take a connection (`WriteLock`), and only other processes meet the busy
+timeout. `upgrade()` applies the Alembic migrations
 in `storage/migrations` to head; it is safe to call at every start.
 """
 
@@ -19,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, WriteLock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -74,9 +76,12 @@ class Database:
         self._readers = async_sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        sqlite = self.engine.dialect.name == "sqlite"
+        self._write_lock = WriteLock() if sqlite else None
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions)
+        """A unit of work that may write (on SQLite: one at a time in this process)."""
+        return UnitOfWork(self._sessions, self._write_lock)
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads: on SQLite it does not take the write lock."""

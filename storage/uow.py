@@ -12,6 +12,7 @@ back, so nothing is ever saved half-way.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -33,6 +34,33 @@ from storage.repositories import (
 )
 
 
+class WriteLock:
+    """SQLite lets one connection write at a time. The writing units of work of
+    this process queue for it here, in order of arrival, instead of in SQLite's
+    busy handler, which polls in steps of up to 100 ms while it holds a pooled
+    connection that a reader could use. Re-entrant for the task that holds it (a
+    nested unit of work waits for SQLite's lock, as without this one)."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[object] | None = None
+        self._depth = 0
+
+    async def acquire(self) -> None:
+        task = asyncio.current_task()
+        if task is not None and task is self._owner:
+            self._depth += 1
+            return
+        await self._lock.acquire()
+        self._owner, self._depth = task, 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
+
+
 class UnitOfWork:
     session: AsyncSession
     people: PeopleRepository
@@ -48,10 +76,15 @@ class UnitOfWork:
     privacy: PrivacyRepository
     inbox: InboxRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], write_lock: WriteLock | None = None
+    ) -> None:
         self._sessions = sessions
+        self._write_lock = write_lock
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
         self.session = self._sessions()
         self.people = PeopleRepository(self.session)
         self.groups = GroupRepository(self.session)
@@ -80,7 +113,11 @@ class UnitOfWork:
             if exc_type is not None:
                 await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                if self._write_lock is not None:
+                    self._write_lock.release()
 
     async def commit(self) -> None:
         # While an update is handled, its first commit also marks it handled (see
