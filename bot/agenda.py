@@ -595,23 +595,22 @@ async def _place(
 
 
 async def _number(uow: UnitOfWork, item: AgendaItem) -> int:
-    items = await uow.agenda.same_list(item)
-    return next(i for i, other in enumerate(items, 1) if other.id == item.id)
+    number, _ = await uow.agenda.place(item)
+    return number
 
 
 async def _view(uow: UnitOfWork, person: Person, item: AgendaItem, settings: Settings, now: datetime) -> ItemView:
     is_open = item.status in OPEN
-    items = await uow.agenda.same_list(item) if is_open else []
-    index = next((i for i, other in enumerate(items) if other.id == item.id), None)
+    number, count = await uow.agenda.place(item) if is_open else (None, 0)
     started = item.occurrence is not None and item.occurrence.starts_at <= now
     return ItemView(
         item=item,
-        number=index + 1 if index is not None else None,
-        count=len(items),
+        number=number,
+        count=count,
         may_edit=is_open and item.author_id == person.id and not started,
         may_decide=is_open and is_coordinator(person, settings),
-        first=index == 0,
-        last=index is not None and index == len(items) - 1,
+        first=number == 1,
+        last=number is not None and number == count,
     )
 
 

@@ -79,6 +79,21 @@ class AgendaRepository(_Repository):
             return list(await self.on_sessions([item.occurrence_id]))
         return list(await self.waiting([item.group_id]))
 
+    async def place(self, item: AgendaItem) -> tuple[int, int]:
+        """Where `item` stands on its list (see `same_list`): its number, counted from
+        1 in agenda order, and the number of items on the list; one count, without
+        loading the items."""
+        ahead = (AgendaItem.position < item.position) | (
+            (AgendaItem.position == item.position) & (AgendaItem.id <= item.id)
+        )
+        query = select(func.count(), func.count().filter(ahead)).where(AgendaItem.status.in_(OPEN))
+        if item.occurrence_id is None:
+            query = query.where(AgendaItem.group_id == item.group_id, AgendaItem.occurrence_id.is_(None))
+        else:
+            query = query.where(AgendaItem.occurrence_id == item.occurrence_id)
+        count, number = (await self.session.execute(query)).one()
+        return int(number), int(count)
+
     async def last_position(self, group_id: int, occurrence_id: int | None) -> int:
         """The highest position on a session's agenda (or the group's waiting list); 0 if empty."""
         query = select(func.max(AgendaItem.position)).where(AgendaItem.status.in_(OPEN))
