@@ -33,7 +33,7 @@ The rules, in one place:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,6 +45,7 @@ from storage.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Occurrence,
     OccurrenceStatus,
     RsvpAnswer,
 )
@@ -54,6 +55,9 @@ PLAN_AHEAD = timedelta(days=1)
 """Sessions are planned this long before their earliest lead time falls due."""
 
 NOTICES = (DeliveryKind.INVITATION, DeliveryKind.MOVED)
+
+PLAN_CHUNK = 10
+"""Sessions planned at a time (their records are built, checked and inserted together)."""
 
 
 async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
@@ -68,15 +72,41 @@ async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
         return 0
     window = now + max(offsets) + PLAN_AHEAD
     occurrences = await uow.meetings.starting_before(now, window)
-    records = await uow.deliveries.keys(o.id for o in occurrences)
-    told = await uow.deliveries.told_at([o.id for o in occurrences], [k.value for k in NOTICES])
     members_of: dict[int, list[int]] = {}
+    created = 0
+    # A few sessions at a time: the records of a whole window (in a big city
+    # hundreds of thousands) are never held in memory at once.
+    for start in range(0, len(occurrences), PLAN_CHUNK):
+        chunk = occurrences[start : start + PLAN_CHUNK]
+        for occurrence in chunk:
+            group_id = occurrence.meeting.group_id
+            if group_id not in members_of:
+                members_of[group_id] = [p.id for p in await meetings.approved_members(uow, group_id)]
+        rows = _missing_reminders(
+            chunk,
+            members_of,
+            offsets,
+            await uow.deliveries.keys(o.id for o in chunk),
+            await uow.deliveries.told_at([o.id for o in chunk], [k.value for k in NOTICES]),
+        )
+        await uow.deliveries.insert_many(rows)
+        created += len(rows)
+    await uow.commit()
+    return created
+
+
+def _missing_reminders(
+    occurrences: Sequence[Occurrence],
+    members_of: dict[int, list[int]],
+    offsets: Sequence[timedelta],
+    records: set[tuple[int, int, str, int, int]],
+    told: dict[tuple[int, int, int], datetime],
+) -> list[dict[str, object]]:
+    """The reminder records these sessions still lack; one already covered by a
+    notice sent after its due time is created as skipped."""
     created: list[dict[str, object]] = []
     for occurrence in occurrences:
-        group_id = occurrence.meeting.group_id
-        if group_id not in members_of:
-            members_of[group_id] = [p.id for p in await meetings.approved_members(uow, group_id)]
-        for person_id in members_of[group_id]:
+        for person_id in members_of[occurrence.meeting.group_id]:
             for lead in offsets:
                 lead_s = int(lead.total_seconds())
                 key = (occurrence.id, person_id, DeliveryKind.REMINDER.value, lead_s, occurrence.revision)
@@ -99,9 +129,7 @@ async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
                     }
                 )
                 records.add(key)
-    await uow.deliveries.insert_many(created)
-    await uow.commit()
-    return len(created)
+    return created
 
 
 @dataclass(frozen=True)
