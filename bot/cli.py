@@ -1,5 +1,6 @@
 """Command line: `kimbot run`, `kimbot sandbox`, `kimbot db upgrade`,
-`kimbot digest`, `kimbot report` (SPEC 10).
+`kimbot digest`, `kimbot report` (SPEC 10), `kimbot backup`, and
+`kimbot bench` (the benchmarks of a source checkout).
 
 The entry point loads `.env` once (real environment variables win), builds
 the settings, and stops with exit status 2 and a message naming the
@@ -14,6 +15,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -43,6 +45,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def bench(settings: Settings, args: argparse.Namespace) -> int:
+    """`python -m bench` with the given options (docs/performance.md)."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "bench" / "__main__.py").is_file():
+        print(
+            "kimbot: the benchmarks are part of the source checkout (bench/); "
+            "run this command from a clone of KIM-Bot",
+            file=sys.stderr,
+        )
+        return 2
+    return subprocess.call([sys.executable, "-m", "bench", *args.options], cwd=root)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -209,6 +224,16 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default=None, help="the copy's file (default: next to the database, with the time)"
     )
     backup_parser.set_defaults(handler=backup)
+
+    # Every option goes through to `python -m bench` ("kimbot bench --help" shows them).
+    bench_parser = commands.add_parser(
+        "bench",
+        help="run the benchmarks of the source checkout (python -m bench)",
+        prefix_chars="+",
+        add_help=False,
+    )
+    bench_parser.add_argument("options", nargs=argparse.REMAINDER)
+    bench_parser.set_defaults(handler=bench)
     return parser
 
 

@@ -193,6 +193,13 @@ def test_no_command_prints_help_and_exits_2(tmp_path: Path) -> None:
     assert "run" in result.stdout and "sandbox" in result.stdout and "db" in result.stdout
 
 
+def test_bench_passes_its_options_to_the_benchmark_suite(tmp_path: Path) -> None:
+    """`kimbot bench --help` is the help of `python -m bench`, from any directory."""
+    result = kimbot(tmp_path, "bench", "--help", env=clean_env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "python -m bench" in result.stdout and "--quick" in result.stdout
+
+
 # --- .env ---------------------------------------------------------------------
 
 
