@@ -56,7 +56,7 @@ PLAN_AHEAD = timedelta(days=1)
 
 NOTICES = (DeliveryKind.INVITATION, DeliveryKind.MOVED)
 
-PLAN_CHUNK = 10
+PLAN_CHUNK = 5
 """Sessions planned at a time (their records are built, checked and inserted together)."""
 
 
@@ -75,7 +75,8 @@ async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
     members_of: dict[int, list[int]] = {}
     created = 0
     # A few sessions at a time: the records of a whole window (in a big city
-    # hundreds of thousands) are never held in memory at once.
+    # hundreds of thousands) are never held in memory at once, and each chunk is
+    # committed (planning again finds what is planned and adds only what is missing).
     for start in range(0, len(occurrences), PLAN_CHUNK):
         chunk = occurrences[start : start + PLAN_CHUNK]
         for occurrence in chunk:
@@ -91,6 +92,7 @@ async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
         )
         await uow.deliveries.insert_many(rows)
         created += len(rows)
+        await uow.checkpoint()  # people's commands are answered between the chunks
     await uow.commit()
     return created
 

@@ -119,6 +119,14 @@ class UnitOfWork:
                 if self._write_lock is not None:
                     self._write_lock.release()
 
+    async def checkpoint(self) -> None:
+        """Commit what is done so far and let the writers that waited meanwhile go
+        first (SQLite); then go on in a new transaction. For long work in steps."""
+        await self.commit()
+        if self._write_lock is not None:
+            self._write_lock.release()
+            await self._write_lock.acquire()
+
     async def commit(self) -> None:
         # While an update is handled, its first commit also marks it handled (see
         # storage.inbox_repository): its changes and that mark are saved together.
