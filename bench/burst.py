@@ -219,7 +219,7 @@ async def kimbot_run(members: int, per_member: int, postgres: str | None) -> Res
                 "DIGEST_SCHEDULE": "off",
             }
         )
-        application = build_application(settings)
+        application = build_application(settings, long_running=True)  # as kimbot run
         async with running(application, poll_timeout=1):
             runtime = application.bot_data["runtime"]
             deliveries = application.bot_data["deliveries"]

@@ -98,7 +98,7 @@ async def time_digest(url: str) -> tuple[float, float]:
                 "REMINDER_OFFSETS": "1m",
             }
         )
-        application = build_application(settings)
+        application = build_application(settings, long_running=True)  # as kimbot run
         processor = application.update_processor
         assert isinstance(processor, ChatOrderedProcessor)
         await stack.enter_async_context(running(application, poll_timeout=1))

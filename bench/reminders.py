@@ -141,7 +141,7 @@ async def invitations(members: int, postgres: str | None) -> dict[str, float]:
                 "LOG_LEVEL": "WARNING",
             }
         )
-        application = build_application(settings)
+        application = build_application(settings, long_running=True)  # as kimbot run
         async with running(application, poll_timeout=1):
             runtime = application.bot_data["runtime"]
             deliveries = application.bot_data["deliveries"]

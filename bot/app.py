@@ -17,6 +17,7 @@ which a strict Bot API server refuses. `handlers.common` passes it explicitly.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -54,8 +55,13 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
-def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Application:
-    """The bot, ready for `run_polling`, `run_webhook` or manual start."""
+def build_application(
+    settings: Settings, *, clock: Callable[[], datetime] = utc_now, long_running: bool = False
+) -> Application:
+    """The bot, ready for `run_polling`, `run_webhook` or manual start.
+
+    `long_running` (`kimbot run`): once started, everything alive is exempted from
+    later garbage collections (`settle_heap`)."""
     token = settings.require_token()
     api = settings.telegram_api_url.rstrip("/")
 
@@ -74,6 +80,8 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         link.on_back.append(inbox.retry_now)
         await publish_commands(application)
         schedule_tick(application, when=0)
+        if long_running:
+            settle_heap()
 
     async def post_shutdown(application: Application) -> None:
         runtime: Runtime | None = application.bot_data.get("runtime")
@@ -119,6 +127,16 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     )
     application.add_error_handler(general.on_error)
     return application
+
+
+def settle_heap() -> None:
+    """Collect once, then exempt what is alive after start-up (the libraries, the
+    catalogs, the schema; it lives as long as the process) from later collections.
+    A full collection then looks only at what was made since: in the digest
+    benchmark, full collections over everything took 70 to 160 ms, and one that
+    fell into a /digest stalled the event loop for 100 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 async def publish_commands(application: Application) -> None:

@@ -66,7 +66,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     settings.require_token()
     configure_logging(settings)
-    application = build_application(settings)
+    application = build_application(settings, long_running=True)
     if settings.webhook_url:
         log.info(
             "starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port

@@ -146,7 +146,7 @@ async def serve(
         coordinator_ids=frozenset({coordinator.id}),
         webhook_url=None,
     )
-    application = build_application(sandbox_settings, clock=clock.now)
+    application = build_application(sandbox_settings, clock=clock.now, long_running=True)
 
     async def deliver_due() -> None:
         await application.bot_data["deliveries"].tick()
