@@ -45,15 +45,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import echo_bot  # noqa: E402
 from bench.common import Row, backend, database  # noqa: E402
-from bench.reminders import insert_coordinator, insert_members  # noqa: E402
+from bench.reminders import kimbot, seed  # noqa: E402
 from bot import meetings  # noqa: E402
 from bot import recommendations as core  # noqa: E402
-from bot.app import build_application, running  # noqa: E402
-from bot.config import load_settings  # noqa: E402
+from bot.app import running  # noqa: E402
 from bot.emulator import Emulator  # noqa: E402
 from bot.emulator.state import User  # noqa: E402
 from handlers import payloads as p  # noqa: E402
-from storage.database import Database  # noqa: E402
 from storage.models import StanceValue  # noqa: E402
 
 GROUP = "ak-eu"
@@ -201,27 +199,11 @@ async def kimbot_run(members: int, per_member: int, postgres: str | None) -> Res
         coordinator = emu.add_user("Koordination", username="koordination", language_code="de")
         users = [emu.add_user(f"Mitglied {n}", language_code="de") for n in range(members)]
         now = datetime.now(UTC)
-        db = Database(url)
-        try:
-            await db.upgrade()
-            async with db.engine.begin() as conn:
-                await conn.run_sync(insert_coordinator, coordinator.id, now)
-                await conn.run_sync(insert_members, GROUP, [u.id for u in users], now)
-        finally:
-            await db.dispose()
-        settings = load_settings(
-            {
-                "TELEGRAM_BOT_TOKEN": emu.token,
-                "TELEGRAM_API_URL": emu.base_url,
-                "DATABASE_URL": url,
-                "COORDINATOR_IDS": str(coordinator.id),
-                "LOG_LEVEL": "WARNING",
-                "DIGEST_SCHEDULE": "off",
-            }
-        )
-        application = build_application(settings, long_running=True)  # as kimbot run
+        await seed(url, coordinator.id, [u.id for u in users], now)
+        application = kimbot(emu, url, coordinator.id, DIGEST_SCHEDULE="off")
         async with running(application, poll_timeout=1):
             runtime = application.bot_data["runtime"]
+            settings = runtime.settings
             deliveries = application.bot_data["deliveries"]
             day = (now + timedelta(days=30)).astimezone(settings.timezone).date()
             async with runtime.db.uow() as uow:

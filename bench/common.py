@@ -118,6 +118,17 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+async def start_kimbot(workdir: Path, log: Path, **settings: str) -> asyncio.subprocess.Process:
+    """`kimbot run` as an operator starts it, in `workdir`, with `settings` as its
+    variables (none of the caller's bot settings, no .env file); output into `log`."""
+    env = clean_env(KIMBOT_ENV_FILE=str(workdir / "no.env"), **settings)
+    with log.open("wb") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run",
+            cwd=workdir, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+
+
 class StallMeter:
     """The longest stall of the running event loop.
 

@@ -25,7 +25,7 @@ from time import monotonic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, clean_env  # noqa: E402
+from bench.common import Row, start_kimbot  # noqa: E402
 from bench.data import COORDINATOR_ID, Size, fill, member_id  # noqa: E402
 from bot.emulator import Emulator  # noqa: E402
 from storage.database import Database  # noqa: E402
@@ -75,25 +75,15 @@ async def measure(path: Path, members: int, workdir: Path) -> dict[str, float]:
             emu.add_user(f"Mitglied {n}", user_id=member_id(n), language_code="de")
         asker = emu.add_user("Fragende", language_code="de")
         emu.send_text(asker, "/help")
-        env = clean_env(
+        started = monotonic()
+        process = await start_kimbot(
+            workdir,
+            workdir / f"{path.stem}.log",
             TELEGRAM_BOT_TOKEN=emu.token,
             TELEGRAM_API_URL=emu.base_url,
             DATABASE_URL=f"sqlite:///{path}",
             COORDINATOR_IDS=str(COORDINATOR_ID),
             LOG_LEVEL="WARNING",
-            KIMBOT_ENV_FILE=str(workdir / "no.env"),
-        )
-        log = (workdir / f"{path.stem}.log").open("wb")
-        started = monotonic()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
         )
         try:
             await emu.wait_for_message(asker, 0, timeout=WAIT)
@@ -108,7 +98,6 @@ async def measure(path: Path, members: int, workdir: Path) -> dict[str, float]:
             except TimeoutError:
                 process.kill()
                 await process.wait()
-            log.close()
     return {
         "answered": answered,
         "rss": at_answer["VmRSS"],

@@ -35,6 +35,7 @@ from time import monotonic
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Connection, func, insert, select  # noqa: E402
+from telegram.ext import Application  # noqa: E402
 
 from bench.common import Row, StallMeter, backend, database, postgres_database  # noqa: E402, F401
 from bench.fanout import TEXT, make_bot, tally  # noqa: E402
@@ -109,6 +110,31 @@ def insert_coordinator(connection: Connection, telegram_id: int, now: datetime) 
     )
 
 
+async def seed(url: str, coordinator_id: int, member_ids: Iterable[int], now: datetime) -> None:
+    """A migrated database with the coordinator and approved members of `GROUP`."""
+    db = Database(url)
+    try:
+        await db.upgrade()
+        async with db.engine.begin() as conn:
+            await conn.run_sync(insert_coordinator, coordinator_id, now)
+            await conn.run_sync(insert_members, GROUP, member_ids, now)
+    finally:
+        await db.dispose()
+
+
+def kimbot(emu: Emulator, url: str, coordinator_id: int, **settings: str) -> Application:
+    """KIM-Bot as `kimbot run` builds it, against `emu` and `url`."""
+    variables = {
+        "TELEGRAM_BOT_TOKEN": emu.token,
+        "TELEGRAM_API_URL": emu.base_url,
+        "DATABASE_URL": url,
+        "COORDINATOR_IDS": str(coordinator_id),
+        "LOG_LEVEL": "WARNING",
+        **settings,
+    }
+    return build_application(load_settings(variables), long_running=True)
+
+
 def report(title: str, lines: list[tuple[str, str]]) -> None:
     print(title)
     for label, value in lines:
@@ -123,27 +149,11 @@ async def invitations(members: int, postgres: str | None) -> dict[str, float]:
         chat_ids = [emu.add_user(f"Mitglied {n}").id for n in range(members)]
         now = datetime.now(UTC)
 
-        db = Database(url)
-        try:
-            await db.upgrade()
-            async with db.engine.begin() as conn:
-                await conn.run_sync(insert_coordinator, coordinator.id, now)
-                await conn.run_sync(insert_members, GROUP, chat_ids, now)
-        finally:
-            await db.dispose()
-
-        settings = load_settings(
-            {
-                "TELEGRAM_BOT_TOKEN": emu.token,
-                "TELEGRAM_API_URL": emu.base_url,
-                "DATABASE_URL": url,
-                "COORDINATOR_IDS": str(coordinator.id),
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        application = build_application(settings, long_running=True)  # as kimbot run
+        await seed(url, coordinator.id, chat_ids, now)
+        application = kimbot(emu, url, coordinator.id)
         async with running(application, poll_timeout=1):
             runtime = application.bot_data["runtime"]
+            settings = runtime.settings
             deliveries = application.bot_data["deliveries"]
             day = (now + timedelta(days=30)).astimezone(settings.timezone).date()
             request = meetings.MeetingRequest(

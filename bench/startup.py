@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import signal
 import statistics
@@ -38,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Connection, insert, select  # noqa: E402
 
-from bench.common import Row  # noqa: E402
+from bench.common import Row, start_kimbot  # noqa: E402
 from bench.reminders import insert_coordinator, insert_members  # noqa: E402
 from bot.emulator import Emulator  # noqa: E402
 from storage.database import Database  # noqa: E402
@@ -135,33 +134,15 @@ async def one_start(template: Path, workdir: Path, label: str) -> dict[str, floa
         asker = emu.add_user("Fragende", language_code="de")
         emu.send_text(asker, "/help")
 
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_"))
-        }
-        env.update(
-            {
-                "TELEGRAM_BOT_TOKEN": emu.token,
-                "TELEGRAM_API_URL": emu.base_url,
-                "DATABASE_URL": f"sqlite:///{db_path}",
-                "COORDINATOR_IDS": str(COORDINATOR_ID),
-                "LOG_LEVEL": "INFO",
-                "KIMBOT_ENV_FILE": str(workdir / "no.env"),
-                "PYTHONPATH": str(ROOT),
-            }
-        )
-        log = (workdir / "kimbot.log").open("wb")
         started = monotonic()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
+        process = await start_kimbot(
+            workdir,
+            workdir / "kimbot.log",
+            TELEGRAM_BOT_TOKEN=emu.token,
+            TELEGRAM_API_URL=emu.base_url,
+            DATABASE_URL=f"sqlite:///{db_path}",
+            COORDINATOR_IDS=str(COORDINATOR_ID),
+            LOG_LEVEL="INFO",
         )
         try:
             answer = await emu.wait_for_message(asker, 0, timeout=WAIT)
@@ -185,7 +166,6 @@ async def one_start(template: Path, workdir: Path, label: str) -> dict[str, floa
                 process.kill()  # still sending its first batch; the next start gets a fresh copy anyway
                 await process.wait()
                 stop = f"killed: not stopped {STOP_WAIT:.0f} s after SIGTERM"
-            log.close()
     print(
         f"  {label}: /help answered after {answered:6.2f} s"
         f" (first Bot API call {first_call:4.2f} s, first getUpdates {first_poll:4.2f} s,"
