@@ -181,7 +181,12 @@ def action(handler: Handler) -> Callable[[Update, KimContext], Awaitable[None]]:
                 if update.callback_query is not None and not request.answered:
                     await request.answer()
         except Forbidden:
-            # The person blocked the bot between writing and our answer: no fault of ours.
+            # No fault of ours: the person blocked the bot between writing and our answer
+            # (or a group chat removed the bot; that says nothing about the person).
+            chat = update.effective_chat
+            if chat is None or chat.type != "private":
+                log.info("chat %s does not take the bot's messages", chat.id if chat else None)
+                return
             async with runtime.db.uow() as uow:
                 await people.mark_unreachable(uow, user.id, runtime.clock())
             log.info("chat %s blocked the bot before the answer; marked unreachable", user.id)

@@ -888,6 +888,26 @@ async def test_blocking_right_after_writing_is_no_error(bot, coordinator, caplog
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     sent = [c.status for c in bot.emulator.calls[since:] if c.method == "sendMessage"]
     assert (errors, sent) == ([], [403]), "nothing at ERROR; the answer, and no apology, tried"
+    async with bot.db.reader() as uow:
+        person = await uow.people.by_telegram_id(gast.user.id)
+    assert person is not None and person.unreachable_since is not None
+
+
+async def test_a_group_that_refuses_the_answer_says_nothing_about_the_person(bot, coordinator, caplog):  # type: ignore[no-untyped-def]
+    """A command in a group chat whose answer Telegram refuses (403: the group
+    removed the bot meanwhile): no error, and the person who wrote is still
+    reachable in their private chat."""
+    ana = await bot.person("Ana")
+    await ana.register()
+    group = bot.emulator.add_group_chat("Runder Tisch", [ana.user])
+    bot.emulator.inject_fault("sendMessage", status=403)
+    bot.emulator.send_text(ana.user, "/help", chat=group)
+    await bot.settle()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    async with bot.db.reader() as uow:
+        person = await uow.people.by_telegram_id(ana.user.id)
+    assert person is not None and person.unreachable_since is None
+    assert "Was Sie tun können" in (await ana.send("/help"))[0].text
 
 
 async def test_a_forged_button_under_a_document_is_no_error(bot, coordinator, caplog):  # type: ignore[no-untyped-def]
