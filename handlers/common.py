@@ -187,9 +187,7 @@ def action(handler: Handler) -> Callable[[Update, KimContext], Awaitable[None]]:
             if chat is None or chat.type != "private":
                 log.info("chat %s does not take the bot's messages", chat.id if chat else None)
                 return
-            async with runtime.db.uow() as uow:
-                await people.mark_unreachable(uow, user.id, runtime.clock())
-            log.info("chat %s blocked the bot before the answer; marked unreachable", user.id)
+            await blocked(runtime, user.id)
 
     return wrapper
 
@@ -201,12 +199,17 @@ async def notify(application: Application, chat_id: int, text: str, rows: Rows =
         await application.bot.send_message(chat_id, text, reply_markup=keyboard(rows), **HTML)
         return True
     except Forbidden:
-        async with runtime.db.uow() as uow:
-            await people.mark_unreachable(uow, chat_id, runtime.clock())
-        log.info("chat %s blocked the bot; marked unreachable", chat_id)
+        await blocked(runtime, chat_id)
     except TelegramError as error:
         log.warning("could not send to chat %s: %s", chat_id, error)
     return False
+
+
+async def blocked(runtime: Runtime, chat_id: int) -> None:
+    """Telegram refused a message to this person's private chat: they blocked the bot."""
+    async with runtime.db.uow() as uow:
+        await people.mark_unreachable(uow, chat_id, runtime.clock())
+    log.info("chat %s blocked the bot; marked unreachable", chat_id)
 
 
 async def language_for(runtime: Runtime, telegram_id: int) -> str:
