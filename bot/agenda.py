@@ -206,7 +206,7 @@ async def command(
     held = free_text(rest, AGENDA_TEXT_MAX, "agenda.text")
     person.awaiting = AWAIT_GROUP
     person.awaiting_data = {"text": held}
-    await uow.commit()
+    await uow.flush()
     return AskGroup(own)
 
 
@@ -241,7 +241,7 @@ async def overview(
     """Per group: the session running now (if any) and the next one, each with its
     numbered agenda, or the waiting items when no session is planned."""
     await carry_over(uow, now)
-    await uow.commit()
+    await uow.flush()
     ids = [g.id for g in groups]
     sessions = [o for o in await uow.agenda.current_sessions(ids, now) if not _over(o, now)]
     for group in groups:
@@ -309,7 +309,7 @@ async def propose(
     _leave_guided(person)
     await uow.agenda.flush()
     number = await _number(uow, item)
-    await uow.commit()
+    await uow.flush()
     return Placement(item, target, number, missed, missed.starts_at - deadline if missed else None)
 
 
@@ -320,12 +320,12 @@ async def start_proposal(uow: UnitOfWork, person: Person, group_id: int, setting
     if group_id == 0 and len(own) > 1:
         person.awaiting = AWAIT_GROUP
         person.awaiting_data = {}
-        await uow.commit()
+        await uow.flush()
         return AskGroup(own)
     group = own[0] if group_id == 0 else await _own_group(uow, group_id, own)
     person.awaiting = AWAIT_TEXT
     person.awaiting_data = {"group": group.id}
-    await uow.commit()
+    await uow.flush()
     return AskText(group)
 
 
@@ -343,7 +343,7 @@ async def choose_group(
         return await propose(uow, person, group, held, settings, now)
     person.awaiting = AWAIT_TEXT
     person.awaiting_data = {"group": group.id}
-    await uow.commit()
+    await uow.flush()
     return AskText(group)
 
 
@@ -357,7 +357,7 @@ async def hold_text(
     if len(own) == 1:
         return await propose(uow, person, own[0], held, settings, now)
     person.awaiting_data = {"text": held}
-    await uow.commit()
+    await uow.flush()
     return AskGroup(own)
 
 
@@ -388,7 +388,7 @@ async def open_item(uow: UnitOfWork, person: Person, item_id: int, settings: Set
         if item.group_id not in member_of:
             raise Refusal("agenda.not_your_item_group", group=item.group.name)
     view = await _view(uow, person, item, settings, now)
-    await uow.commit()
+    await uow.flush()
     return view
 
 
@@ -398,7 +398,7 @@ async def start_edit(uow: UnitOfWork, person: Person, item_id: int, settings: Se
     item = await _editable(uow, person, item_id, now)
     person.awaiting = AWAIT_EDIT
     person.awaiting_data = {"item": item.id}
-    await uow.commit()
+    await uow.flush()
     return item
 
 
@@ -421,7 +421,7 @@ async def submit_edit(uow: UnitOfWork, person: Person, text: str, settings: Sett
         item.decided_by_id = None
     _leave_guided(person)
     view = await _view(uow, person, item, settings, now)
-    await uow.commit()
+    await uow.flush()
     return Decision(view, told=False, reopened=reopened)
 
 
@@ -432,7 +432,7 @@ async def withdraw(uow: UnitOfWork, person: Person, item_id: int, settings: Sett
     item.status = AgendaStatus.WITHDRAWN
     item.updated_at = now
     view = await _view(uow, person, item, settings, now)
-    await uow.commit()
+    await uow.flush()
     return view
 
 
@@ -446,7 +446,7 @@ async def accept(uow: UnitOfWork, person: Person, item_id: int, settings: Settin
     item.decided_at = now
     item.decided_by_id = person.id
     view = await _view(uow, person, item, settings, now)
-    await uow.commit()
+    await uow.flush()
     return view
 
 
@@ -457,7 +457,7 @@ async def start_reject(uow: UnitOfWork, person: Person, item_id: int, settings: 
     item = await _open(uow, item_id)
     person.awaiting = AWAIT_REASON
     person.awaiting_data = {"item": item.id}
-    await uow.commit()
+    await uow.flush()
     return item
 
 
@@ -479,7 +479,7 @@ async def submit_reason(uow: UnitOfWork, person: Person, text: str, settings: Se
     told = await _tell_author(uow, item, person, DeliveryKind.ITEM_REJECTED, now)
     _leave_guided(person)
     view = await _view(uow, person, item, settings, now)
-    await uow.commit()
+    await uow.flush()
     return Decision(view, told)
 
 
@@ -505,7 +505,7 @@ async def defer(
     told = await _tell_author(uow, item, person, DeliveryKind.ITEM_DEFERRED, now)
     await uow.agenda.flush()
     view = await _view(uow, person, item, settings, now)
-    await uow.commit()
+    await uow.flush()
     return Decision(view, told)
 
 
@@ -529,7 +529,7 @@ async def move(
     item.updated_at = now
     await uow.agenda.flush()
     view = await _view(uow, person, item, settings, now)
-    await uow.commit()
+    await uow.flush()
     return view
 
 
@@ -685,11 +685,8 @@ def _leave_guided(person: Person) -> None:
 
 
 async def _guided(uow: UnitOfWork, person: Person, check: Awaitable[T]) -> T:
-    """Await `check`; when it refuses, the guided step ends (committed) before the
-    refusal. `check` only reads (and carries items over, which may be kept)."""
+    """Await `check`; when it refuses, the refusal also ends the guided step."""
     try:
         return await check
-    except Refusal:
-        _leave_guided(person)
-        await uow.commit()
-        raise
+    except Refusal as refusal:
+        raise refusal.ending_step() from None

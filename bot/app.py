@@ -17,6 +17,7 @@ which a strict Bot API server refuses. `handlers.common` passes it explicitly.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -48,7 +49,7 @@ from handlers import (
 )
 from handlers.common import KimContext, Runtime, utc_now
 from handlers.reminders import Deliveries, schedule_tick
-from storage.database import Database
+from storage.database import Database, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +71,27 @@ def build_application(
 
     async def post_init(application: Application) -> None:
         db = Database(settings.database_url)
-        await db.upgrade()
+        await upgrade_when_reachable(db)
         inbox.attach(db)
-        await inbox.replay(application.bot)
-        application.bot_data["runtime"] = Runtime(settings, db, Texts(), clock)
+        runtime = Runtime(settings, db, Texts(), clock, wake=db.cluster.wake)
+        application.bot_data["runtime"] = runtime
         application.bot_data["link"] = link
-        application.bot_data["deliveries"] = Deliveries(application, Pacer(application.bot, link=link))
+        application.bot_data["deliveries"] = Deliveries(
+            application, Pacer(application.bot, link=link), db.cluster
+        )
         link.on_back.append(lambda: schedule_tick(application, when=0))
-        link.on_back.append(inbox.retry_now)
+        link.on_back.append(runtime.answers.retry_now)
+        await db.cluster.start()  # the leader's timer starts with its leadership
+        await inbox.start(application.bot)
         await publish_commands(application)
-        schedule_tick(application, when=0)
         if long_running:
             settle_heap()
 
     async def post_shutdown(application: Application) -> None:
         runtime: Runtime | None = application.bot_data.get("runtime")
+        await inbox.stop()
         if runtime is not None:
+            await runtime.db.cluster.stop()
             await runtime.db.dispose()
 
     bot = InboxBot(
@@ -127,6 +133,34 @@ def build_application(
     )
     application.add_error_handler(general.on_error)
     return application
+
+
+START_RETRY = 5.0
+"""Seconds between two tries to reach the database at start."""
+
+
+async def upgrade_when_reachable(db: Database) -> None:
+    """Apply the migrations; while the database does not answer, wait for it
+    (one log line, then one when it answers), instead of exiting into a crash loop."""
+    waited = False
+    while True:
+        try:
+            await db.upgrade()
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            if not waited:
+                log.warning(
+                    "the database is not reachable at start (%s); trying again every %.0f s",
+                    type(error).__name__,
+                    START_RETRY,
+                )
+                waited = True
+            await asyncio.sleep(START_RETRY)
+            continue
+        if waited:
+            log.warning("the database answers; starting")
+        return
 
 
 def settle_heap() -> None:

@@ -66,6 +66,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     settings.require_token()
     configure_logging(settings)
+    lock = _single_process_lock(settings.database_url)
+    if isinstance(lock, str):
+        print(lock, file=sys.stderr)
+        return 2
     application = build_application(settings, long_running=True)
     if settings.webhook_url:
         log.info(
@@ -84,6 +88,32 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         log.info("starting in polling mode against %s", settings.telegram_api_url)
         application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
     return 0
+
+
+def _single_process_lock(url: str) -> object:
+    """On SQLite, the lock that keeps a second `kimbot run` off the same database
+    (held until the process ends); the refusal's text when another one runs."""
+    from sqlalchemy.engine import make_url
+
+    from storage.cluster import AnotherProcess, SingleProcessLock
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database).resolve()
+    lock = SingleProcessLock(path)
+    try:
+        lock.acquire()
+    except AnotherProcess as holder:
+        return (
+            f"kimbot: another 'kimbot run' already uses the SQLite database {path} ({holder}).\n"
+            "SQLite serves one process only. Stop the other one first, or, to run several "
+            "processes, use PostgreSQL (DATABASE_URL=postgresql://...) behind a reverse proxy "
+            "(see the README)."
+        )
+    except OSError as error:
+        return f"kimbot: cannot lock the SQLite database {path}: {error}"
+    return lock
 
 
 def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

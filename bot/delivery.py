@@ -38,7 +38,9 @@ Faults never raise; each message gets a `Delivered`:
 - POSTPONED when Telegram does not answer at all (the `TelegramLink` given
   to the Pacer is down): the message is not tried, or its retries stop, and
   the caller keeps it for when Telegram is back. Retries are for a passing
-  fault of one message, not for an outage of minutes.
+  fault of one message, not for an outage of minutes. Also when `may_send`
+  says no at the moment the message would leave (this process stopped
+  leading: another one sends it).
 
 A request that timed out may still have been accepted by Telegram, and the
 Bot API has no way to ask. Trying again is chosen over losing the message,
@@ -370,6 +372,8 @@ class Pacer:
         self._random = random.Random()
         self.schedule = Schedule(per_second, per_chat_interval, group_per_minute)
         self._gate = _Gate(self.schedule, clock, sleep)
+        self.may_send: Callable[[], bool] | None = None
+        """Asked right before each message leaves; False: POSTPONED, not sent."""
         limiter = getattr(bot, "rate_limiter", None)
         if isinstance(limiter, RetryAfterLimiter):
             limiter.observe(self._direct_message)
@@ -448,6 +452,9 @@ class Pacer:
                 if self.link is not None and not self.link.may_try():
                     return POSTPONED
                 started = await self._gate.turn(ticket)
+                if self.may_send is not None and not self.may_send():
+                    self._gate.finished(ticket, started)
+                    return POSTPONED
                 token = paced.set(True)
                 try:
                     message = await call()

@@ -1,8 +1,10 @@
 """Refusals: the expected ways a request can fail, raised by the core.
 
 A `Refusal` carries the catalog key of the polite answer and its parameters;
-the handler layer renders it for the person. Because the core raises before
-it commits, a refused request never changes anything.
+the handler layer renders it for the person. The edge rolls back whatever the
+request did before the refusal, so a refused request changes nothing, with
+one exception a person expects: a refusal raised `ending_step()` also ends
+the guided step the person was in (the bot stops waiting for their text).
 
 Many refusals repeat what the person typed ("Die Gruppe „…“ kenne ich
 nicht"); a text parameter is therefore cut to `PARAM_MAX` characters, so that
@@ -17,10 +19,19 @@ PARAM_MAX = 200
 class Refusal(Exception):
     """The request cannot be done; `key` names the text that says why."""
 
+    ends_step = False
+    """The person's guided step ends with this refusal (see `ending_step`)."""
+
     def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
         self.key = key
         self.params = {name: _short(value) for name, value in params.items()}
+
+    def ending_step(self) -> Refusal:
+        """The same refusal, which also ends the guided step: raise it as
+        `raise Refusal(...).ending_step()`, or re-raise a caught one."""
+        self.ends_step = True
+        return self
 
 
 def _short(value: object) -> object:

@@ -88,7 +88,7 @@ async def start_guided(uow: UnitOfWork, coordinator: Person, group_id: int, sett
         raise Refusal("buttons.stale")
     coordinator.awaiting = AWAIT_MEETING
     coordinator.awaiting_data = {"group": group.slug}
-    await uow.commit()
+    await uow.flush()
     return group
 
 
@@ -140,7 +140,7 @@ async def schedule(
     members = await approved_members(uow, group.id)
     for person in members:
         uow.deliveries.add(_notice(first, person, DeliveryKind.INVITATION, now))
-    await uow.commit()
+    await uow.flush()
     return Scheduled(meeting, occurrences, len(members))
 
 
@@ -189,7 +189,7 @@ async def reschedule(
     occurrence.revision += 1
     occurrence.changed_at = now
     await _owe_notice(uow, occurrence, DeliveryKind.MOVED, now)
-    await uow.commit()
+    await uow.flush()
     return occurrence
 
 
@@ -204,7 +204,7 @@ async def cancel(
     occurrence.revision += 1
     occurrence.changed_at = now
     await _owe_notice(uow, occurrence, DeliveryKind.CANCELLED, now)
-    await uow.commit()
+    await uow.flush()
     return occurrence
 
 
@@ -292,7 +292,7 @@ async def answer(
         rsvp.answer, rsvp.answered_at = value, now
     await uow.meetings.flush()
     answers = await uow.meetings.rsvps([occurrence.id])
-    await uow.commit()
+    await uow.flush()
     return Upcoming(occurrence, value, Counter(a.answer for a in answers))
 
 

@@ -68,7 +68,7 @@ async def request_join(
     )
     await uow.memberships.flush()
     notify = [] if approve else await coordinator_chat_ids(uow, settings)
-    await uow.commit()
+    await uow.flush()
     return JoinResult(membership, notify)
 
 
@@ -92,7 +92,7 @@ async def decide(
     membership.decided_at = now
     membership.decided_by_id = decider.id
     membership.decided_by = decider
-    await uow.commit()
+    await uow.flush()
     return membership
 
 
@@ -165,7 +165,7 @@ async def leave(uow: UnitOfWork, person: Person, group: Group, now: datetime) ->
         raise Refusal("leave.not_member", group=group.name)
     membership.status = MembershipStatus.LEFT
     membership.left_at = now
-    await uow.commit()
+    await uow.flush()
     return membership
 
 
@@ -203,7 +203,7 @@ async def create_invite(
         expires_at=now + INVITE_VALIDITY,
     )
     uow.invites.add(invite)
-    await uow.commit()
+    await uow.flush()
     return invite
 
 
@@ -228,7 +228,7 @@ async def redeem_invite(uow: UnitOfWork, person: Person, token: str, now: dateti
         membership.invite_id = invite.id
     invite.used_at = invite.used_at or now
     invite.used_by_id = person.id
-    await uow.commit()
+    await uow.flush()
     return membership
 
 

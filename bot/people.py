@@ -38,20 +38,13 @@ class Caller:
 
 
 async def ensure_person(uow: UnitOfWork, caller: Caller, now: datetime) -> Person:
-    """The caller's row, created on first contact, username kept current.
-
-    Commits at once when it changed anything, so a read-only use case after
-    it needs no commit of its own.
-    """
-    person = await uow.people.by_telegram_id(caller.telegram_id)
-    changed = person is None or person.username != caller.username or person.unreachable_since is not None
-    if person is None:
-        person = Person(telegram_id=caller.telegram_id, created_at=now, is_coordinator=False)
-        uow.people.add(person)
-    if changed:
+    """The caller's row, created on first contact, username kept current; a person
+    who writes is reachable again. Locked for the rest of the transaction."""
+    person = await uow.people.caller(caller.telegram_id, now)
+    if person.username != caller.username:
         person.username = caller.username
+    if person.unreachable_since is not None:
         person.unreachable_since = None
-        await uow.commit()
     return person
 
 
@@ -100,7 +93,6 @@ async def set_language(uow: UnitOfWork, caller: Caller, lang: str, now: datetime
         raise Refusal("language.unknown", value=lang)
     person = await ensure_person(uow, caller, now)
     person.language = lang
-    await uow.commit()
 
 
 async def mark_unreachable(uow: UnitOfWork, telegram_id: int, now: datetime) -> None:
@@ -108,14 +100,12 @@ async def mark_unreachable(uow: UnitOfWork, telegram_id: int, now: datetime) -> 
     person = await uow.people.by_telegram_id(telegram_id)
     if person is not None and person.unreachable_since is None:
         person.unreachable_since = now
-        await uow.commit()
 
 
 async def mark_reachable(uow: UnitOfWork, telegram_id: int) -> None:
     person = await uow.people.by_telegram_id(telegram_id)
     if person is not None and person.unreachable_since is not None:
         person.unreachable_since = None
-        await uow.commit()
 
 
 async def coordinator_chat_ids(uow: UnitOfWork, settings: Settings) -> list[int]:

@@ -58,9 +58,9 @@ def as_json(data: dict[str, Any]) -> bytes:
 
 async def forget(uow: UnitOfWork, caller: Caller, now: datetime) -> bool:
     """Erase the caller's data, also from the inbox of updates; False when nothing was stored."""
-    await uow.inbox.forget_user(caller.telegram_id, now)
+    await uow.inbox.forget_user(caller.telegram_id)
     person = await uow.people.by_telegram_id(caller.telegram_id)
     if person is not None:
         await uow.privacy.erase(person)
-    await uow.commit()
+    await uow.flush()
     return person is not None

@@ -252,7 +252,7 @@ async def start_guided(uow: UnitOfWork, coordinator: Person, group_id: int, sett
 async def _wait_for_text(uow: UnitOfWork, coordinator: Person, targets: Targets) -> None:
     coordinator.awaiting = AWAIT_TEXT
     coordinator.awaiting_data = {"all": targets.everyone, "groups": [g.id for g in targets.groups]}
-    await uow.commit()
+    await uow.flush()
 
 
 async def submit_guided(
@@ -268,10 +268,7 @@ async def submit_guided(
         wanted = {int(i) for i in data.get("groups", []) or []}  # type: ignore[union-attr]
         targets = Targets([g for g in groups if g.id in wanted])
     if not targets.groups:
-        coordinator.awaiting = None
-        coordinator.awaiting_data = None
-        await uow.commit()
-        raise Refusal("recommendations.target_gone")
+        raise Refusal("recommendations.target_gone").ending_step()
     return await publish(uow, coordinator, targets, text, settings, now)
 
 
@@ -303,7 +300,7 @@ async def publish(
     await uow.deliveries.insert_many(rows)
     coordinator.awaiting = None
     coordinator.awaiting_data = None
-    await uow.commit()
+    await uow.flush()
     return Published(recommendation, len(person_ids))
 
 
@@ -369,7 +366,7 @@ async def give_stance(
         )
     else:
         current.value, current.answered_at = value, now
-    await uow.commit()
+    await uow.flush()
     return StanceGiven(recommendation, value, changed=True)
 
 
@@ -384,7 +381,7 @@ async def start_comment(uow: UnitOfWork, person: Person, recommendation_id: int,
     recommendation = await _answerable(uow, person, recommendation_id, now)
     person.awaiting = AWAIT_COMMENT
     person.awaiting_data = {"recommendation": recommendation.id}
-    await uow.commit()
+    await uow.flush()
     return recommendation
 
 
@@ -394,11 +391,8 @@ async def submit_comment(uow: UnitOfWork, person: Person, text: str, now: dateti
     recommendation_id = int((person.awaiting_data or {}).get("recommendation", 0))  # type: ignore[call-overload]
     try:
         recommendation = await _answerable(uow, person, recommendation_id, now)
-    except Refusal:
-        person.awaiting = None
-        person.awaiting_data = None
-        await uow.commit()
-        raise
+    except Refusal as refusal:
+        raise refusal.ending_step() from None
     return await _comment(uow, person, recommendation, text, now)
 
 
@@ -418,7 +412,7 @@ async def _comment(
     person.awaiting = None
     person.awaiting_data = None
     stance = await uow.recommendations.stance(recommendation.id, person.id)
-    await uow.commit()
+    await uow.flush()
     return Commented(recommendation, stance.value if stance else None)
 
 
@@ -539,7 +533,7 @@ async def start_close(
         raise Refusal("recommendations.already_closed", id=recommendation.id)
     coordinator.awaiting = AWAIT_OUTCOME
     coordinator.awaiting_data = {"recommendation": recommendation.id}
-    await uow.commit()
+    await uow.flush()
     return recommendation
 
 
@@ -558,12 +552,9 @@ async def close(uow: UnitOfWork, coordinator: Person, text: str, settings: Setti
     if recommendation is None or not await uow.recommendations.close_if_open(
         recommendation.id, outcome, coordinator.id, now
     ):
-        coordinator.awaiting = None
-        coordinator.awaiting_data = None
-        await uow.commit()
         if recommendation is None:
-            raise Refusal("recommendations.unknown", id=recommendation_id)
-        raise Refusal("recommendations.already_closed", id=recommendation.id)
+            raise Refusal("recommendations.unknown", id=recommendation_id).ending_step()
+        raise Refusal("recommendations.already_closed", id=recommendation.id).ending_step()
     await uow.recommendations.skip_pending(
         recommendation.id, RECOMMENDATION_KINDS - {DeliveryKind.OUTCOME}, "recommendation closed"
     )
@@ -573,7 +564,7 @@ async def close(uow: UnitOfWork, coordinator: Person, text: str, settings: Setti
     )
     coordinator.awaiting = None
     coordinator.awaiting_data = None
-    await uow.commit()
+    await uow.flush()
     return Closed(recommendation, len(person_ids))
 
 

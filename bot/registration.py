@@ -56,7 +56,7 @@ async def start(
         if payload:
             joined = await memberships.redeem_invite(uow, person, payload, now)
             return Progress(Step.JOINED_BY_INVITE, person, joined=joined)
-        await uow.commit()
+        await uow.flush()
         return Progress(Step.WELCOME_BACK, person)
     if payload:
         person.awaiting_data = {"invite": payload}
@@ -165,7 +165,7 @@ async def _next_step(uow: UnitOfWork, person: Person, settings: Settings, now: d
         step = Step.ORGANISATION
     else:
         return await _finish(uow, person, settings, now)
-    await uow.commit()
+    await uow.flush()
     return Progress(step, person)
 
 
@@ -175,7 +175,7 @@ async def _finish(uow: UnitOfWork, person: Person, settings: Settings, now: date
     person.registered_at = person.registered_at or now
     person.awaiting = None
     person.awaiting_data = None
-    await uow.commit()
+    await uow.flush()
     notice = None
     if isinstance(invite, str):
         try:

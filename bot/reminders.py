@@ -61,7 +61,11 @@ PLAN_CHUNK = 5
 
 
 async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
-    """Create the missing delivery records for sessions inside the planning window."""
+    """Create the missing delivery records for sessions inside the planning window.
+
+    The timer's own long work, never part of an update: it commits in steps,
+    so people's commands are answered in between (planning again finds what is
+    planned and adds only what is missing)."""
     for meeting in await uow.meetings.series_to_extend(now + meetings.HORIZON - timedelta(days=30)):
         await meetings.materialize(uow, meeting, now + meetings.HORIZON)
     await agenda.carry_over(uow, now)
@@ -150,7 +154,8 @@ class Due:
 
 
 async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: int = 1000) -> list[Due]:
-    """The due records to send now; the rest of the due ones are skipped with a reason."""
+    """The due records to send now, claimed by this process; the rest of the due
+    ones are skipped with a reason."""
     offsets = {int(lead.total_seconds()) for lead in settings.reminder_offsets}
     everything = await uow.deliveries.due(now, limit)
     rows = [row for row in everything if row.kind in SESSION_KINDS]
@@ -210,7 +215,9 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
             _skip(latest, "already told after this lead time")
         else:
             send.append(latest)
-    await uow.commit()
+    for row in send:
+        row.claimed_by = uow.cluster.process_id  # this process sends it (see storage.cluster)
+    await uow.flush()
     return [
         Due(
             r.id,
@@ -256,7 +263,7 @@ async def mark(uow: UnitOfWork, delivery_id: int, status: DeliveryStatus, now: d
     row.error = error[:200] if error else None
     if status is DeliveryStatus.SENT:
         row.sent_at = now
-    await uow.commit()
+    await uow.flush()
 
 
 RETRY_AFTER = (timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2))
@@ -278,7 +285,7 @@ async def retry_later(uow: UnitOfWork, delivery_id: int, now: datetime, error: s
         row.status = DeliveryStatus.FAILED
     else:
         row.due_at = now + RETRY_AFTER[row.attempts - 1]
-    await uow.commit()
+    await uow.flush()
     return row.status is DeliveryStatus.PENDING
 
 

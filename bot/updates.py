@@ -3,21 +3,22 @@
 `Inbox` is the application's update queue. python-telegram-bot confirms an
 update to Telegram (the next getUpdates offset, or the webhook's answer 200)
 right after putting it in this queue, before a handler has run. The inbox
-therefore records the update in the database first: a batch from getUpdates
-in one transaction (`InboxBot`), an update from a webhook in `Inbox.put`. A
-process killed after that handles the update after its restart (`replay`),
-and an update that arrives a second time (Telegram delivering again what was
-not confirmed, or another process behind the same webhook) is handled once.
-If the database cannot record a batch, getUpdates counts as failed and is
-repeated after a pause, without confirming it; a webhook's update is
-answered with an error, and Telegram delivers it again. The handler's first
-commit marks the update handled, in the same transaction
-(storage.inbox_repository); an update whose handler commits nothing is
-marked when it has finished. An update that changed nothing and whose answer
-Telegram did not take (`answer_failed`: Telegram went away just after
-delivering it) is handled again when Telegram answers, or after
-`RETRY_PAUSE`, up to `MAX_TRIES` times. Once handled, the record keeps only
-the id, for a few days.
+therefore records the update in the database first, claimed by this process
+(storage.cluster): a batch from getUpdates in one transaction (`InboxBot`),
+an update from a webhook in `Inbox.put`. An update that arrives a second
+time (Telegram delivering again what was not confirmed, or another process
+behind the same webhook) is handled once. If the database cannot record a
+batch, getUpdates counts as failed and is repeated after a pause, without
+confirming it; a webhook's update is answered with an error, and Telegram
+delivers it again.
+
+The handler's one transaction marks the update handled (handlers.common).
+An update whose handler found the database away is handled again after a
+pause (`again`), as often as it takes: it is in the inbox, so nothing is
+lost. Updates that a process recorded and then died on (`kill -9`, a lost
+machine) are taken over by a live process within `SWEEP_EVERY` seconds of
+its death (`sweep`; at start, this is how a restarted process finds what
+it left). Once handled, the record keeps only the id, for a few days.
 
 `ChatOrderedProcessor` lets updates of different chats run at the same
 time (one slow conversation does not hold up the others) while the updates
@@ -29,6 +30,7 @@ updates, so a harness can wait until the bot is idle (`wait_idle`).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import Awaitable, Sequence
@@ -40,7 +42,7 @@ from telegram import Bot, Update
 from telegram.error import NetworkError
 from telegram.ext import BaseUpdateProcessor, ExtBot
 
-from storage.database import Database
+from storage.database import Database, unavailable
 from storage.inbox_repository import Handling, handling
 
 log = logging.getLogger(__name__)
@@ -48,10 +50,12 @@ log = logging.getLogger(__name__)
 KEEP_HANDLED = timedelta(days=3)
 """How long the id of a handled update is kept to recognise a repeat (Telegram keeps
 unconfirmed updates for 24 hours)."""
-PRUNE_EVERY = 500
-RETRY_PAUSE = 30.0
-"""Seconds until an update whose answer Telegram did not take is handled again."""
-MAX_TRIES = 5
+SWEEP_EVERY = 5.0
+"""Seconds between two looks for updates of processes that died."""
+PRUNE_EVERY = 120
+"""Sweeps between two prunings of old handled records (about ten minutes)."""
+AGAIN_FIRST, AGAIN_MAX = 1.0, 15.0
+"""Pauses before an update is handled again after the database failed (doubling)."""
 
 
 class Inbox(asyncio.Queue[object]):
@@ -60,12 +64,13 @@ class Inbox(asyncio.Queue[object]):
     def __init__(self) -> None:
         super().__init__()
         self._db: Database | None = None
-        self._handled = 0
-        self._later: dict[int, Update] = {}
+        self._bot: Bot | None = None
         self._tries: dict[int, int] = {}
+        """Updates handled again after a fault: how often so far."""
         self._fetched: dict[int, bool] = {}
         """Updates `record`ed from getUpdates, not yet put: whether each was new."""
         self._failing = False
+        self._sweeper: asyncio.Task[None] | None = None
 
     def attach(self, db: Database) -> None:
         self._db = db
@@ -79,6 +84,7 @@ class Inbox(asyncio.Queue[object]):
         try:
             new = await self._add(updates)
         except (SQLAlchemyError, OSError) as error:
+            # Whatever the fault, a batch that is not recorded must not be confirmed.
             if not self._failing:
                 self._failing = True
                 log.warning(
@@ -112,75 +118,85 @@ class Inbox(asyncio.Queue[object]):
             await uow.commit()
         return new
 
-    async def replay(self, bot: Bot) -> int:
-        """Queue the updates a previous process received but did not finish."""
-        assert self._db is not None
+    async def start(self, bot: Bot) -> None:
+        """Queue what processes that stopped left waiting (this one before a restart
+        included), then keep looking every `SWEEP_EVERY` seconds."""
+        self._bot = bot
+        await self.sweep()
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever(), name="kimbot-inbox")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            try:
+                await self._sweeper
+            except asyncio.CancelledError:
+                pass
+            self._sweeper = None
+
+    async def sweep(self, prune: bool = False) -> int:
+        """Take over and queue the waiting updates of processes that are not alive."""
+        assert self._db is not None and self._bot is not None
         async with self._db.uow() as uow:
-            await uow.inbox.prune(_now() - KEEP_HANDLED)
-            waiting = await uow.inbox.waiting()
+            if prune:
+                await uow.inbox.prune(_now() - KEEP_HANDLED)
+            taken = await uow.inbox.take_orphans()
             await uow.commit()
-        for _, payload in waiting:
-            await super().put(Update.de_json(json.loads(payload), bot))
-        if waiting:
-            log.info("%d update(s) received before the restart are handled now", len(waiting))
-        return len(waiting)
+        for _, payload in taken:
+            await super().put(Update.de_json(json.loads(payload), self._bot))
+        if taken:
+            log.info("%d update(s) left by a process that stopped are handled now", len(taken))
+        return len(taken)
+
+    async def _sweep_forever(self) -> None:
+        assert self._db is not None
+        sweeps = 0
+        while True:
+            await asyncio.sleep(SWEEP_EVERY)
+            sweeps += 1
+            try:
+                await self.sweep(prune=sweeps % PRUNE_EVERY == 0)
+            except Exception as error:
+                if not unavailable(error):
+                    log.error("the inbox could not look for waiting updates", exc_info=error)
+                else:
+                    self._db.health.failed(error)
 
     async def handle(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the handlers of `update`; make sure it ends up marked handled."""
+        """Run the handlers of `update`; make sure it ends up handled."""
         if not isinstance(update, Update) or self._db is None:
             await coroutine
             return
-        current = Handling(update.update_id)
+        current = Handling(update.update_id, tries=self._tries.get(update.update_id, 0))
         token = handling.set(current)
         try:
             await coroutine
         finally:
             handling.reset(token)
-        if current.unanswered and not current.marked and self._again_later(update):
-            return
-        self._tries.pop(update.update_id, None)
-        self._handled += 1
-        if current.marked and self._handled % PRUNE_EVERY:
-            return
-        async with self._db.uow() as uow:
-            if not current.marked:
-                await uow.inbox.handled(update.update_id, _now())
-            if self._handled % PRUNE_EVERY == 0:
-                await uow.inbox.prune(_now() - KEEP_HANDLED)
-            await uow.commit()
+        if not current.marked and not current.again:
+            # No handler took it (or one without a transaction of its own).
+            try:
+                async with self._db.uow() as uow:
+                    await uow.inbox.handled(update.update_id, _now())
+                    await uow.commit()
+            except Exception as error:
+                if not unavailable(error):
+                    raise
+                self._db.health.failed(error)
+                current.again = True
+        if current.again:
+            self._again_later(update, current.tries)
+        else:
+            self._tries.pop(update.update_id, None)
 
-    def _again_later(self, update: Update) -> bool:
-        """Keep an update whose answer Telegram did not take and that changed nothing,
-        to handle it again when Telegram answers (`retry_now`) or after a pause."""
-        tries = self._tries.get(update.update_id, 0) + 1
-        if tries > MAX_TRIES:
-            log.warning(
-                "update %s not answered after %d tries; given up", update.update_id, tries - 1
-            )
-            return False
-        self._tries[update.update_id] = tries
-        self._later[update.update_id] = update
-        asyncio.get_running_loop().call_later(RETRY_PAUSE, self._again, update.update_id)
-        return True
-
-    def retry_now(self) -> None:
-        """Telegram answers again: handle the kept updates now."""
-        for update_id in list(self._later):
-            self._again(update_id)
-
-    def _again(self, update_id: int) -> None:
-        update = self._later.pop(update_id, None)
-        if update is not None:
-            self.put_nowait(update)  # asyncio.Queue's: it is in the inbox already
-
-
-def answer_failed() -> None:
-    """The update being handled could not be answered: Telegram did not take the
-    answer (no connection, timeout, 5xx). If the update changed nothing yet, the
-    inbox handles it again later instead of marking it handled."""
-    current = handling.get()
-    if current is not None:
-        current.unanswered = True
+    def _again_later(self, update: Update, tries: int) -> None:
+        """Handle the update again after a pause (the database failed meanwhile)."""
+        self._tries[update.update_id] = tries + 1
+        pause = min(AGAIN_MAX, AGAIN_FIRST * 2**tries)
+        # From an empty context: the update's own context is over.
+        asyncio.get_running_loop().call_later(
+            pause, self.put_nowait, update, context=contextvars.Context()
+        )  # asyncio.Queue's put: it is in the inbox already
 
 
 class InboxBot(ExtBot[None]):

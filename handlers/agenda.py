@@ -36,7 +36,6 @@ from bot.reminders import Due
 from bot.texts import Html, Texts
 from handlers import payloads as p
 from handlers.common import Handler, Request, Rows, Runtime, action
-from handlers.meetings import wake_deliveries
 from handlers.messages import LIMIT
 from handlers.registration import TextAnswer
 from storage.models import (
@@ -373,7 +372,7 @@ async def action_pressed(request: Request) -> None:
         await request.reply(request.t("agenda.accepted", id=view.item.id))
     elif name == "defer":
         await request.reply(deferred_text(request, decision))
-        await wake_deliveries(request)
+        request.wake_deliveries()
 
 
 def deferred_text(request: Request, decision: Decision) -> Html:
@@ -488,7 +487,7 @@ async def rejection_reason(request: Request, text: str) -> None:
     if decision.told:
         reply += " " + request.t("agenda.author_told", author=author_name(request.runtime.texts, request.lang, item))
     await request.reply(reply)
-    await wake_deliveries(request)
+    request.wake_deliveries()
 
 
 def handlers() -> list[BaseHandler]:

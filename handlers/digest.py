@@ -13,8 +13,6 @@ digest with nothing new is one line.
 
 from __future__ import annotations
 
-from telegram import InputFile
-from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import digest as core
@@ -112,22 +110,14 @@ async def render_delivery(runtime: Runtime, uow: UnitOfWork, item: Due, lang: st
 @action
 async def digest_command(request: Request) -> None:
     """`/digest [group|all] [period]` (coordination)."""
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-    people.require_coordinator(me, request.settings)
     # Read-only: a long digest must not hold SQLite's write lock.
-    async with request.runtime.db.reader() as uow:
+    me = await request.reading_person()
+    people.require_coordinator(me, request.settings)
+    async with request.reader() as uow:
         digest = await core.for_command(uow, me, " ".join(request.args), request.settings, request.now())
-    chat = request.update.effective_chat
-    assert chat is not None
     for part in render(request.runtime.texts, request.lang, digest):
         if isinstance(part, Document):
-            await request.context.bot.send_document(
-                chat.id,
-                InputFile(part.data, filename=part.filename),
-                caption=part.caption,
-                parse_mode=ParseMode.HTML,
-            )
+            await request.send_document(part.data, part.filename, caption=part.caption)
         else:
             await request.reply(part.text, part.rows)
 

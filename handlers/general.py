@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import commands, people, updates
+from bot import commands, people
 from bot.people import Role
 from handlers import payloads as p
 from handlers.common import HTML, Handler, KimContext, Request, action
@@ -87,30 +87,28 @@ async def group_chat_command(request: Request) -> None:
     await request.reply(request.t("errors.private_only", bot=request.context.bot.username))
 
 
-async def chat_member_changed(update: Update, context: KimContext) -> None:
+@action
+async def chat_member_changed(request: Request) -> None:
     """The person blocked or unblocked the bot."""
-    change: ChatMemberUpdated | None = update.my_chat_member
+    change: ChatMemberUpdated | None = request.update.my_chat_member
     if change is None or change.chat.type != "private":
         return
-    runtime = context.runtime
-    async with runtime.db.uow() as uow:
+    async with request.uow() as uow:
         if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            await people.mark_unreachable(uow, change.chat.id, runtime.clock())
+            await people.mark_unreachable(uow, change.chat.id, request.now())
         else:
             await people.mark_reachable(uow, change.chat.id)
 
 
 async def on_error(update: object, context: KimContext) -> None:
-    """Log the fault (never the message text) and apologise to the person.
+    """Log a fault that no handler caught (never the message text), and apologise
+    to the person if there is one.
 
-    A fault of Telegram itself (no answer, 5xx) is logged by the `TelegramLink`,
-    once per outage; an apology could not get through either, and the update
-    is handled again later if it changed nothing (`bot.updates.answer_failed`)."""
+    A fault of Telegram itself (no answer, 5xx) while fetching updates is logged
+    by the `TelegramLink`, once per outage; the answers to handled updates are
+    sent by `handlers.common`, which keeps them while Telegram is away."""
     error = context.error
     if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
-        if update is not None:
-            log.info("an answer could not be sent: %s: %s", type(error).__name__, error.message)
-            updates.answer_failed()
         return
     log.error("error while handling an update", exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None or update.effective_chat.type != "private":

@@ -7,7 +7,6 @@ from collections import Counter
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import InputFile
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import meetings, people
@@ -106,7 +105,7 @@ async def confirm_scheduled(request: Request, scheduled: meetings.Scheduled) -> 
     if len(scheduled.occurrences) > 1:
         reply += "\n" + request.t("meetings.series_created", count=len(scheduled.occurrences))
     await request.reply(session_card(request.runtime.texts, request.lang, first) + "\n\n" + reply)
-    await wake_deliveries(request)
+    request.wake_deliveries()
 
 
 @action
@@ -144,7 +143,7 @@ async def reschedule_meeting(request: Request) -> None:
     await request.reply(
         request.t("meetings.rescheduled", id=occurrence.id) + "\n\n" + session_card(request.runtime.texts, request.lang, occurrence)
     )
-    await wake_deliveries(request)
+    request.wake_deliveries()
 
 
 @action
@@ -157,7 +156,7 @@ async def cancel_meeting(request: Request) -> None:
             raise Refusal("meetings.cancel_usage")
         occurrence = await meetings.cancel(uow, me, meetings.parse_id(request.args[0]), request.settings, request.now())
     await request.reply(request.t("meetings.cancelled", id=occurrence.id, title=occurrence.meeting.title))
-    await wake_deliveries(request)
+    request.wake_deliveries()
 
 
 async def answer_pressed(request: Request) -> None:
@@ -199,18 +198,9 @@ async def calendar_pressed(request: Request) -> None:
         cancelled=not series and occurrence.status is OccurrenceStatus.CANCELLED,
     )
     await request.answer()
-    chat = request.update.effective_chat
-    assert chat is not None
-    await request.context.bot.send_document(
-        chat.id, InputFile(data, filename=filename(meeting.title, start.date())), caption=request.label("meetings.calendar_caption")
+    await request.send_document(
+        data, filename(meeting.title, start.date()), caption=request.label("meetings.calendar_caption")
     )
-
-
-async def wake_deliveries(request: Request) -> None:
-    """Send what the change made due (invitations, notices) without waiting for the timer."""
-    from handlers.reminders import schedule_tick
-
-    schedule_tick(request.context.application, when=0)
 
 
 def handlers() -> list[BaseHandler]:

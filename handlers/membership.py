@@ -11,7 +11,7 @@ from bot.errors import Key, NotRegistered, Refusal
 from bot.membership import JoinResult
 from bot.texts import Html
 from handlers import payloads as p
-from handlers.common import Request, action, language_for, notify, render
+from handlers.common import Request, action, language_for, render
 from handlers.messages import split_text
 from storage.models import Group, Invite, Membership, MembershipStatus, Person
 
@@ -71,10 +71,10 @@ async def tell_join_result(request: Request, result: JoinResult) -> None:
         return
     await request.reply(request.t("join.requested", group=m.group.name))
     for chat_id in result.notify_coordinators:
-        lang = await language_for(request.runtime, chat_id)
+        async with request.uow() as uow:
+            lang = await language_for(uow, request.settings, chat_id)
         text = request_card(request, lang, m)
-        await notify(
-            request.context.application,
+        await request.notify(
             chat_id,
             text,
             [[
@@ -219,9 +219,10 @@ async def tell_decision(request: Request, m: Membership) -> None:
     """Tell the person who asked what the coordination decided."""
     if m.person.telegram_id is None:
         return
-    lang = await language_for(request.runtime, m.person.telegram_id)
+    async with request.uow() as uow:
+        lang = await language_for(uow, request.settings, m.person.telegram_id)
     key = "decide.you_approved" if m.status is MembershipStatus.APPROVED else "decide.you_rejected"
-    await notify(request.context.application, m.person.telegram_id, render(request.runtime.texts, lang, key, group=m.group.name))
+    await request.notify(m.person.telegram_id, render(request.runtime.texts, lang, key, group=m.group.name))
 
 
 @action

@@ -7,7 +7,6 @@ look it up.
 
 from __future__ import annotations
 
-from telegram import InputFile
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import privacy as core
@@ -18,17 +17,13 @@ from handlers.common import Handler, Request, action
 
 @action
 async def my_data(request: Request) -> None:
-    async with request.runtime.db.reader() as uow:
+    async with request.reader() as uow:
         data = await core.my_data(uow, request.caller, request.now())
     if data is None:
         await request.reply(request.t("privacy.nothing_stored"))
         return
-    chat = request.update.effective_chat
-    assert chat is not None
-    await request.context.bot.send_document(
-        chat.id,
-        InputFile(core.as_json(data), filename=core.FILE_NAME),
-        caption=request.label("privacy.export_caption"),
+    await request.send_document(
+        core.as_json(data), core.FILE_NAME, caption=request.label("privacy.export_caption")
     )
 
 

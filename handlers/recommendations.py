@@ -44,7 +44,6 @@ from bot.reminders import Due
 from bot.texts import Html, Texts, escape
 from handlers import payloads as p
 from handlers.common import Handler, Request, Rows, Runtime, action
-from handlers.meetings import wake_deliveries
 from handlers.registration import TextAnswer
 from storage.models import (
     COMMENT_MAX,
@@ -375,7 +374,7 @@ async def _confirm_published(request: Request, published: core.Published) -> Non
             deadline=deadline,
         )
     )
-    await wake_deliveries(request)
+    request.wake_deliveries()
 
 
 @action
@@ -583,7 +582,7 @@ async def outcome_text(request: Request, text: str) -> None:
         me = await people.ensure_person(uow, request.caller, request.now())
         closed = await core.close(uow, me, text, request.settings, request.now())
     await request.reply(request.t("recommendations.closed_done", id=closed.recommendation.id, count=closed.told))
-    await wake_deliveries(request)
+    request.wake_deliveries()
 
 
 def handlers() -> list[BaseHandler]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram.ext import Application, CallbackContext
 
@@ -26,6 +26,9 @@ from handlers import recommendations as recommendation_views
 from handlers.common import Rows, Runtime, keyboard
 from handlers.meetings import answer_buttons, session_card
 from handlers.outbox import Document, Message, Part
+from storage.cluster import Cluster
+from storage.database import unavailable
+from storage.inbox_repository import handling
 from storage.models import (
     ITEM_KINDS,
     RECOMMENDATION_KINDS,
@@ -42,79 +45,175 @@ TICK_JOB = "kimbot-deliveries"
 MAX_SLEEP = timedelta(minutes=15)
 OUTAGE_RECHECK = 30.0
 """Seconds until the next tick when Telegram did not answer (the link's return also wakes it)."""
+FAILED_RETRY = 10.0
+"""Seconds until the next tick after a run that failed (the database away, a bug)."""
 
 
 class Deliveries:
-    """Runs ticks one at a time: a wake-up during a tick waits for it, then runs."""
+    """Runs ticks one at a time: a wake-up during a tick waits for it, then runs.
 
-    def __init__(self, application: Application, pacer: Pacer) -> None:
+    Only the leader among the processes runs ticks (storage.cluster); a process
+    that stops leading stops sending at once, before its next message.
+
+    The timer never dies: whatever a run meets (the database away, a bug in
+    one message), it ends by arming the next run, within `FAILED_RETRY` when it
+    failed. A run that fails is logged once, not on every retry, until a run
+    succeeds again. A record that cannot be rendered or sent is marked failed
+    with its error and skipped; the others go out. A record sent while the
+    database was away is remembered (`_unmarked`) and marked sent when it is
+    back, before anything else is taken, so it is never sent again."""
+
+    def __init__(self, application: Application, pacer: Pacer, cluster: Cluster) -> None:
         self.application = application
         self.pacer = pacer
+        self.cluster = cluster
         self._lock = asyncio.Lock()
         self._postponed = False
+        self._failed_run = False
+        self._unmarked: dict[int, tuple[Delivered, datetime]] = {}
+        pacer.may_send = lambda: cluster.leading
+        cluster.on_leading(self._leading_changed)
+        cluster.on_wake(lambda: schedule_tick(application, when=0))
 
     @property
     def runtime(self) -> Runtime:
         return self.application.bot_data["runtime"]  # type: ignore[no-any-return]
 
+    def _leading_changed(self, leading: bool) -> None:
+        if leading:
+            schedule_tick(self.application, when=0)
+
     async def tick(self) -> int:
         """Plan, send everything due, arm the timer; returns how many were sent."""
         async with self._lock:
-            self._postponed = False
-            sent = await self._run_once()
-            await self._arm()
+            token = handling.set(None)  # the timer's own work, whatever woke it
+            try:
+                if not self.cluster.leading:
+                    return 0
+                self._postponed = False
+                sent = 0
+                try:
+                    sent = await self._run_once()
+                except Exception as error:  # noqa: BLE001 - the timer never dies
+                    self._failed(error)
+                else:
+                    if self._failed_run:
+                        self._failed_run = False
+                        log.warning("the delivery timer runs again")
+                    self.runtime.db.health.fine()
+                await self._arm()
+            finally:
+                handling.reset(token)
         return sent
+
+    def _failed(self, error: BaseException) -> None:
+        if unavailable(error):
+            self.runtime.db.health.failed(error)
+        elif not self._failed_run:
+            log.error(
+                "the delivery timer failed; it tries again every %.0f s", FAILED_RETRY, exc_info=error
+            )
+        else:
+            log.debug("the delivery timer failed again: %s", type(error).__name__)
+        self._failed_run = True
 
     async def _run_once(self) -> int:
         runtime = self.runtime
+        await self._mark_unmarked()
         async with runtime.db.uow() as uow:
             await reminders.plan(uow, runtime.settings, runtime.clock())
         async with runtime.db.uow() as uow:
             due = await reminders.take_due(uow, runtime.settings, runtime.clock())
+            await uow.commit()
         # Every message is rendered before the first one leaves, in one unit of work.
         # Rendered one by one while sending, the renders of the messages still waiting
         # would hold the database (and its connection pool) in front of the records of
         # messages Telegram had already accepted; a crash would then repeat all those,
         # not only the few in flight.
+        rendered: list[tuple[Due, list[Part]]] = []
+        broken: list[tuple[Due, BaseException]] = []
         async with runtime.db.reader() as uow:
             cache = _RenderCache()
-            rendered = [await self._render(uow, cache, item) for item in due]
-        results = await asyncio.gather(
-            *(self._deliver(item, parts) for item, parts in zip(due, rendered, strict=True))
-        )
+            for item in due:
+                try:
+                    rendered.append((item, await self._render(uow, cache, item)))
+                except Exception as error:
+                    if unavailable(error):
+                        raise
+                    broken.append((item, error))
+                    await uow.rollback()  # a failed query leaves the transaction unusable
+                    cache = _RenderCache()
+        if broken:
+            await self._mark_broken(broken)
+        results = await asyncio.gather(*(self._deliver(item, parts) for item, parts in rendered))
         return sum(results)
 
+    async def _mark_broken(self, broken: list[tuple[Due, BaseException]]) -> None:
+        runtime = self.runtime
+        async with runtime.db.uow() as uow:
+            for item, error in broken:
+                log.error(
+                    "delivery %s (%s) could not be prepared; it is skipped",
+                    item.delivery_id,
+                    item.kind.value,
+                    exc_info=error,
+                )
+                await reminders.mark(
+                    uow, item.delivery_id, DeliveryStatus.FAILED, runtime.clock(), f"render: {type(error).__name__}"
+                )
+            await uow.commit()
+
     async def _send(self, chat_id: int, part: Part) -> Delivered:
-        if isinstance(part, Document):
-            return await self.pacer.send_document(chat_id, part.data, filename=part.filename, caption=part.caption)
-        return await self.pacer.send_message(chat_id, part.text, reply_markup=keyboard(part.rows))
+        try:
+            if isinstance(part, Document):
+                return await self.pacer.send_document(chat_id, part.data, filename=part.filename, caption=part.caption)
+            return await self.pacer.send_message(chat_id, part.text, reply_markup=keyboard(part.rows))
+        except Exception as error:  # noqa: BLE001 - a fault of this one message
+            log.error("a message to chat %s could not be sent", chat_id, exc_info=error)
+            return Delivered(Outcome.FAILED, error=f"{type(error).__name__}")
 
     async def _deliver(self, item: Due, parts: list[Part]) -> int:
         """Send the parts of one record in order; it is sent when the last one was accepted.
         (A record whose later part failed is sent again as a whole later.)"""
-        runtime = self.runtime
         for part in parts:
             result = await self._send(item.chat_id, part)
             if result.outcome is not Outcome.SENT:
                 break
         if result.outcome is Outcome.POSTPONED:
-            self._postponed = True  # Telegram is away: the record waits, nothing used up
+            self._postponed = True  # Telegram is away (or this process stopped leading)
             return 0
+        if result.outcome is not Outcome.SENT:
+            log.warning("delivery %s to chat %s failed: %s", item.delivery_id, item.chat_id, result.error)
+        try:
+            await self._record(item, result, self.runtime.clock())
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            # Sent, but the database is away: marked when it is back, never sent again.
+            self.runtime.db.health.failed(error)
+            self._unmarked[item.delivery_id] = (result, self.runtime.clock())
+        return 1 if result.outcome is Outcome.SENT else 0
+
+    async def _record(self, item: Due | int, result: Delivered, at: datetime) -> None:
+        """The outcome of one record, and an unreachable person, in one transaction."""
+        runtime = self.runtime
+        delivery_id = item if isinstance(item, int) else item.delivery_id
         async with runtime.db.uow() as uow:
             if result.outcome is Outcome.SENT:
-                await reminders.mark(uow, item.delivery_id, DeliveryStatus.SENT, runtime.clock())
-                return 1
-            if result.outcome is Outcome.FAILED and result.transient:
-                if await reminders.retry_later(uow, item.delivery_id, runtime.clock(), result.error):
-                    log.warning("delivery %s to chat %s will be tried again: %s", item.delivery_id, item.chat_id, result.error)
-                    return 0
+                await reminders.mark(uow, delivery_id, DeliveryStatus.SENT, at)
+            elif result.outcome is Outcome.FAILED and result.transient:
+                if await reminders.retry_later(uow, delivery_id, at, result.error):
+                    log.warning("delivery %s will be tried again: %s", delivery_id, result.error)
             else:
-                await reminders.mark(uow, item.delivery_id, DeliveryStatus.FAILED, runtime.clock(), result.error)
-        if result.outcome is Outcome.BLOCKED:
-            async with runtime.db.uow() as uow:
-                await people.mark_unreachable(uow, item.chat_id, runtime.clock())
-        log.warning("delivery %s to chat %s failed: %s", item.delivery_id, item.chat_id, result.error)
-        return 0
+                await reminders.mark(uow, delivery_id, DeliveryStatus.FAILED, at, result.error)
+                if result.outcome is Outcome.BLOCKED and isinstance(item, Due):
+                    await people.mark_unreachable(uow, item.chat_id, at)
+            await uow.commit()
+
+    async def _mark_unmarked(self) -> None:
+        for delivery_id, (result, at) in list(self._unmarked.items()):
+            await self._record(delivery_id, result, at)
+            del self._unmarked[delivery_id]
 
     async def _render(self, uow: UnitOfWork, cache: _RenderCache, item: Due) -> list[Part]:
         runtime = self.runtime
@@ -157,14 +256,22 @@ class Deliveries:
         return Html(text), list(answer_buttons(texts, lang, occurrence.id))
 
     async def _arm(self) -> None:
+        """The next run: when the next record falls due (at the latest after
+        `MAX_SLEEP`), or within `FAILED_RETRY` when this run failed."""
         runtime = self.runtime
-        async with runtime.db.uow() as uow:
-            next_due = await reminders.next_due_at(uow)
         delay = MAX_SLEEP.total_seconds()
+        try:
+            async with runtime.db.reader() as uow:
+                next_due = await reminders.next_due_at(uow)
+        except Exception as error:  # noqa: BLE001 - armed all the same
+            self._failed(error)
+            next_due = None
         if next_due is not None:
             delay = min(delay, max(0.0, (next_due - runtime.clock()).total_seconds()))
         if self._postponed:
             delay = max(delay, OUTAGE_RECHECK)
+        if self._failed_run or self._unmarked:
+            delay = min(delay, FAILED_RETRY)
         schedule_tick(self.application, when=delay)
 
 

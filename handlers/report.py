@@ -16,7 +16,6 @@ import functools
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from telegram import InputFile
 from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CommandHandler, filters
 
@@ -59,13 +58,13 @@ async def report_command(request: Request) -> None:
     """`/report <YYYY-H1|YYYY-H2>`; buttons for the current and the previous half-year without it."""
     text = " ".join(request.args)
     now = request.now()
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, now)
-        if not text:
+    me = await request.reading_person()
+    if text:
+        people.require_coordinator(me, request.settings)
+        half = core.parse_half_year(text)
+    else:
+        async with request.reader() as uow:
             offered = await core.choices(uow, me, request.settings, now)
-        else:
-            people.require_coordinator(me, request.settings)
-            half = core.parse_half_year(text)
     if text:
         await send_report(request, half)
         return
@@ -86,10 +85,9 @@ async def report_command(request: Request) -> None:
 async def half_year_pressed(request: Request) -> None:
     """A half-year button of the guided /report (checked again: the data may be forged)."""
     assert isinstance(request.payload, p.ReportFor)
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        people.require_coordinator(me, request.settings)
-        half = core.HalfYear.of(request.payload.year, request.payload.half)
+    me = await request.reading_person()
+    people.require_coordinator(me, request.settings)
+    half = core.HalfYear.of(request.payload.year, request.payload.half)
     await request.answer()
     await request.edit(rows=())
     await send_report(request, half)
@@ -98,12 +96,9 @@ async def half_year_pressed(request: Request) -> None:
 async def send_report(request: Request, half: core.HalfYear) -> None:
     """Build the report (refused for a half-year not begun or without data), render, send."""
     now = request.now()
-    async with request.runtime.db.reader() as uow:
+    async with request.reader() as uow:
         report = await core.build(uow, half, request.settings, now)
-    chat = request.update.effective_chat
-    assert chat is not None
-    bot = request.context.bot
-    await bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+    await request.typing(ChatAction.UPLOAD_DOCUMENT)
     rendered = await asyncio.to_thread(core.render, report)
     as_of = (
         request.label("report.caption_as_of", date=format_date(report.as_of, request.lang))
@@ -117,16 +112,12 @@ async def send_report(request: Request, half: core.HalfYear) -> None:
         end=format_date(report.last_day, request.lang),
         as_of=as_of,
     )
-    await bot.send_document(chat.id, InputFile(rendered.docx, filename=rendered.docx_name), caption=caption)
-    await bot.send_document(
-        chat.id,
-        InputFile(rendered.markdown, filename=rendered.markdown_name),
-        caption=request.label("report.caption_markdown"),
+    await request.send_document(rendered.docx, rendered.docx_name, caption=caption)
+    await request.send_document(
+        rendered.markdown, rendered.markdown_name, caption=request.label("report.caption_markdown")
     )
-    await bot.send_document(
-        chat.id,
-        InputFile(rendered.chart.png, filename=rendered.chart_name),
-        caption=request.label("report.caption_chart"),
+    await request.send_document(
+        rendered.chart.png, rendered.chart_name, caption=request.label("report.caption_chart")
     )
 
 

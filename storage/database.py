@@ -8,24 +8,34 @@ write (`sqlite:///kimbot.db`, `postgresql://…`) to the async drivers
 failing with "database is locked"; within the process they queue before they
 take a connection (`WriteLock`), and only other processes meet the busy
 timeout. `upgrade()` applies the Alembic migrations
-in `storage/migrations` to head; it is safe to call at every start.
+in `storage/migrations` to head; it is safe to call at every start, and on
+PostgreSQL from several processes at the same moment (one transaction under
+an advisory lock: the first applies them, the others then find them applied).
+`db.cluster` knows this process among the others (storage.cluster).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from storage.cluster import MIGRATION_LOCK, Cluster, cluster_for
 from storage.uow import UnitOfWork, WriteLock
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "kimbot_read_only"
+CONNECT_TIMEOUT = 10
 
 
 def async_url(url: str) -> URL:
@@ -43,7 +53,11 @@ def create_engine(url: str) -> AsyncEngine:
     """An async engine for `url`, with SQLite made safe for concurrent use."""
     target = async_url(url)
     if target.get_backend_name() != "sqlite":
-        return create_async_engine(target, pool_pre_ping=True)
+        # A database that went away is noticed by the pre-ping, and a connection
+        # attempt to one that does not answer gives up after CONNECT_TIMEOUT.
+        return create_async_engine(
+            target, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT}
+        )
     engine = create_async_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -66,6 +80,33 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
+class Health:
+    """Whether the database answers, as the work of this process finds it: an
+    outage is logged once when it starts and once when it ends, not per retry."""
+
+    def __init__(self) -> None:
+        self.down = False
+
+    def failed(self, error: BaseException) -> None:
+        if not self.down:
+            self.down = True
+            log.warning(
+                "the database is not reachable (%s); updates and deliveries wait and are "
+                "done when it is back",
+                _describe(error),
+            )
+
+    def fine(self) -> None:
+        if self.down:
+            self.down = False
+            log.warning("the database is reachable again; what waited is done now")
+
+
+def _describe(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error.__cause__
+    return type(error).__name__ + (f" / {type(cause).__name__}" if cause is not None else "")
+
+
 class Database:
     """One engine and its session factory; closed with `dispose()`."""
 
@@ -78,22 +119,59 @@ class Database:
         )
         sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = WriteLock() if sqlite else None
+        self.cluster: Cluster = cluster_for(url, self.engine)
+        self.health = Health()
 
-    def uow(self) -> UnitOfWork:
-        """A unit of work that may write (on SQLite: one at a time in this process)."""
-        return UnitOfWork(self._sessions, self._write_lock)
+    def uow(self, *, lazy: bool = False) -> UnitOfWork:
+        """A unit of work that may write (on SQLite: one at a time in this process).
+        A `lazy` one begins at its first `open()`, not when its block is entered."""
+        return UnitOfWork(self._sessions, self.cluster, self._write_lock, lazy=lazy)
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads: on SQLite it does not take the write lock."""
-        return UnitOfWork(self._readers)
+        return UnitOfWork(self._readers, self.cluster)
 
     async def upgrade(self) -> None:
         """Apply every migration not applied yet (and seed the groups)."""
         async with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Held until this transaction ends: a second process waits here,
+                # then finds every migration applied.
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             await connection.run_sync(_upgrade)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+_PASSING_ASYNCPG = {
+    "PostgresConnectionError",
+    "OperatorInterventionError",
+    "TransactionRollbackError",
+    "InterfaceError",
+}
+
+
+def unavailable(error: BaseException | None) -> bool:
+    """Whether `error` means the database cannot do the work *now*: it went away,
+    refuses connections, restarts, is locked, or a transaction lost a deadlock. Such
+    work is done again later, never given up (a bug in a query is not one of these)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OperationalError | SAInterfaceError | OSError | TimeoutError):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        kind = type(error)
+        if kind.__module__.startswith("asyncpg") and any(
+            base.__name__ in _PASSING_ASYNCPG for base in kind.__mro__
+        ):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__
+    return False
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

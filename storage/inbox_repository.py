@@ -1,11 +1,16 @@
 """The inbox of updates from Telegram (see `InboxUpdate`).
 
-`handling` names the update whose handler runs in the current task. The first
-commit of its unit of work marks the update handled in the same transaction
-(`UnitOfWork.commit`): a crash before that commit leaves the update waiting, to
-be handled after the restart; after it, the update's changes are in and it is
-not handled again. So a crash never makes a change twice; at most the answer
-to an update in flight at that moment is missing.
+`handling` names the update whose handler runs in the current task. Its one
+transaction marks it handled (`handled`) together with its effects: a crash
+before that commit leaves the update waiting, to be handled again (by this
+process after a restart, or by another one: `take_orphans`); after it, the
+effects are in and the update is not handled again. The mark only succeeds
+for an update not yet marked, so of two processes that handled the same
+update, one commits and the other's work is rolled back. A crash never makes
+a change twice; at most the answer to an update in flight is missing.
+
+Each waiting row is claimed by the process that received it (`claimed_by`);
+rows claimed by a process that is no longer alive are taken over.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.cluster import Cluster
 from storage.models import InboxUpdate
 
 
@@ -26,21 +32,24 @@ from storage.models import InboxUpdate
 class Handling:
     update_id: int
     marked: bool = False
-    """Its first commit marked it handled."""
-    unanswered: bool = False
-    """Telegram did not take the answer (see bot.updates.answer_failed)."""
+    """Its transaction committed, with the mark."""
+    again: bool = False
+    """The database failed while it was handled: handle it again later."""
+    tries: int = 0
+    """Earlier runs that ended `again`."""
 
 
 handling: ContextVar[Handling | None] = ContextVar("handling", default=None)
 
 
 class InboxRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cluster: Cluster) -> None:
         self.session = session
+        self.cluster = cluster
 
     async def add_many(self, updates: list[tuple[int, int | None, str]], now: datetime) -> set[int]:
-        """Record a batch of (update_id, user_id, payload) in one statement; the ids
-        that were new (the others were received before)."""
+        """Record a batch of (update_id, user_id, payload) in one statement, claimed by
+        this process; the ids that were new (the others were received before)."""
         if not updates:
             return set()
         dialect = self.session.get_bind().dialect.name
@@ -49,7 +58,13 @@ class InboxRepository:
             insert(InboxUpdate)
             .values(
                 [
-                    {"update_id": i, "user_id": user, "payload": payload, "received_at": now}
+                    {
+                        "update_id": i,
+                        "user_id": user,
+                        "payload": payload,
+                        "received_at": now,
+                        "claimed_by": self.cluster.process_id,
+                    }
                     for i, user, payload in updates
                 ]
             )
@@ -58,35 +73,55 @@ class InboxRepository:
         )
         return set((await self.session.execute(statement)).scalars())
 
-    async def handled(self, update_id: int, now: datetime) -> None:
-        """Mark handled and drop what the update said."""
-        await self.session.execute(
+    async def handled(self, update_id: int, now: datetime) -> bool:
+        """Mark handled and drop what the update said. False when it was marked
+        before (another process handled it): then this transaction must not commit."""
+        result = await self.session.execute(
             update(InboxUpdate)
-            .where(InboxUpdate.update_id == update_id)
+            .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
             .values(handled_at=now, payload=None, user_id=None)
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def waiting(self) -> list[tuple[int, str]]:
-        """Updates received but not handled, oldest first, with their payload."""
-        rows = await self.session.execute(
-            select(InboxUpdate.update_id, InboxUpdate.payload)
-            .where(InboxUpdate.handled_at.is_(None), InboxUpdate.payload.is_not(None))
-            .order_by(InboxUpdate.update_id)
-        )
+    async def take_orphans(self, limit: int = 100) -> list[tuple[int, str]]:
+        """Claim the waiting updates of processes that died (or of none), oldest
+        first, with their payload. Rows another process claims at the same moment
+        are skipped, so each is taken by one."""
+        rows = (
+            await self.session.execute(
+                select(InboxUpdate.update_id, InboxUpdate.payload)
+                .where(
+                    InboxUpdate.handled_at.is_(None),
+                    InboxUpdate.payload.is_not(None),
+                    self.cluster.unclaimed_or_dead(InboxUpdate.claimed_by),
+                )
+                .order_by(InboxUpdate.update_id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if rows:
+            await self.session.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.update_id.in_([u for u, _ in rows]))
+                .values(claimed_by=self.cluster.process_id)
+            )
         return [(update_id, payload) for update_id, payload in rows if payload is not None]
 
-    async def prune(self, handled_before: datetime) -> None:
+    async def prune(self, before: datetime) -> None:
+        """Forget the records handled before `before`, and those of a forgotten person
+        received before it that were never handled (nothing is left to handle)."""
         await self.session.execute(
-            delete(InboxUpdate).where(InboxUpdate.handled_at < handled_before)
+            delete(InboxUpdate).where(
+                (InboxUpdate.handled_at < before)
+                | (InboxUpdate.handled_at.is_(None) & InboxUpdate.payload.is_(None) & (InboxUpdate.received_at < before))
+            )
         )
 
-    async def forget_user(self, user_id: int, now: datetime) -> None:
-        """/forget: what the person's updates said goes, also of those still waiting
-        (they count as handled: after a crash they are not handled again)."""
+    async def forget_user(self, user_id: int) -> None:
+        """/forget: what the person's updates said goes, also of those still waiting.
+        A waiting one is still handled by the process that has it in memory (a second
+        press of "erase" finds nothing to erase), but never taken over after a crash."""
         await self.session.execute(
-            update(InboxUpdate)
-            .where(InboxUpdate.user_id == user_id)
-            .values(
-                payload=None, user_id=None, handled_at=func.coalesce(InboxUpdate.handled_at, now)
-            )
+            update(InboxUpdate).where(InboxUpdate.user_id == user_id).values(payload=None, user_id=None)
         )

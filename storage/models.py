@@ -306,6 +306,7 @@ class Delivery(Base):
         ),
         UniqueConstraint("recommendation_id", "person_id", "kind", name="uq_deliveries_recommendation_once"),
         UniqueConstraint("scheduled_for", "person_id", "kind", name="uq_deliveries_scheduled_once"),
+        Index("ix_deliveries_status_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -325,6 +326,9 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    """The process sending it (storage.cluster): a live process's claim is respected,
+    a dead one's is taken over."""
 
     occurrence: Mapped[Occurrence | None] = relationship()
     recommendation: Mapped[Recommendation | None] = relationship()
@@ -453,3 +457,6 @@ class InboxUpdate(Base):
     payload: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None] = mapped_column(index=True)
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    """The process that received it and handles it (storage.cluster); when that process
+    dies before handling it, another one takes it over."""

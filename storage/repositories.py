@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.cluster import Cluster
 from storage.models import (
     Delivery,
     DeliveryStatus,
@@ -56,6 +59,22 @@ class PeopleRepository(_Repository):
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
         result = await self.session.execute(select(Person).where(Person.telegram_id == telegram_id))
         return result.scalar_one_or_none()
+
+    async def caller(self, telegram_id: int, now: datetime) -> Person:
+        """The row of the person whose update is handled, created on first contact,
+        and locked until the transaction ends: two updates of one person handled by
+        two processes at once take turns (on SQLite the write lock does that)."""
+        query = select(Person).where(Person.telegram_id == telegram_id).with_for_update()
+        person = (await self.session.execute(query)).scalar_one_or_none()
+        if person is not None:
+            return person
+        dialect = self.session.get_bind().dialect.name
+        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(Person)
+        await self.session.execute(
+            statement.values(telegram_id=telegram_id, created_at=now, is_coordinator=False)
+            .on_conflict_do_nothing(index_elements=[Person.telegram_id])
+        )
+        return (await self.session.execute(query)).scalar_one()
 
     async def by_username(self, username: str) -> Person | None:
         result = await self.session.execute(
@@ -239,7 +258,15 @@ def _aware(value: datetime) -> datetime:
 
 
 class DeliveryRepository(_Repository):
-    """The delivery records: what the bot owes whom, and what it sent."""
+    """The delivery records: what the bot owes whom, and what it sent.
+
+    A record being sent is claimed by the sending process (`claim`); `due`
+    passes over records a live process claimed, so even two processes that
+    both believed to lead for a moment could not send one record twice."""
+
+    def __init__(self, session: AsyncSession, cluster: Cluster) -> None:
+        super().__init__(session)
+        self.cluster = cluster
 
     async def get(self, delivery_id: int) -> Delivery | None:
         return await self.session.get(Delivery, delivery_id)
@@ -268,9 +295,16 @@ class DeliveryRepository(_Repository):
         return {(o, p, r): _aware(at) for o, p, r, at in result.all()}
 
     async def due(self, now: datetime, limit: int = 1000) -> Sequence[Delivery]:
+        """Pending records due by `now`, oldest first, that no other live process
+        claimed; locked until the transaction ends (others skip them meanwhile)."""
+        me = self.cluster.process_id
         result = await self.session.execute(
             select(Delivery)
-            .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
+            .where(
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.due_at <= now,
+                or_(Delivery.claimed_by == me, self.cluster.unclaimed_or_dead(Delivery.claimed_by)),
+            )
             .options(
                 selectinload(Delivery.person),
                 selectinload(Delivery.occurrence).selectinload(Occurrence.meeting).selectinload(Meeting.group),
@@ -279,6 +313,7 @@ class DeliveryRepository(_Repository):
             )
             .order_by(Delivery.due_at, Delivery.id)
             .limit(limit)
+            .with_for_update(skip_locked=True, of=Delivery)
         )
         return result.scalars().all()
 
@@ -305,9 +340,13 @@ class DeliveryRepository(_Repository):
         return result.scalars().all()
 
     async def insert_many(self, rows: Sequence[dict[str, object]]) -> None:
-        """New records in one INSERT (no ORM objects: the planner makes thousands at once)."""
+        """New records in one INSERT (no ORM objects: the planner makes thousands at once).
+        A record that exists already (same session, person, kind, lead time and
+        revision, or the same recommendation or schedule) is left as it is."""
         if rows:
-            await self.session.execute(insert(Delivery), list(rows))
+            dialect = self.session.get_bind().dialect.name
+            statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(Delivery)
+            await self.session.execute(statement.on_conflict_do_nothing(), list(rows))
 
     async def skip_pending(self, occurrence_id: int, reason: str) -> int:
         result = await self.session.execute(

@@ -5,20 +5,26 @@
         ...
         await uow.commit()
 
-Repositories add, get and flush; only `commit()` makes changes permanent.
-Leaving the block without `commit()` (or with an exception) rolls everything
-back, so nothing is ever saved half-way.
+Repositories and the core add, get and flush; only the edge commits: the
+handling of one update (`handlers.common`), one run of the delivery timer,
+a command-line tool. Leaving the block without `commit()` (or with an
+exception) rolls everything back, so nothing is ever saved half-way.
+
+While an update is handled, only its own unit of work may commit (its
+effects and the update's "handled" mark go together, see `bot.updates`);
+a commit by any other unit of work in that task is a programming error and
+raises.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.agenda_repository import AgendaRepository
+from storage.cluster import Cluster
 from storage.digest_repository import DigestRepository
 from storage.inbox_repository import InboxRepository, handling
 from storage.privacy_repository import PrivacyRepository
@@ -77,28 +83,47 @@ class UnitOfWork:
     inbox: InboxRepository
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], write_lock: WriteLock | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cluster: Cluster,
+        write_lock: WriteLock | None = None,
+        *,
+        lazy: bool = False,
     ) -> None:
         self._sessions = sessions
         self._write_lock = write_lock
+        self._lazy = lazy
+        self.cluster = cluster
+        self.opened = False
+        self.for_update: int | None = None
+        """The update this unit of work handles (see handlers.common): it may commit."""
 
     async def __aenter__(self) -> UnitOfWork:
+        if not self._lazy:
+            await self.open()
+        return self
+
+    async def open(self) -> None:
+        """Begin (a lazy unit of work begins here, at its first use): on SQLite, after
+        the writers of this process that came first."""
+        if self.opened:
+            return
         if self._write_lock is not None:
             await self._write_lock.acquire()
+        self.opened = True
         self.session = self._sessions()
         self.people = PeopleRepository(self.session)
         self.groups = GroupRepository(self.session)
         self.memberships = MembershipRepository(self.session)
         self.invites = InviteRepository(self.session)
         self.meetings = MeetingRepository(self.session)
-        self.deliveries = DeliveryRepository(self.session)
+        self.deliveries = DeliveryRepository(self.session, self.cluster)
         self.agenda = AgendaRepository(self.session)
         self.recommendations = RecommendationRepository(self.session)
         self.digests = DigestRepository(self.session)
         self.reports = ReportRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
-        self.inbox = InboxRepository(self.session)
-        return self
+        self.inbox = InboxRepository(self.session, self.cluster)
 
     async def __aexit__(
         self,
@@ -109,6 +134,9 @@ class UnitOfWork:
         # close() ends an uncommitted transaction with a rollback in the
         # database; objects already loaded stay readable (an explicit
         # rollback() would expire them) but are detached from now on.
+        if not self.opened:
+            return
+        self.opened = False
         try:
             if exc_type is not None:
                 await self.session.rollback()
@@ -127,13 +155,19 @@ class UnitOfWork:
             self._write_lock.release()
             await self._write_lock.acquire()
 
+    async def flush(self) -> None:
+        """Send the changes so far to the database (ids assigned, constraints checked),
+        without ending the transaction."""
+        await self.session.flush()
+
+    async def rollback(self) -> None:
+        """Undo everything since the last commit; the unit of work stays usable."""
+        await self.session.rollback()
+
     async def commit(self) -> None:
-        # While an update is handled, its first commit also marks it handled (see
-        # storage.inbox_repository): its changes and that mark are saved together.
         current = handling.get()
-        if current is not None and not current.marked:
-            await self.inbox.handled(current.update_id, datetime.now(UTC))
-            await self.session.commit()
-            current.marked = True
-            return
+        if current is not None and current.update_id != self.for_update:
+            raise RuntimeError(
+                f"update {current.update_id} is being handled: only its own unit of work commits"
+            )
         await self.session.commit()

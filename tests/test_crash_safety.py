@@ -80,6 +80,7 @@ async def prepare(
             coordinator = await uow.people.by_telegram_id(coordinator_id)
             assert coordinator is not None
             scheduled = await meetings.schedule(uow, coordinator, request, settings, now)
+            await uow.commit()
         assert scheduled.invited == len(users)
         return scheduled.occurrences[0].id
     finally:

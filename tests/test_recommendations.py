@@ -588,6 +588,7 @@ async def test_fan_out_with_faults_reaches_every_member_exactly_once(bot, coordi
         published = await recommendations.publish(
             uow, sabine, targets, "Gemeinsamer Fachtag | 15.12.2026", bot.settings, START
         )
+        await uow.commit()
     assert published.recipients == 20
 
     assert await bot.tick() == 19

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from bot import meetings, reminders
 from bot.emulator.dispatch import CallRecord
 from bot.emulator.faults import TooManyRequests
-from handlers.reminders import TICK_JOB, schedule_tick
+from handlers.reminders import TICK_JOB, Deliveries, schedule_tick
 from storage.models import (
     Delivery,
     DeliveryKind,
@@ -81,6 +81,7 @@ async def schedule(bot: BotHarness, coordinator: Member, group_slug: str = "ak-e
         creator = await uow.people.by_telegram_id(coordinator.id)
         assert creator is not None
         scheduled = await meetings.schedule(uow, creator, request, bot.settings, bot.clock())
+        await uow.commit()
     return scheduled.occurrences[0].id
 
 
@@ -342,3 +343,68 @@ async def test_telegram_away_for_hours_loses_nothing_and_logs_the_outage_once(
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 2 and warnings[1].startswith("Telegram answers again after"), warnings
     assert link.outages == 1
+
+
+def got(member: Member, word: str) -> int:
+    return sum(word in m.text for m in member.messages)
+
+
+async def test_a_message_that_cannot_be_rendered_is_skipped_and_the_others_go_out(
+    bot: BotHarness,
+    coordinator: Member,
+    members: list[Member],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    occurrence_id = await schedule(bot, coordinator)
+    broken = members[3]
+    original = Deliveries._render
+
+    async def render(self: Deliveries, uow, cache, item):  # type: ignore[no-untyped-def]
+        if item.chat_id == broken.id and item.kind is DeliveryKind.INVITATION:
+            raise RuntimeError("a bug in one message")
+        return await original(self, uow, cache, item)
+
+    monkeypatch.setattr(Deliveries, "_render", render)
+    caplog.set_level(logging.ERROR)
+    assert await bot.tick() == MEMBERS - 1
+    assert got(broken, "Einladung") == 0
+    assert all(got(m, "Einladung") == 1 for m in members if m is not broken)
+    row = (await records(bot, occurrence_id, DeliveryKind.INVITATION))[broken.id]
+    assert row.status is DeliveryStatus.FAILED and row.error == "render: RuntimeError"
+    assert len([r for r in caplog.records if "could not be prepared" in r.getMessage()]) == 1
+
+    # The next run does not try it again, and the later reminder reaches everyone.
+    assert await bot.tick() == 0
+    bot.clock.set(datetime(2026, 12, 9, 13, 0, 30, tzinfo=UTC))  # the one-day reminder is due
+    assert await bot.tick() == MEMBERS
+    assert all(got(m, "Erinnerung") == 1 for m in members)
+
+
+async def test_a_run_that_fails_is_followed_by_the_next_and_logged_once(
+    bot: BotHarness,
+    coordinator: Member,
+    members: list[Member],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nobody calls the timer after the first wake-up: it arms itself again after
+    each failed run, and the invitations arrive when a run succeeds."""
+    await schedule(bot, coordinator)
+    runs: list[int] = []
+    original = reminders.take_due
+
+    async def take_due(uow, settings, now, limit=1000):  # type: ignore[no-untyped-def]
+        runs.append(1)
+        if len(runs) <= 2:
+            raise RuntimeError("a bug in this run")
+        return await original(uow, settings, now, limit)
+
+    monkeypatch.setattr(reminders, "take_due", take_due)
+    caplog.set_level(logging.DEBUG)
+    schedule_tick(bot.application, when=0)  # as a command that made something due does
+    await bot.emulator.wait_until(lambda: all(got(m, "Einladung") == 1 for m in members), 3 * WAIT)
+    assert len(runs) == 3
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(failures) == 1 and "delivery timer failed" in failures[0].getMessage()
+    assert any("runs again" in r.getMessage() for r in caplog.records)

@@ -451,6 +451,7 @@ async def _past_session(
             await meetings.answer(
                 uow, people[key], planned.occurrences[0].id, answer, settings, answered_at
             )
+        await uow.commit()
 
 
 def _answers(members: list[str], seed: str) -> dict[str, RsvpAnswer]:
@@ -483,6 +484,7 @@ async def _closed_recommendation(
         await recommendations.start_close(uow, coordinator, rid, settings)
         closed_at = now - timedelta(days=CLOSED_ON)
         await recommendations.close(uow, coordinator, OUTCOME, settings, closed_at)
+        await uow.commit()
 
 
 # --- what is coming -----------------------------------------------------------------------
@@ -516,3 +518,4 @@ async def _coming(db: Database, users: dict[str, Any], settings: Settings, now: 
             await recommendations.give_stance(uow, people[key], rid, stance, at)
             if comment:
                 await recommendations.add_comment(uow, people[key], rid, comment, at)
+        await uow.commit()
