@@ -1,0 +1,77 @@
+"""Loaded into a `kimbot run` under test through PYTHONPATH: kills the process
+with SIGKILL at a commit boundary, to prove that an update's work is saved
+whole or not at all.
+
+`KIMBOT_TEST_KILL_FILE` names a file the test writes when it is time, with
+one line `before N` or `after N`: the process kills itself just before (or
+just after) the N-th commit of a transaction that wrote something, counted
+from the moment it first sees the file. Before it dies it writes what it hit
+into `<file>.fired`. Transactions that only read do not count (a look for
+orphaned updates finding none, a timer run with nothing due).
+"""
+
+from __future__ import annotations
+
+import os
+
+_FILE = os.environ.get("KIMBOT_TEST_KILL_FILE")
+
+if _FILE:
+    import signal
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import ORMExecuteState, Session
+
+    _state = {"armed": None, "seen": 0}
+
+    def _plan() -> tuple[str, int] | None:
+        if _state["armed"] is None:
+            try:
+                with open(_FILE) as handle:
+                    side, number = handle.read().split()
+            except (OSError, ValueError):
+                return None
+            _state["armed"] = (side, int(number))
+        return _state["armed"]  # type: ignore[return-value]
+
+    def _wrote(session: Session) -> None:
+        session.info["kimbot_wrote"] = True
+
+    @event.listens_for(Session, "after_flush")
+    def _after_flush(session: Session, _context: object) -> None:
+        _wrote(session)
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _on_execute(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            _wrote(state.session)
+
+    def _die(side: str, number: int) -> None:
+        with open(_FILE + ".fired", "w") as handle:
+            handle.write(f"{side} {number}\n")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    @event.listens_for(Session, "before_commit")
+    def _before(session: Session) -> None:
+        if session.new or session.dirty or session.deleted:
+            _wrote(session)  # flushed by the commit itself
+        if not session.info.get("kimbot_wrote"):
+            return
+        plan = _plan()
+        if plan is None:
+            return
+        _state["seen"] += 1
+        if plan == ("before", _state["seen"]):
+            _die(*plan)
+
+    @event.listens_for(Session, "after_commit")
+    def _after(session: Session) -> None:
+        if not session.info.pop("kimbot_wrote", False):
+            return
+        plan = _plan()
+        if plan is not None and plan == ("after", _state["seen"]):
+            _die(*plan)
+
+    @event.listens_for(Session, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        session.info.pop("kimbot_wrote", None)
