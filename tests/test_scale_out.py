@@ -1,0 +1,304 @@
+"""Several `kimbot run` on one PostgreSQL database, behind a reverse proxy (SPEC 12).
+
+Three real processes in webhook mode stand behind a round-robin proxy
+(tests/proxies.py; nginx in tests/test_nginx.py), started at the same moment
+on an empty database. Through them:
+
+- the migrations run once (all three come up), and exactly one process leads;
+- people register while their steps land on different processes;
+- one update posted to two processes at once is answered once;
+- the leader is killed with SIGKILL in the middle of an invitation to 300
+  members: a follower takes over, every member gets the invitation (twice
+  only the messages in flight at the kill), /help is answered throughout by
+  the processes still alive, and the next reminder reaches every member
+  exactly once.
+
+The figures of the run (takeover time, messages sent twice) are printed with
+the test summary; they are not limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.emulator import Emulator
+from bot.emulator.state import User
+from storage.database import Database
+from storage.models import Person
+from tests.bot_process import WAIT, launch, logs, stop
+from tests.factories import registered
+from tests.harness import free_port
+from tests.proxies import RoundRobinProxy
+
+pytestmark = pytest.mark.postgres
+
+SECRET = "scale-out-secret"
+MEMBERS = 300
+LEADS = re.compile(r"process (\d+) \(.*pid (\d+)\) leads now")
+MAX_IN_FLIGHT = 5
+"""Messages that may be on their way when the leader dies (sent, not yet marked)."""
+
+
+class Fleet:
+    """Three `kimbot run` behind a proxy (round-robin by default; nginx in test_nginx)."""
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        tmp_path: Path,
+        database_url: str,
+        coordinator: User,
+        front: Callable[[list[int]], Any] | None = None,
+    ) -> None:
+        self.emulator = emulator
+        self.tmp_path = tmp_path
+        self.database_url = database_url
+        self.coordinator = coordinator
+        self.ports = [free_port() for _ in range(3)]
+        self.proxy = (front or _round_robin)(self.ports)
+        self.processes: list[asyncio.subprocess.Process] = []
+
+    async def start(self, **extra: str) -> None:
+        await self.proxy.start()
+        env = {
+            "WEBHOOK_URL": f"{self.proxy.url}/kimbot",
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_SECRET": SECRET,
+            **extra,
+        }
+        # All three at the same moment, on an empty database.
+        self.processes = list(
+            await asyncio.gather(
+                *(
+                    launch(
+                        self.emulator,
+                        self.tmp_path,
+                        self.database_url,
+                        self.coordinator.id,
+                        f"p{index}",
+                        WEBHOOK_PORT=str(port),
+                        **env,
+                    )
+                    for index, port in enumerate(self.ports)
+                )
+            )
+        )
+        await self.emulator.wait_until(self.serving, WAIT)
+
+    def serving(self) -> bool:
+        return len(self.emulator.calls_of("setWebhook")) >= 3 and self.leader_pid() is not None
+
+    def log(self, index: int) -> str:
+        path = self.tmp_path / f"p{index}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def leader_pid(self) -> int | None:
+        """The pid of the process that said last that it leads."""
+        latest: tuple[float, int] | None = None
+        for index in range(len(self.processes)):
+            path = self.tmp_path / f"p{index}.log"
+            for match in LEADS.finditer(self.log(index)):
+                stamp = path.stat().st_mtime
+                if latest is None or stamp >= latest[0]:
+                    latest = (stamp, int(match.group(2)))
+        return latest[1] if latest else None
+
+    def leader_count(self) -> int:
+        return sum(len(LEADS.findall(self.log(i))) for i in range(len(self.processes)))
+
+    async def stop(self) -> None:
+        await stop(*self.processes)
+        await self.proxy.stop()
+
+
+def _round_robin(ports: list[int]) -> RoundRobinProxy:
+    return RoundRobinProxy([f"http://127.0.0.1:{port}" for port in ports])
+
+
+@pytest.fixture
+async def fleet(emulator: Emulator, empty_postgres_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    coordinator = emulator.add_user("Sabine", last_name="Weber", username="sabine_kim", language_code="de")
+    fleet = Fleet(emulator, tmp_path, empty_postgres_url, coordinator)
+    try:
+        yield fleet
+    finally:
+        await fleet.stop()
+
+
+async def register(emulator: Emulator, user: User) -> None:
+    """Walk through registration as a person does, each step answered before the next."""
+
+    async def answer_after(seen: int) -> None:
+        await emulator.wait_until(lambda: len(emulator.messages(user)) > seen, WAIT)
+
+    seen = len(emulator.messages(user))
+    emulator.send_text(user, "/start")
+    await emulator.wait_until(
+        lambda: any("✅ Gelesen" in b[0] for m in emulator.messages(user) for row in m.buttons for b in row),
+        WAIT,
+    )
+    seen = len(emulator.messages(user))
+    last = next(m for m in reversed(emulator.messages(user)) if m.buttons)
+    emulator.press_button(user, last, "✅ Gelesen")
+    await answer_after(seen)
+    seen = len(emulator.messages(user))
+    emulator.send_text(user, f"{user.first_name} Neu")
+    await answer_after(seen)
+    seen = len(emulator.messages(user))
+    emulator.press_button(user, emulator.messages(user)[-1], "Ohne Organisation weiter")
+    await emulator.wait_until(
+        lambda: any("Sie sind registriert" in m.text for m in emulator.messages(user)), WAIT
+    )
+
+
+async def test_three_processes_on_an_empty_database_register_people_and_answer_once(
+    fleet: Fleet, emulator: Emulator, empty_postgres_url: str
+) -> None:
+    await fleet.start()
+    assert all(p.returncode is None for p in fleet.processes), logs(fleet.tmp_path)
+    assert fleet.leader_count() == 1, "exactly one process leads"
+
+    newcomers = [emulator.add_user(f"Neu{n}", language_code="de") for n in range(4)]
+    await asyncio.gather(*(register(emulator, user) for user in newcomers))
+    backends = {backend for backend, _ in fleet.proxy.forwarded}
+    assert len(backends) == 3, "the steps landed on every process"
+    db = Database(empty_postgres_url)
+    try:
+        async with db.reader() as uow:
+            rows = (
+                await uow.session.execute(
+                    select(Person).where(Person.telegram_id.in_([u.id for u in newcomers]))
+                )
+            ).scalars().all()
+    finally:
+        await db.dispose()
+    assert len(rows) == 4 and all(r.registered_at is not None and r.display_name for r in rows)
+    for user in newcomers:
+        texts = [m.text for m in emulator.messages(user)]
+        assert sum("Sie sind registriert" in t for t in texts) == 1, texts
+        assert not any("schiefgegangen" in t for t in texts), texts
+
+    # One update posted to two processes at once: answered once.
+    alice = emulator.add_user("Alice", language_code="en")
+    update = {
+        "update_id": 880001,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": alice.id, "type": "private", "first_name": "Alice"},
+            "from": {"id": alice.id, "is_bot": False, "first_name": "Alice", "language_code": "en"},
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with httpx.AsyncClient(timeout=WAIT) as client:
+        answers = await asyncio.gather(
+            *(client.post(f"http://127.0.0.1:{port}/kimbot", json=update, headers=headers) for port in fleet.ports[:2])
+        )
+    assert [a.status_code for a in answers] == [200, 200]
+    await emulator.wait_until(lambda: emulator.messages(alice), WAIT)
+    await emulator.wait_idle(quiet=1.0, timeout=WAIT)
+    assert len(emulator.messages(alice)) == 1, "handled once"
+    assert "What you can do" in emulator.messages(alice)[0].text
+
+
+async def test_leader_killed_mid_fan_out_a_follower_takes_over(
+    fleet: Fleet, emulator: Emulator, empty_postgres_url: str, figures: dict[str, int]
+) -> None:
+    await fleet.start(REMINDER_OFFSETS="1h", DIGEST_SCHEDULE="off")
+    members = [emulator.add_user(f"Mitglied{n}", language_code="de") for n in range(MEMBERS)]
+    pinger = emulator.add_user("Pia", language_code="de")
+    db = Database(empty_postgres_url)
+    try:
+        now = datetime.now(UTC)
+        async with db.uow() as uow:
+            group = await uow.groups.by_slug("ak-eu")
+            assert group is not None
+            registered(uow, fleet.coordinator.id, "Sabine Weber", now)
+            for number, user in enumerate(members):
+                registered(uow, user.id, f"Mitglied {number}", now, group.id)
+            await uow.commit()
+    finally:
+        await db.dispose()
+    emulator.set_rate_limits(True)
+
+    # A session whose one-hour reminder falls due a minute or two from now.
+    berlin = ZoneInfo("Europe/Berlin")
+    soon = datetime.now(UTC) + timedelta(hours=1, seconds=25 + 60)
+    start = soon.astimezone(berlin).replace(second=0, microsecond=0)
+    emulator.send_text(fleet.coordinator, f"/meeting ak-eu {start:%d.%m.%Y %H:%M} Großes Treffen | Rathaus")
+
+    def invited() -> dict[int, int]:
+        return {
+            u.id: sum("Einladung" in m.text for m in emulator.messages(u)) for u in members
+        }
+
+    await emulator.wait_until(lambda: sum(n > 0 for n in invited().values()) >= MEMBERS // 3, WAIT)
+    leader = fleet.leader_pid()
+    victim = next(p for p in fleet.processes if p.pid == leader)
+    victim.send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    await asyncio.wait_for(victim.wait(), WAIT)
+    before = invited()
+
+    # /help is answered throughout, by the processes still alive.
+    helps = 0
+
+    async def ping_until(done: asyncio.Event) -> None:
+        nonlocal helps
+        while not done.is_set():
+            seen = len(emulator.messages(pinger))
+            emulator.send_text(pinger, "/help")
+            helps += 1
+            await emulator.wait_until(lambda seen=seen: len(emulator.messages(pinger)) > seen, WAIT)
+            try:
+                await asyncio.wait_for(done.wait(), 1.5)
+            except TimeoutError:
+                pass
+
+    done = asyncio.Event()
+    pinging = asyncio.get_running_loop().create_task(ping_until(done))
+    try:
+        await emulator.wait_until(lambda: fleet.leader_count() == 2, WAIT)
+        takeover = time.monotonic() - killed_at
+        await emulator.wait_until(lambda: all(n > 0 for n in invited().values()), WAIT)
+        # The next reminder, exactly once, to everyone.
+        await emulator.wait_until(
+            lambda: all(
+                any("Erinnerung" in m.text for m in emulator.messages(u)) for u in members
+            ),
+            WAIT + 120,
+        )
+    finally:
+        done.set()
+        await pinging
+    await emulator.wait_idle(quiet=2.0, timeout=WAIT)
+    after = invited()
+    twice = sum(n == 2 for n in after.values())
+    figures["leader takeovers (kill -9)"] += 1
+    figures["messages sent twice (in flight at a kill)"] += twice
+    figures["slowest takeover after kill -9 of the leader, s"] = max(
+        figures.get("slowest takeover after kill -9 of the leader, s", 0), round(takeover)
+    )
+    assert 0 < sum(n > 0 for n in before.values()) < MEMBERS, "killed in the middle of the fan-out"
+    assert all(n >= 1 for n in after.values()), "every member got the invitation"
+    assert twice <= MAX_IN_FLIGHT, f"{twice} invitations twice"
+    assert all(n <= 2 for n in after.values())
+    reminders = [sum("Erinnerung" in m.text for m in emulator.messages(u)) for u in members]
+    assert reminders == [1] * MEMBERS, "the next reminder exactly once"
+    assert len(emulator.messages(pinger)) == helps, "every /help answered once"
+    assert sum(1 for p in fleet.processes if p.returncode is None) == 2
+    assert fleet.leader_count() == 2, f"one follower took over\n{logs(fleet.tmp_path)}"
