@@ -291,7 +291,7 @@ async def test_leader_killed_mid_fan_out_a_follower_takes_over(
     figures["leader takeovers (kill -9)"] += 1
     figures["messages sent twice (in flight at a kill)"] += twice
     figures["slowest takeover after kill -9 of the leader, s"] = max(
-        figures.get("slowest takeover after kill -9 of the leader, s", 0), round(takeover)
+        figures.get("slowest takeover after kill -9 of the leader, s", 0), round(takeover, 1)
     )
     assert 0 < sum(n > 0 for n in before.values()) < MEMBERS, "killed in the middle of the fan-out"
     assert all(n >= 1 for n in after.values()), "every member got the invitation"
