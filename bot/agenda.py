@@ -647,10 +647,10 @@ async def _own_group(uow: UnitOfWork, group_id: int, own: list[Group]) -> Group:
     for group in own:
         if group.id == group_id:
             return group
-    group = await uow.groups.get(group_id)
-    if group is None or group.archived_at is not None:
+    found = await uow.groups.get(group_id)
+    if found is None or found.archived_at is not None:
         raise Refusal("buttons.stale")
-    raise not_your_group(group, own)
+    raise not_your_group(found, own)
 
 
 async def _tell_author(uow: UnitOfWork, item: AgendaItem, decider: Person, kind: DeliveryKind, now: datetime) -> bool:

@@ -24,7 +24,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -184,7 +190,9 @@ async def publish_commands(application: Application) -> None:
             for c in commands.available(role)
         ]
 
-    menus = [(menu(Role.MEMBER, lang), BotCommandScopeDefault(), lang) for lang in ("de", "en")]
+    menus: list[tuple[list[BotCommand], BotCommandScope, str | None]] = [
+        (menu(Role.MEMBER, lang), BotCommandScopeDefault(), lang) for lang in ("de", "en")
+    ]
     menus.append((menu(Role.MEMBER, runtime.settings.default_language), BotCommandScopeDefault(), None))
     menus += [
         (menu(Role.COORDINATOR, runtime.settings.default_language), BotCommandScopeChat(chat_id), None)
@@ -210,6 +218,10 @@ async def running(application: Application, *, poll_timeout: int = 10) -> AsyncI
             await application.post_init(application)
         await application.start()
         assert application.updater is not None
+
+        def error_callback(error: TelegramError) -> None:
+            application.create_task(application.process_error(None, error))
+
         await application.updater.start_polling(
             poll_interval=0.0,
             timeout=poll_timeout,
@@ -217,7 +229,7 @@ async def running(application: Application, *, poll_timeout: int = 10) -> AsyncI
             drop_pending_updates=False,
             # As run_polling does: a failed getUpdates goes to the error handler
             # (a fault of Telegram is logged there by the TelegramLink, once).
-            error_callback=lambda error: application.create_task(application.process_error(None, error)),
+            error_callback=error_callback,
         )
         try:
             yield application

@@ -207,6 +207,7 @@ def vtimezone(tz_name: str, year: int) -> VTimezone:
     rules = [_yearly_rule(daylight, years), _yearly_rule(standard, years)] if daylight and standard else []
     if rules and all(rules):
         for kind, rule in zip((daylight, standard), rules, strict=True):
+            assert rule is not None  # all(rules)
             observance = _observance(kind[0])
             observance.add("rrule", vRecur.from_ical(rule))
             component.add_component(observance)

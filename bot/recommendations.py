@@ -51,6 +51,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
@@ -265,7 +266,8 @@ async def submit_guided(
     if data.get("all"):
         targets = Targets(list(groups), everyone=True)
     else:
-        wanted = {int(i) for i in data.get("groups", []) or []}  # type: ignore[union-attr]
+        # the ids `_wait_for_text` kept (a JSON list of ints)
+        wanted = {int(i) for i in cast("list[int]", data.get("groups", []) or [])}
         targets = Targets([g for g in groups if g.id in wanted])
     if not targets.groups:
         raise Refusal("recommendations.target_gone").ending_step()

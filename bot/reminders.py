@@ -172,12 +172,12 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
             send.append(row)
     answers = {
         (r.occurrence_id, r.person_id): r.answer
-        for r in await uow.meetings.rsvps({row.occurrence_id for row in rows})
+        for r in await uow.meetings.rsvps({_session_id(row) for row in rows})
     }
     approved = await uow.memberships.approved_pairs({row.person_id for row in rows})
     sent: dict[tuple[int, int], list[Delivery]] = defaultdict(list)
-    for other in await uow.deliveries.sent_of({row.occurrence_id for row in rows}):
-        sent[(other.occurrence_id, other.person_id)].append(other)
+    for other in await uow.deliveries.sent_of({_session_id(row) for row in rows}):
+        sent[(_session_id(other), other.person_id)].append(other)
     reminders: dict[tuple[int, int], list[Delivery]] = defaultdict(list)
     for row in rows:
         occurrence = row.occurrence
@@ -196,12 +196,12 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
         elif row.kind is DeliveryKind.REMINDER:
             if row.lead_seconds not in offsets:
                 skip = "lead time no longer configured"
-            elif answers.get((row.occurrence_id, row.person_id)) is RsvpAnswer.NO:
+            elif answers.get((_session_id(row), row.person_id)) is RsvpAnswer.NO:
                 skip = "declined"
             elif (row.person_id, occurrence.meeting.group_id) not in approved:
                 skip = "no longer a member"
             else:
-                reminders[(row.occurrence_id, row.person_id)].append(row)
+                reminders[(_session_id(row), row.person_id)].append(row)
                 continue
         if skip:
             _skip(row, skip)
@@ -211,7 +211,7 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
         latest, *older = sorted(rows_of_pair, key=lambda r: r.lead_seconds)
         for row in older:
             _skip(row, "caught up by a later reminder")
-        if _already_told(latest, sent[(latest.occurrence_id, latest.person_id)]):
+        if _already_told(latest, sent[(_session_id(latest), latest.person_id)]):
             _skip(latest, "already told after this lead time")
         else:
             send.append(latest)
@@ -232,6 +232,12 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
         )
         for r in sorted(send, key=lambda r: (r.due_at, r.id))
     ]
+
+
+def _session_id(row: Delivery) -> int:
+    """The session a record of `SESSION_KINDS` is about (such a record always has one)."""
+    assert row.occurrence_id is not None
+    return row.occurrence_id
 
 
 def _already_told(row: Delivery, sent: Iterable[Delivery]) -> bool:

@@ -314,9 +314,9 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
     upcoming, upcoming_counts = await repo.upcoming(until, UPCOMING_LISTED)
 
     by_group: dict[int, list[SessionLine]] = {}
-    for row in sessions:
-        by_group.setdefault(row.group_id, []).append(
-            SessionLine(day(row.starts_at), _clean(row.title), _clean(row.location) or None, row.confirmations)
+    for session in sessions:
+        by_group.setdefault(session.group_id, []).append(
+            SessionLine(day(session.starts_at), _clean(session.title), _clean(session.location) or None, session.confirmations)
         )
     topics_of: dict[int, list[tuple[date, str]]] = {}
     for topic in topics:

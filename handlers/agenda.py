@@ -378,7 +378,7 @@ async def action_pressed(request: Request) -> None:
 def deferred_text(request: Request, decision: Decision) -> Html:
     item = decision.view.item
     if item.occurrence is None:
-        text = request.t("agenda.deferred_waiting", id=item.id)
+        text: str = request.t("agenda.deferred_waiting", id=item.id)
     else:
         text = request.t(
             "agenda.deferred",
@@ -423,7 +423,7 @@ def card(request: Request, view: ItemView) -> tuple[Html, Rows]:
         )
     elif view.number is not None:
         lines.append(texts.get(lang, "agenda.card_waiting", number=view.number, count=view.count))
-    rows: list[list[tuple[str, p.Payload]]] = []
+    rows: list[Sequence[tuple[str, p.Payload]]] = []
     if view.may_edit:
         rows.append([
             (texts.plain(lang, "agenda.edit_button"), p.ItemAction(item.id, "edit")),
@@ -471,7 +471,7 @@ async def edited_text(request: Request, text: str) -> None:
     async with request.uow() as uow:
         me = await people.ensure_person(uow, request.caller, request.now())
         decision = await agenda.submit_edit(uow, me, text, request.settings, request.now())
-    reply = request.t("agenda.edited", id=decision.view.item.id)
+    reply: str = request.t("agenda.edited", id=decision.view.item.id)
     if decision.reopened:
         reply += "\n" + request.t("agenda.reopened")
     body, rows = card(request, decision.view)
@@ -483,7 +483,7 @@ async def rejection_reason(request: Request, text: str) -> None:
         me = await people.ensure_person(uow, request.caller, request.now())
         decision = await agenda.submit_reason(uow, me, text, request.settings, request.now())
     item = decision.view.item
-    reply = request.t("agenda.rejected", id=item.id)
+    reply: str = request.t("agenda.rejected", id=item.id)
     if decision.told:
         reply += " " + request.t("agenda.author_told", author=author_name(request.runtime.texts, request.lang, item))
     await request.reply(reply)

@@ -30,10 +30,11 @@ import asyncio
 import contextvars
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypedDict
 
 from sqlalchemy.exc import IntegrityError
 from telegram import (
@@ -92,7 +93,14 @@ class KimContext(CallbackContext[ExtBot[None], dict, dict, dict]):
         return self.application.bot_data["runtime"]  # type: ignore[no-any-return]
 
 
-HTML = {"parse_mode": ParseMode.HTML, "link_preview_options": LinkPreviewOptions(is_disabled=True)}
+class SendOptions(TypedDict):
+    """The keyword arguments of `HTML`, typed so that `**HTML` checks against each parameter."""
+
+    parse_mode: str
+    link_preview_options: LinkPreviewOptions
+
+
+HTML: SendOptions = {"parse_mode": ParseMode.HTML, "link_preview_options": LinkPreviewOptions(is_disabled=True)}
 """How every text message is sent: Telegram's HTML, no link previews."""
 
 Rows = Sequence[Sequence[tuple[str, Payload]]]
@@ -283,7 +291,7 @@ def render(texts: Texts, lang: str, key: str, **params: object) -> Html:
 Handler = Callable[[Request], Awaitable[None]]
 
 
-def action(handler: Handler) -> Callable[[Update, KimContext], Awaitable[None]]:
+def action(handler: Handler) -> Callable[[Update, KimContext], Coroutine[Any, Any, None]]:
     """Wrap a handler as the edge of one update (see the module docstring)."""
 
     @functools.wraps(handler)

@@ -65,7 +65,7 @@ def pack(blocks: list[Html], limit: int = LIMIT) -> list[Html]:
     for block in blocks:
         width = visible_length(block)
         if width <= limit:
-            pieces = [(block, "\n\n", width)]
+            pieces: list[tuple[str, str, int]] = [(block, "\n\n", width)]
         else:
             pieces = [(line, "\n\n" if n == 0 else "\n", visible_length(line)) for n, line in enumerate(_lines(block, limit))]
         for piece, joiner, width in pieces:

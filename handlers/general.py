@@ -31,7 +31,7 @@ async def show_help(request: Request) -> None:
     async with request.uow() as uow:
         person = await people.ensure_person(uow, request.caller, request.now())
         role = await people.role_of(uow, person, request.settings)
-    lines = [request.t(f"help.intro_{role.name.lower()}")]
+    lines: list[str] = [request.t(f"help.intro_{role.name.lower()}")]
     for command in commands.available(role):
         lines.append("")
         lines.append(request.t("help.entry", command=command.name, text=request.t(f"help.{command.name}")))

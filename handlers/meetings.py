@@ -101,7 +101,7 @@ async def guided_details(request: Request, text: str) -> None:
 
 async def confirm_scheduled(request: Request, scheduled: meetings.Scheduled) -> None:
     first = scheduled.occurrences[0]
-    reply = request.t("meetings.scheduled", id=first.id, invited=scheduled.invited)
+    reply: str = request.t("meetings.scheduled", id=first.id, invited=scheduled.invited)
     if len(scheduled.occurrences) > 1:
         reply += "\n" + request.t("meetings.series_created", count=len(scheduled.occurrences))
     await request.reply(session_card(request.runtime.texts, request.lang, first) + "\n\n" + reply)
@@ -121,7 +121,7 @@ async def list_meetings(request: Request) -> None:
         return
     texts = request.runtime.texts
     for item in found:
-        text = session_card(texts, request.lang, item.occurrence)
+        text: str = session_card(texts, request.lang, item.occurrence)
         if item.answer is not None:
             text += "\n" + request.t("meetings.your_answer", answer=request.t(f"meetings.answer_{item.answer.value}"))
         if coordinator:

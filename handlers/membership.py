@@ -24,7 +24,7 @@ async def list_groups(request: Request) -> None:
     async with request.uow() as uow:
         person = await people.ensure_person(uow, request.caller, request.now())
         rows = await membership.statuses(uow, person)
-    lines = [request.t("groups.title")]
+    lines: list[str] = [request.t("groups.title")]
     for group, status in rows:
         state = request.t(f"status.{status.value}" if status else "status.none")
         lines.append(request.t("groups.line", name=group.name, slug=group.slug, status=state))

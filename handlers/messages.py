@@ -90,7 +90,8 @@ def split_html(text: str, limit: int = LIMIT) -> list[str]:
     every part is valid HTML on its own (a bold heading stays bold and balanced)."""
     tokens = _tokens(text.strip(), limit)
     parts: list[str] = []
-    start, reopen = 0, []  # reopen: the tags (name, opening tag) open at `start`
+    start = 0
+    reopen: list[tuple[str, str]] = []  # the tags (name, opening tag) open at `start`
     while start < len(tokens):
         while start < len(tokens) and tokens[start].isspace():
             start += 1

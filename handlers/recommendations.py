@@ -189,7 +189,7 @@ def overview_message(texts: Texts, lang: str, view: core.Overview, tz: ZoneInfo,
     recommendation = view.recommendation
     closed = recommendation.status is RecommendationStatus.CLOSED
     key = "recommendations.overview_closed" if closed else "recommendations.overview_open"
-    lines = [
+    lines: list[str] = [
         texts.get(lang, key, id=recommendation.id),
         texts.get(lang, "recommendations.card_groups", groups=group_names(texts, lang, recommendation.groups)),
     ]
@@ -434,7 +434,7 @@ async def _show_member_view(request: Request, view: core.MemberView) -> None:
     texts, tz, now, lang = request.runtime.texts, _tz(request), request.now(), request.lang
     recommendation = view.recommendation
     header = texts.get(lang, "recommendations.card_title", id=recommendation.id)
-    text = card(texts, lang, recommendation, tz, now, header)
+    text: str = card(texts, lang, recommendation, tz, now, header)
     mine = []
     if view.stance is not None:
         mine.append(request.t("recommendations.your_stance", stance=stance_name(texts, lang, view.stance)))
@@ -469,7 +469,7 @@ async def _show_open_list(request: Request, listing: core.OpenList) -> None:
         await request.reply(request.t("recommendations.list_none"))
         return
     texts, tz, now, lang = request.runtime.texts, _tz(request), request.now(), request.lang
-    lines = [request.t("recommendations.list_title", count=listing.total)]
+    lines: list[str] = [request.t("recommendations.list_title", count=listing.total)]
     for view in listing.overviews:
         recommendation = view.recommendation
         if recommendation.deadline is not None:

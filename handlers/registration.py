@@ -100,7 +100,7 @@ async def show_progress(request: Request, progress: Progress) -> None:
             [[(request.label("registration.skip_organisation_button"), p.SkipOrganisation())]],
         )
     elif progress.step is Step.JOIN:
-        text = request.t("registration.done", name=person.display_name)
+        text: str = request.t("registration.done", name=person.display_name)
         if progress.notice_key:
             text = request.t(progress.notice_key) + "\n\n" + text
         if progress.joinable:

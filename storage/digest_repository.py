@@ -137,7 +137,7 @@ def _person(display_name: str | None, username: str | None, organisation: str | 
 class DigestRepository(_Repository):
     """Aggregates per group over a period, for /digest and `kimbot digest`."""
 
-    async def _top(self, group_ids: Sequence[int], query: Callable[[int], Select[Any]]) -> list[Any]:
+    async def _top(self, group_ids: Sequence[int], query: Callable[[int], Select[*tuple[Any, ...]]]) -> list[Any]:
         """The rows of `query(group_id)` (ordered and LIMITed) for every group, in one statement."""
         if not group_ids:
             return []
@@ -146,7 +146,7 @@ class DigestRepository(_Repository):
         statement = parts[0] if len(parts) == 1 else union_all(*parts)
         return list((await self.session.execute(statement)).all())
 
-    async def _counts(self, query: Select[Any]) -> dict[int, int]:
+    async def _counts(self, query: Select[Any, Any]) -> dict[int, int]:
         return {key: int(count) for key, count in (await self.session.execute(query)).all()}
 
     async def planned(self, scheduled_for: datetime) -> set[int]:
@@ -184,7 +184,7 @@ class DigestRepository(_Repository):
             .group_by(Membership.group_id)
         )
 
-        def per_group(group_id: int) -> Select[Any]:
+        def per_group(group_id: int) -> Select[*tuple[Any, ...]]:
             # The first `limit` memberships first, then their people (not all people, then sorted).
             chosen = (
                 select(Membership.group_id, key.label("key"), Membership.person_id)
@@ -269,7 +269,7 @@ class DigestRepository(_Repository):
         )
         order = (Occurrence.starts_at.desc(), Occurrence.id.desc()) if latest_first else (Occurrence.starts_at, Occurrence.id)
 
-        def per_group(group_id: int) -> Select[Any]:
+        def per_group(group_id: int) -> Select[*tuple[Any, ...]]:
             return (
                 select(Occurrence.id, Meeting.group_id, Meeting.title, Occurrence.starts_at, Meeting.timezone)
                 .join(Meeting, Meeting.id == Occurrence.meeting_id)
@@ -416,7 +416,7 @@ class DigestRepository(_Repository):
             .group_by(AgendaItem.group_id)
         )
 
-        def per_group(group_id: int) -> Select[Any]:
+        def per_group(group_id: int) -> Select[*tuple[Any, ...]]:
             return (
                 select(
                     AgendaItem.id,
@@ -459,7 +459,7 @@ class DigestRepository(_Repository):
             .group_by(_rg.c.group_id)
         )
 
-        def per_group(group_id: int) -> Select[Any]:
+        def per_group(group_id: int) -> Select[*tuple[Any, ...]]:
             return (
                 select(
                     _rg.c.group_id,

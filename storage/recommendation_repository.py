@@ -31,7 +31,7 @@ from storage.models import (
     StanceValue,
     recommendation_groups,
 )
-from storage.repositories import _Repository, is_id
+from storage.repositories import _Repository, is_id, not_null, rowcount
 
 _rg = recommendation_groups
 
@@ -123,7 +123,7 @@ class RecommendationRepository(_Repository):
             ),
         )
         result = await self.session.execute(query)
-        return {(r, p) for r, p in result.all()}
+        return {(r, not_null(p)) for r, p in result.all()}
 
     async def answered_people(self, recommendation_id: int) -> list[int]:
         """Ids of the reachable people who gave a stance or commented."""
@@ -140,7 +140,7 @@ class RecommendationRepository(_Repository):
 
     # --- what waits for a member ----------------------------------------
 
-    def _waiting(self, person_id: int, now: datetime) -> Select[tuple[Recommendation]]:
+    def _waiting(self, person_id: int, now: datetime) -> Select[Recommendation]:
         targeted = (
             select(_rg.c.recommendation_id)
             .join(Membership, Membership.group_id == _rg.c.group_id)
@@ -262,7 +262,7 @@ class RecommendationRepository(_Repository):
                 Stance.recommendation_id == recommendation_id, Stance.person_id.is_not(None)
             )
         )
-        return {person_id: StanceValue(value) for person_id, value in result.all()}
+        return {not_null(person_id): StanceValue(value) for person_id, value in result.all()}
 
     async def comment_count_of(self, recommendation_id: int, person_id: int) -> int:
         count = await self.session.scalar(
@@ -282,7 +282,7 @@ class RecommendationRepository(_Repository):
             .where(Recommendation.id == recommendation_id, Recommendation.status == RecommendationStatus.OPEN)
             .values(status=RecommendationStatus.CLOSED, outcome=outcome, closed_at=now, closed_by_id=by_id)
         )
-        return (result.rowcount or 0) == 1
+        return rowcount(result) == 1
 
     async def skip_pending(self, recommendation_id: int, kinds: Iterable[DeliveryKind], reason: str) -> int:
         """Drop the messages about it not sent yet."""
@@ -296,4 +296,4 @@ class RecommendationRepository(_Repository):
             .values(status=DeliveryStatus.SKIPPED, error=reason)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount or 0
+        return rowcount(result)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Result, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +40,23 @@ def is_id(value: int) -> bool:
     """Whether `value` can be a row's id. A larger number (a forged button may carry
     up to 18 digits) names no row, and PostgreSQL would refuse the query."""
     return 0 <= value <= MAX_ID
+
+
+_T = TypeVar("_T")
+
+
+def not_null(value: _T | None) -> _T:
+    """A value of a nullable column that the query's WHERE clause keeps from being
+    NULL (`column IN (...)`, `IS NOT NULL`)."""
+    assert value is not None
+    return value
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE without RETURNING matched. Its result is a
+    `CursorResult`; `Session.execute`'s overloads only promise a `Result`, and
+    SQLAlchemy advises the cast."""
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 class _Repository:
@@ -85,7 +103,7 @@ class PeopleRepository(_Repository):
     async def coordinators(self, configured_ids: Iterable[int]) -> Sequence[Person]:
         """People who are coordinators: promoted ones and configured ids that wrote to the bot."""
         ids = list(configured_ids)
-        condition = Person.is_coordinator.is_(True)
+        condition: ColumnElement[bool] = Person.is_coordinator.is_(True)
         if ids:
             condition = or_(condition, Person.telegram_id.in_(ids))
         result = await self.session.execute(select(Person).where(condition).order_by(Person.id))
@@ -280,7 +298,7 @@ class DeliveryRepository(_Repository):
                 Delivery.occurrence_id, Delivery.person_id, Delivery.kind, Delivery.lead_seconds, Delivery.revision
             ).where(Delivery.occurrence_id.in_(ids))
         )
-        return {(o, p, str(k), lead, rev) for o, p, k, lead, rev in result.all()}
+        return {(not_null(o), p, str(k), lead, rev) for o, p, k, lead, rev in result.all()}
 
     async def told_at(self, occurrence_ids: Iterable[int], kinds: Iterable[str]) -> dict[tuple[int, int, int], datetime]:
         """When each (session, person, revision) was last owed a notice of these kinds."""
@@ -292,7 +310,7 @@ class DeliveryRepository(_Repository):
             .where(Delivery.occurrence_id.in_(ids), Delivery.kind.in_(list(kinds)))
             .group_by(Delivery.occurrence_id, Delivery.person_id, Delivery.revision)
         )
-        return {(o, p, r): _aware(at) for o, p, r, at in result.all()}
+        return {(not_null(o), p, r): _aware(at) for o, p, r, at in result.all()}
 
     async def due(self, now: datetime, limit: int = 1000) -> Sequence[Delivery]:
         """Pending records due by `now`, oldest first, that no other live process
@@ -354,4 +372,4 @@ class DeliveryRepository(_Repository):
             .where(Delivery.occurrence_id == occurrence_id, Delivery.status == DeliveryStatus.PENDING)
             .values(status=DeliveryStatus.SKIPPED, error=reason)
         )
-        return result.rowcount or 0
+        return rowcount(result)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from storage.models import Group
 
@@ -25,6 +25,7 @@ GROUPS: tuple[tuple[str, str, str], ...] = (
 def seed_groups(connection: Connection) -> int:
     """Insert the missing seed groups; returns how many were inserted."""
     table = Group.__table__
+    assert isinstance(table, Table)  # a mapped class's table (typed as any FromClause)
     existing = set(connection.execute(select(table.c.slug)).scalars())
     rows = [
         {"slug": slug, "name": name, "note": note, "created_at": datetime.now(UTC)}

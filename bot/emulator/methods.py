@@ -26,7 +26,7 @@ from .errors import ApiError, bad_request, conflict, not_implemented
 from .formatting import CALLBACK_ANSWER_LIMIT, format_caption, format_text
 from .markup import check_reply_markup, inline_markup
 from .spec import Upload
-from .state import Chat, Document, SentMessage, StoredFile, Version
+from .state import Chat, Document, SentMessage, StoredFile, User, Version
 from .webhook import WebhookConfig
 
 if TYPE_CHECKING:
@@ -524,6 +524,7 @@ async def get_chat(emu: Emulator, params: dict[str, Any], ctx: CallContext) -> A
 async def get_chat_member(emu: Emulator, params: dict[str, Any], ctx: CallContext) -> Any:
     chat = emu.world.resolve_chat(params["chat_id"])
     user_id = params["user_id"]
+    user: User | None
     if user_id == emu.bot.id:
         status = "kicked" if chat.user is not None and chat.user.blocked else "member"
         user = emu.bot
