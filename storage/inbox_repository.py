@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.cluster import Cluster
 from storage.models import InboxUpdate
+from storage.repositories import rowcount
 
 
 @dataclass
@@ -81,7 +82,7 @@ class InboxRepository:
             .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
             .values(handled_at=now, payload=None, user_id=None)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def take_orphans(self, limit: int = 100) -> list[tuple[int, str]]:
         """Claim the waiting updates of processes that died (or of none), oldest
