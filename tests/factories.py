@@ -36,3 +36,15 @@ def registered(uow: UnitOfWork, telegram_id: int, name: str, now: datetime, grou
             )
         )
     return person
+
+
+async def coordinator_and_members(
+    uow: UnitOfWork, coordinator_id: int, member_ids: list[int], now: datetime, group_slug: str = "ak-eu"
+) -> Person:
+    """The coordinator, Sabine Weber (registered), and members "Mitglied 1" ... of one group."""
+    group = await uow.groups.by_slug(group_slug)
+    assert group is not None
+    coordinator = registered(uow, coordinator_id, "Sabine Weber", now)
+    for number, member_id in enumerate(member_ids, 1):
+        registered(uow, member_id, f"Mitglied {number}", now, group.id)
+    return coordinator

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from bot import agenda as agenda_core
 from bot import recommendations
@@ -110,69 +110,69 @@ class NewPerson(Flow):
         return actors
 
 
-class RenamedMemberTopic(Flow):
+class MemberTopic(Flow):
+    """A member of `slug` proposes a topic with one command, in a situation that
+    `situate` sets up; `settled` is the person's row as it must end."""
+
+    slug = ""
+
+    def situate(self, person: Person, user: User, number: int, group_id: int) -> None:
+        raise NotImplementedError
+
+    def settled(self) -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    async def prepare(self, db: Database, now: datetime, rounds: int) -> list[Actor]:
+        actors = []
+        async with db.uow() as uow:
+            group = await uow.groups.by_slug(self.slug)
+            assert group is not None
+            for number in range(rounds):
+                user = self.emulator.add_user(f"{type(self).__name__}{number}", language_code="de")
+                person = registered(uow, user.id, f"{type(self).__name__} {number}", now, group.id)
+                self.situate(person, user, number, group.id)
+                text = f"Thema von {type(self).__name__} {number}"
+
+                async def effect(db: Database, text: str = text, uid: int = user.id) -> int:
+                    topics = await count(db, AgendaItem, AgendaItem.text == text)
+                    settled = await count(db, Person, Person.telegram_id == uid, self.settled())
+                    return topics if settled == 1 else 0
+
+                actors.append(
+                    Actor(
+                        user,
+                        lambda u=user, t=text: self.emulator.send_text(u, f"/agenda {self.slug} {t}"),
+                        effect,
+                        "Ihr Thema ist gespeichert",
+                    )
+                )
+            await uow.commit()
+        return actors
+
+
+class RenamedMemberTopic(MemberTopic):
     name = "username changed, then /agenda"
+    slug = "ak-eu"
 
-    async def prepare(self, db: Database, now: datetime, rounds: int) -> list[Actor]:
-        actors = []
-        async with db.uow() as uow:
-            group = await uow.groups.by_slug("ak-eu")
-            assert group is not None
-            for number in range(rounds):
-                user = self.emulator.add_user(f"Umbenannt{number}", username=f"alt_{number}", language_code="de")
-                person = registered(uow, user.id, f"Umbenannt {number}", now, group.id)
-                person.username = f"alt_{number}"
-                user.username = f"neu_{number}"  # changed in Telegram since
-                text = f"Thema nach Umbenennung {number}"
+    def situate(self, person: Person, user: User, number: int, group_id: int) -> None:
+        person.username = f"alt_{number}"
+        user.username = f"neu_{number}"  # changed in Telegram since
 
-                async def effect(db: Database, text: str = text, uid: int = user.id) -> int:
-                    topics = await count(db, AgendaItem, AgendaItem.text == text)
-                    renamed = await count(db, Person, Person.telegram_id == uid, Person.username.like("neu_%"))
-                    return topics if renamed == 1 else 0
-
-                actors.append(
-                    Actor(
-                        user,
-                        lambda u=user, t=text: self.emulator.send_text(u, f"/agenda ak-eu {t}"),
-                        effect,
-                        "Ihr Thema ist gespeichert",
-                    )
-                )
-            await uow.commit()
-        return actors
+    def settled(self) -> ColumnElement[bool]:
+        return Person.username.like("neu_%")
 
 
-class GuidedStepLeft(Flow):
+class GuidedStepLeft(MemberTopic):
     name = "a command leaves a guided step"
+    slug = "ak-ehrenamt"
 
-    async def prepare(self, db: Database, now: datetime, rounds: int) -> list[Actor]:
-        actors = []
-        async with db.uow() as uow:
-            group = await uow.groups.by_slug("ak-ehrenamt")
-            assert group is not None
-            for number in range(rounds):
-                user = self.emulator.add_user(f"Geführt{number}", language_code="de")
-                person = registered(uow, user.id, f"Geführt {number}", now, group.id)
-                # The bot asked for a topic's text (after a bare /agenda and its button).
-                person.awaiting = agenda_core.AWAIT_TEXT
-                person.awaiting_data = {"group": group.id}
-                text = f"Thema statt Eingabe {number}"
+    def situate(self, person: Person, user: User, number: int, group_id: int) -> None:
+        # The bot asked for a topic's text (after a bare /agenda and its button).
+        person.awaiting = agenda_core.AWAIT_TEXT
+        person.awaiting_data = {"group": group_id}
 
-                async def effect(db: Database, text: str = text, uid: int = user.id) -> int:
-                    topics = await count(db, AgendaItem, AgendaItem.text == text)
-                    waiting = await count(db, Person, Person.telegram_id == uid, Person.awaiting.is_not(None))
-                    return topics if waiting == 0 else 0
-
-                actors.append(
-                    Actor(
-                        user,
-                        lambda u=user, t=text: self.emulator.send_text(u, f"/agenda ak-ehrenamt {t}"),
-                        effect,
-                        "Ihr Thema ist gespeichert",
-                    )
-                )
-            await uow.commit()
-        return actors
+    def settled(self) -> ColumnElement[bool]:
+        return Person.awaiting.is_(None)
 
 
 class InviteRedeemed(Flow):

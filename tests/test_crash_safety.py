@@ -43,7 +43,7 @@ from storage.models import (
     Person,
 )
 from tests.bot_process import WAIT, launch, logs
-from tests.factories import registered
+from tests.factories import coordinator_and_members
 from tests.harness import make_settings
 
 MEMBERS = 150
@@ -64,11 +64,7 @@ async def prepare(
     try:
         await db.upgrade()
         async with db.uow() as uow:
-            group = await uow.groups.by_slug("ak-eu")
-            assert group is not None
-            coordinator = registered(uow, coordinator_id, "Sabine Weber", now)
-            for number, user in enumerate(users, 1):
-                registered(uow, user.id, f"Mitglied {number}", now, group.id)
+            await coordinator_and_members(uow, coordinator_id, [u.id for u in users], now)
             await uow.commit()
         # A session in a few hours: the 7-day and 1-day lead times are covered by
         # the invitation, the 2-hour reminder lies ahead; only invitations are due.

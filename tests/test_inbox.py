@@ -24,7 +24,7 @@ from bot.emulator import Emulator
 from storage.database import Database
 from storage.models import AgendaItem, InboxUpdate
 from tests.bot_process import WAIT, launch, logs, stop
-from tests.factories import registered
+from tests.factories import coordinator_and_members
 
 TOPICS_EACH = 4
 MEMBERS = 8
@@ -95,11 +95,7 @@ async def _prepare(database_url: str, coordinator_id: int, member_ids: list[int]
     try:
         await db.upgrade()
         async with db.uow() as uow:
-            group = await uow.groups.by_slug("ak-eu")
-            assert group is not None
-            registered(uow, coordinator_id, "Sabine Weber", now)
-            for number, member_id in enumerate(member_ids, 1):
-                registered(uow, member_id, f"Mitglied {number}", now, group.id)
+            await coordinator_and_members(uow, coordinator_id, member_ids, now)
             await uow.commit()
     finally:
         await db.dispose()

@@ -21,7 +21,7 @@ from bot.emulator import Emulator
 from bot.emulator.state import User
 from storage.database import Database
 from tests.bot_process import WAIT, launch, logs, stop
-from tests.factories import registered
+from tests.factories import coordinator_and_members
 from tests.proxies import TcpOutage
 
 MEMBERS = 5
@@ -54,12 +54,8 @@ async def sessions_due_soon(
     try:
         await db.upgrade()
         async with db.uow() as uow:
-            group = await uow.groups.by_slug("ak-eu")
-            assert group is not None
-            sabine = registered(uow, coordinator.id, "Sabine Weber", now)
+            sabine = await coordinator_and_members(uow, coordinator.id, [u.id for u in members], now)
             sabine.is_coordinator = True
-            for number, user in enumerate(members):
-                registered(uow, user.id, f"Mitglied {number}", now, group.id)
             await uow.flush()
             for number, delay in enumerate(seconds):
                 start = (now + timedelta(hours=1, seconds=delay)).astimezone(settings.timezone)

@@ -38,7 +38,7 @@ from bot.emulator.state import User
 from storage.database import Database
 from storage.models import Person
 from tests.bot_process import WAIT, launch, logs, stop
-from tests.factories import registered
+from tests.factories import coordinator_and_members
 from tests.harness import free_port
 from tests.proxies import RoundRobinProxy
 
@@ -225,11 +225,7 @@ async def test_leader_killed_mid_fan_out_a_follower_takes_over(
     try:
         now = datetime.now(UTC)
         async with db.uow() as uow:
-            group = await uow.groups.by_slug("ak-eu")
-            assert group is not None
-            registered(uow, fleet.coordinator.id, "Sabine Weber", now)
-            for number, user in enumerate(members):
-                registered(uow, user.id, f"Mitglied {number}", now, group.id)
+            await coordinator_and_members(uow, fleet.coordinator.id, [u.id for u in members], now)
             await uow.commit()
     finally:
         await db.dispose()
