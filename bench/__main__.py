@@ -12,7 +12,8 @@ Exit status 1 if a target was missed or a benchmark failed.
 
 `--quick` runs smaller sizes, once each (a few minutes; for a first look,
 not for the record). `--only` picks benchmarks by name: burst, fanout,
-reminders, digest, report, startup, memory.
+reminders, digest, report, startup, memory, scaleout (PostgreSQL only: it runs
+with `--postgres`, and is left out of the SQLite run).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, Row, table  # noqa: E402
 
-BENCHMARKS = ["burst", "fanout", "reminders", "digest", "report", "startup", "memory"]
+BENCHMARKS = ["burst", "fanout", "reminders", "digest", "report", "startup", "memory", "scaleout"]
 SQLITE_ONLY = {"fanout", "startup", "memory"}  # no database, or `kimbot run` on SQLite
+POSTGRES_ONLY = {"scaleout"}  # several `kimbot run` on one database
 RESULT = "BENCH-ROWS "
 
 
@@ -119,8 +121,10 @@ def main() -> None:
     began = monotonic()
     rows: list[Row] = []
     for name in names:
+        if name in POSTGRES_ONLY and not args.postgres:
+            print(f"\n=== {name}: PostgreSQL only, left out (run with --postgres URL)", flush=True)
         for postgres in backends:
-            if postgres and name in SQLITE_ONLY:
+            if name in (SQLITE_ONLY if postgres else POSTGRES_ONLY):
                 continue
             rows += run_one(name, args.quick, postgres, args.in_process)
     result = table(rows)

@@ -169,6 +169,50 @@ async def test_webhook_delivery_with_secret_and_retry(
     ] == 400
 
 
+class _HoldingReceiver(tornado.web.RequestHandler):
+    """Answers no webhook request until the test opens the gate."""
+
+    def initialize(self, store: dict[str, Any]) -> None:
+        self.store = store
+
+    async def post(self) -> None:
+        store = self.store
+        store["order"].append(json.loads(self.request.body)["update_id"])
+        store["open"] += 1
+        store["most_open"] = max(store["most_open"], store["open"])
+        await store["gate"].wait()
+        store["open"] -= 1
+        self.finish("")
+
+
+async def test_webhook_sends_chats_in_parallel_up_to_max_connections_each_chat_in_order(
+    emu: Emulator, api: Api
+) -> None:
+    store: dict[str, Any] = {"order": [], "open": 0, "most_open": 0, "gate": asyncio.Event()}
+    app = tornado.web.Application([(r"/hook", _HoldingReceiver, {"store": store})])
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    server = tornado.httpserver.HTTPServer(app)
+    server.add_sockets(sockets)
+    try:
+        people = [emu.add_user(f"Person {n}") for n in range(4)]
+        firsts = [emu.send_text(person, "eins") for person in people]
+        second = emu.send_text(people[0], "zwei")
+        url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}/hook"
+        assert await api.ok("setWebhook", url=url, max_connections=3)
+        await emu.wait_until(lambda: len(store["order"]) == 3, timeout=10)
+        # Three requests open at once (the limit), one per chat, in the order they came.
+        assert store["order"] == firsts[:3] and store["open"] == 3
+        store["gate"].set()
+        await emu.wait_until(lambda: emu.queue.pending == 0, timeout=10)
+        order = store["order"]
+        assert sorted(order) == sorted([*firsts, second]) and store["most_open"] == 3
+        assert order.index(second) > order.index(firsts[0]), "a chat's second after its first"
+        assert sorted(d.update_id for d in emu.queue.deliveries) == sorted(order)
+    finally:
+        server.stop()
+        await server.close_all_connections()
+
+
 async def test_delivery_hook_and_waiting_helpers(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
     seen: list[int] = []
