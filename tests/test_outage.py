@@ -74,10 +74,9 @@ def reminders_of(emulator: Emulator, user: User, title: str) -> int:
 
 @pytest.mark.postgres
 async def test_reminders_survive_a_database_that_refuses_connections_around_their_due_time(
-    emulator: Emulator, database_url: str, tmp_path: Path, figures: dict[str, int]
+    emulator: Emulator, empty_postgres_url: str, tmp_path: Path, figures: dict[str, int]
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL: a database server that goes away")
+    database_url = empty_postgres_url
     coordinator = emulator.add_user("Sabine", last_name="Weber", language_code="de")
     members = [emulator.add_user(f"Mitglied{n}", language_code="de") for n in range(MEMBERS)]
     # Sitzung 0: its reminder falls due inside the outage; Sitzung 1: after it.
@@ -143,10 +142,9 @@ async def test_a_database_away_at_start_is_waited_for(
 
 @pytest.mark.postgres
 async def test_a_leader_whose_lock_connection_drops_steps_down_at_once(
-    emulator: Emulator, database_url: str, tmp_path: Path
+    emulator: Emulator, empty_postgres_url: str, tmp_path: Path
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL: advisory locks")
+    database_url = empty_postgres_url
     coordinator = emulator.add_user("Sabine", last_name="Weber", language_code="de")
     outage = await outage_for(database_url)
     port = [0]
