@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
+RENDERERS = {**meetings.RENDERERS, **agenda.RENDERERS, **recommendations.RENDERERS, **digest.RENDERERS}
+"""What the delivery timer sends, per delivery kind, from the features that own them."""
+
 
 def build_application(
     settings: Settings, *, clock: Callable[[], datetime] = utc_now, long_running: bool = False
@@ -83,7 +86,7 @@ def build_application(
         application.bot_data["runtime"] = runtime
         application.bot_data["link"] = link
         application.bot_data["deliveries"] = Deliveries(
-            application, Pacer(application.bot, link=link), db.cluster
+            application, Pacer(application.bot, link=link), db.cluster, RENDERERS
         )
         link.on_back.append(lambda: schedule_tick(application, when=0))
         link.on_back.append(runtime.answers.retry_now)

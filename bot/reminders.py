@@ -240,6 +240,15 @@ def _session_id(row: Delivery) -> int:
     return row.occurrence_id
 
 
+def calls_for_topics(item: Due, settings: Settings) -> bool:
+    """Whether this message about a session also calls for agenda items: the
+    invitation, and the reminder of the earliest lead time."""
+    if item.kind is DeliveryKind.INVITATION:
+        return True
+    earliest = max(settings.reminder_offsets, default=timedelta(0))
+    return item.kind is DeliveryKind.REMINDER and item.lead_seconds >= earliest.total_seconds()
+
+
 def _already_told(row: Delivery, sent: Iterable[Delivery]) -> bool:
     """A reminder or notice for this session's time already went out after this lead time."""
     assert row.occurrence is not None

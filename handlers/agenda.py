@@ -37,9 +37,11 @@ from bot.texts import Html, Texts
 from handlers import payloads as p
 from handlers.common import Handler, Request, Rows, Runtime, action
 from handlers.messages import LIMIT
+from handlers.outbox import Batch, Message, Part, Renderer
 from handlers.registration import TextAnswer
 from storage.models import (
     AGENDA_TEXT_MAX,
+    ITEM_KINDS,
     REASON_MAX,
     AgendaItem,
     AgendaStatus,
@@ -115,15 +117,15 @@ def agenda_block(texts: Texts, lang: str, items: Sequence[AgendaItem]) -> Html:
     return Html("\n".join(lines))
 
 
-async def render_notice(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str) -> tuple[Html, Rows]:
+async def render_notice(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str, batch: Batch) -> list[Part]:
     """The note to an item's author (rejected with the reason, deferred)."""
     texts = runtime.texts
     found = await uow.agenda.get(item.agenda_item_id or 0)
     if found is None:
-        return texts.get(lang, "agenda.notice_gone"), []
+        return [Message(texts.get(lang, "agenda.notice_gone"))]
     common = {"id": found.id, "group": found.group.name, "text": found.text}
     if item.kind is DeliveryKind.ITEM_REJECTED:
-        return texts.get(lang, "agenda.notice_rejected", reason=found.reason or "—", **common), []
+        return [Message(texts.get(lang, "agenda.notice_rejected", reason=found.reason or "—", **common))]
     if found.occurrence is None:
         text = texts.get(lang, "agenda.notice_deferred_waiting", **common)
     else:
@@ -135,7 +137,7 @@ async def render_notice(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str)
             when=when(lang, found.occurrence),
             **common,
         )
-    return text, [[(texts.plain(lang, "agenda.open_button"), p.OpenItem(found.id))]]
+    return [Message(text, [[(texts.plain(lang, "agenda.open_button"), p.OpenItem(found.id))]])]
 
 
 # --- /agenda -------------------------------------------------------------------------
@@ -509,3 +511,6 @@ CALLBACKS: dict[type, Handler] = {
     p.OpenItem: open_pressed,
     p.ItemAction: action_pressed,
 }
+
+
+RENDERERS: dict[DeliveryKind, Renderer] = {kind: render_notice for kind in ITEM_KINDS}

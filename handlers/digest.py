@@ -32,7 +32,8 @@ from bot.reminders import Due
 from bot.texts import Html, Texts
 from handlers.common import Handler, Request, Runtime, action
 from handlers.messages import LIMIT, balanced, split_html, visible_length
-from handlers.outbox import Document, Message, Part
+from handlers.outbox import Batch, Document, Message, Part, Renderer
+from storage.models import DeliveryKind
 from storage.uow import UnitOfWork
 
 MAX_MESSAGES = 5
@@ -100,7 +101,7 @@ def render(texts: Texts, lang: str, digest: core.Digest) -> list[Part]:
     return [*(Message(m) for m in first), document]
 
 
-async def render_delivery(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str) -> list[Part]:
+async def render_delivery(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str, batch: Batch) -> list[Part]:
     """The scheduled digest for one coordinator: one or more messages, or a document."""
     assert item.scheduled_for is not None
     digest = await core.for_schedule(uow, runtime.settings, item.scheduled_for, runtime.clock())
@@ -129,3 +130,6 @@ def handlers() -> list[BaseHandler]:
 
 
 CALLBACKS: dict[type, Handler] = {}
+
+
+RENDERERS: dict[DeliveryKind, Renderer] = {DeliveryKind.DIGEST: render_delivery}

@@ -9,17 +9,21 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import meetings, people
+from bot import agenda, meetings, people, reminders
 from bot.commands import by_name
 from bot.dates import format_when, parse_date, parse_time
 from bot.errors import Refusal
 from bot.ics import calendar_file, filename
 from bot.membership import find_group
 from bot.recurrence import describe, from_rrule
+from bot.reminders import Due
 from bot.texts import Html, Texts
+from handlers import agenda as agenda_views
 from handlers import payloads as p
-from handlers.common import Request, Rows, action
-from storage.models import Occurrence, OccurrenceStatus, RsvpAnswer
+from handlers.common import Request, Rows, Runtime, action
+from handlers.outbox import Batch, Message, Part, Renderer
+from storage.models import SESSION_KINDS, DeliveryKind, Occurrence, OccurrenceStatus, RsvpAnswer
+from storage.uow import UnitOfWork
 
 ANSWERS = {"yes": RsvpAnswer.YES, "no": RsvpAnswer.NO, "maybe": RsvpAnswer.MAYBE}
 
@@ -224,3 +228,31 @@ CALLBACKS = {
     p.Answer: answer_pressed,
     p.CalendarFile: calendar_pressed,
 }
+
+
+async def render_session(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str, batch: Batch) -> list[Part]:
+    """An invitation, a reminder, a new time or a cancellation, for one member: the
+    session's card, its agenda, and the answer buttons."""
+    texts = runtime.texts
+    occurrence_id = item.occurrence_id
+    assert occurrence_id is not None
+    occurrence = await batch.memo(("occurrence", occurrence_id), lambda: uow.meetings.occurrence(occurrence_id))
+    assert occurrence is not None
+    card = session_card(texts, lang, occurrence)
+    if item.kind is DeliveryKind.CANCELLED:
+        return [Message(Html(texts.get(lang, "reminders.cancelled") + "\n\n" + card))]
+    header = {
+        DeliveryKind.INVITATION: "reminders.invitation",
+        DeliveryKind.MOVED: "reminders.moved",
+        DeliveryKind.REMINDER: "reminders.reminder",
+    }[item.kind]
+    text = texts.get(lang, header) + "\n\n" + card
+    items = await batch.memo(("agenda", occurrence_id), lambda: agenda.items_on(uow, occurrence_id))
+    text += "\n\n" + agenda_views.agenda_block(texts, lang, items)
+    if reminders.calls_for_topics(item, runtime.settings):
+        text += "\n\n" + texts.get(lang, "reminders.call_for_agenda", slug=occurrence.meeting.group.slug)
+    text += "\n\n" + texts.get(lang, "reminders.question")
+    return [Message(Html(text), list(answer_buttons(texts, lang, occurrence.id)))]
+
+
+RENDERERS: dict[DeliveryKind, Renderer] = {kind: render_session for kind in SESSION_KINDS}

@@ -44,10 +44,12 @@ from bot.reminders import Due
 from bot.texts import Html, Texts, escape
 from handlers import payloads as p
 from handlers.common import Handler, Request, Rows, Runtime, action
+from handlers.outbox import Batch, Message, Part, Renderer
 from handlers.registration import TextAnswer
 from storage.models import (
     COMMENT_MAX,
     OUTCOME_MAX,
+    RECOMMENDATION_KINDS,
     RECOMMENDATION_TEXT_MAX,
     DeliveryKind,
     Group,
@@ -244,35 +246,34 @@ class _Facts:
     comments: int = 0
 
 
-async def _facts(uow: UnitOfWork, recommendation_id: int, kind: DeliveryKind) -> _Facts:
-    """Loaded once per recommendation and unit of work (a fan-out renders hundreds)."""
-    cache: dict[int, _Facts] = uow.session.info.setdefault("recommendation_facts", {})
-    facts = cache.get(recommendation_id)
-    if facts is None:
+async def _facts(uow: UnitOfWork, recommendation_id: int, kind: DeliveryKind, batch: Batch) -> _Facts:
+    """Loaded once per recommendation and run of the timer (a fan-out renders hundreds)."""
+
+    async def load() -> _Facts:
         recommendation = await uow.recommendations.get(recommendation_id)
         assert recommendation is not None, "screened by bot.recommendations.screen_due"
-        facts = cache[recommendation_id] = _Facts(
-            recommendation, await uow.recommendations.stances_by_person(recommendation_id)
-        )
+        return _Facts(recommendation, await uow.recommendations.stances_by_person(recommendation_id))
+
+    facts = await batch.memo(("recommendation", recommendation_id), load)
     if kind is DeliveryKind.OUTCOME and facts.tally is None:
         facts.tally = (await uow.recommendations.tallies([recommendation_id]))[recommendation_id]
         facts.comments = (await uow.recommendations.comment_counts([recommendation_id]))[recommendation_id]
     return facts
 
 
-async def render_delivery(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str) -> tuple[Html, Rows]:
+async def render_delivery(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str, batch: Batch) -> list[Part]:
     """A recommendation, the reminder before its deadline, or its outcome, for one member."""
     assert item.recommendation_id is not None
     texts, tz, now = runtime.texts, runtime.settings.timezone, runtime.clock()
-    facts = await _facts(uow, item.recommendation_id, item.kind)
+    facts = await _facts(uow, item.recommendation_id, item.kind, batch)
     recommendation = facts.recommendation
     if item.kind is DeliveryKind.OUTCOME:
         assert facts.tally is not None
-        return outcome_message(texts, lang, recommendation, facts.tally, facts.comments), []
+        return [Message(outcome_message(texts, lang, recommendation, facts.tally, facts.comments))]
     key = "recommendations.card_new" if item.kind is DeliveryKind.RECOMMENDATION else "recommendations.card_reminder"
     header = texts.get(lang, key, id=recommendation.id)
     text = answerable_card(texts, lang, recommendation, tz, now, header)
-    return text, stance_rows(texts, lang, recommendation.id, facts.stances.get(item.person_id))
+    return [Message(text, stance_rows(texts, lang, recommendation.id, facts.stances.get(item.person_id)))]
 
 
 # --- handlers ------------------------------------------------------------------------
@@ -607,3 +608,6 @@ CALLBACKS: dict[type, Handler] = {
     p.OpenRecommendation: open_pressed,
     p.CloseRecommendation: close_pressed,
 }
+
+
+RENDERERS: dict[DeliveryKind, Renderer] = {kind: render_delivery for kind in RECOMMENDATION_KINDS}

@@ -6,37 +6,30 @@ sender and arms itself again for the next due record (at the latest after
 wake-up call: what is due comes from the database, so a late timer (a busy
 loop, a suspended machine) still sends everything — APScheduler's misfire
 grace is switched off for this job — and a restart simply runs a tick.
+
+The timer knows no feature: what a record says comes from the renderer the
+composition registered for its kind (`handlers.outbox.Renderer`), and the
+features wake the timer through the runtime, never by importing it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from telegram.ext import Application, CallbackContext
 
-from bot import agenda, people, reminders
+from bot import people, reminders
 from bot.delivery import Delivered, Outcome, Pacer
 from bot.reminders import Due
-from bot.texts import Html
-from handlers import agenda as agenda_views
-from handlers import digest as digest_views
-from handlers import recommendations as recommendation_views
-from handlers.common import Rows, Runtime, keyboard
-from handlers.meetings import answer_buttons, session_card
-from handlers.outbox import Document, Message, Part
+from handlers.common import Runtime, keyboard
+from handlers.outbox import Batch, Document, Part, Renderer
 from storage.cluster import Cluster
 from storage.database import unavailable
 from storage.inbox_repository import handling
-from storage.models import (
-    ITEM_KINDS,
-    RECOMMENDATION_KINDS,
-    AgendaItem,
-    DeliveryKind,
-    DeliveryStatus,
-    Occurrence,
-)
+from storage.models import DeliveryKind, DeliveryStatus
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -63,10 +56,20 @@ class Deliveries:
     database was away is remembered (`_unmarked`) and marked sent when it is
     back, before anything else is taken, so it is never sent again."""
 
-    def __init__(self, application: Application, pacer: Pacer, cluster: Cluster) -> None:
+    def __init__(
+        self,
+        application: Application,
+        pacer: Pacer,
+        cluster: Cluster,
+        renderers: Mapping[DeliveryKind, Renderer],
+    ) -> None:
+        missing = set(DeliveryKind) - set(renderers)
+        if missing:
+            raise ValueError(f"no renderer for {sorted(k.value for k in missing)}")
         self.application = application
         self.pacer = pacer
         self.cluster = cluster
+        self.renderers = renderers
         self._lock = asyncio.Lock()
         self._postponed = False
         self._failed_run = False
@@ -133,16 +136,16 @@ class Deliveries:
         rendered: list[tuple[Due, list[Part]]] = []
         broken: list[tuple[Due, BaseException]] = []
         async with runtime.db.reader() as uow:
-            cache = _RenderCache()
+            batch = Batch()
             for item in due:
                 try:
-                    rendered.append((item, await self._render(uow, cache, item)))
+                    rendered.append((item, await self._render(uow, batch, item)))
                 except Exception as error:
                     if unavailable(error):
                         raise
                     broken.append((item, error))
                     await uow.rollback()  # a failed query leaves the transaction unusable
-                    cache = _RenderCache()
+                    batch = Batch()
         if broken:
             await self._mark_broken(broken)
         results = await asyncio.gather(*(self._deliver(item, parts) for item, parts in rendered))
@@ -215,45 +218,11 @@ class Deliveries:
             await self._record(delivery_id, result, at)
             del self._unmarked[delivery_id]
 
-    async def _render(self, uow: UnitOfWork, cache: _RenderCache, item: Due) -> list[Part]:
+    async def _render(self, uow: UnitOfWork, batch: Batch, item: Due) -> list[Part]:
         runtime = self.runtime
         person = await uow.people.get(item.person_id)
         lang = people.language_of(person, None, runtime.settings)
-        if item.kind is DeliveryKind.DIGEST:
-            return await digest_views.render_delivery(runtime, uow, item, lang)
-        if item.kind in RECOMMENDATION_KINDS:
-            text, rows = await recommendation_views.render_delivery(runtime, uow, item, lang)
-        elif item.kind in ITEM_KINDS:
-            text, rows = await agenda_views.render_notice(runtime, uow, item, lang)
-        else:
-            text, rows = await self._render_session(uow, cache, item, lang)
-        return [Message(text, rows)]
-
-    async def _render_session(self, uow: UnitOfWork, cache: _RenderCache, item: Due, lang: str) -> tuple[Html, Rows]:
-        texts = self.runtime.texts
-        assert item.occurrence_id is not None
-        if item.occurrence_id not in cache.occurrences:
-            cache.occurrences[item.occurrence_id] = await uow.meetings.occurrence(item.occurrence_id)
-        occurrence = cache.occurrences[item.occurrence_id]
-        assert occurrence is not None
-        card = session_card(texts, lang, occurrence)
-        slug = occurrence.meeting.group.slug
-        if item.kind is DeliveryKind.CANCELLED:
-            return Html(texts.get(lang, "reminders.cancelled") + "\n\n" + card), []
-        header = {
-            DeliveryKind.INVITATION: "reminders.invitation",
-            DeliveryKind.MOVED: "reminders.moved",
-            DeliveryKind.REMINDER: "reminders.reminder",
-        }[item.kind]
-        text = texts.get(lang, header) + "\n\n" + card
-        if occurrence.id not in cache.agendas:
-            cache.agendas[occurrence.id] = await agenda.items_on(uow, occurrence.id)
-        text += "\n\n" + agenda_views.agenda_block(texts, lang, cache.agendas[occurrence.id])
-        earliest = max(self.runtime.settings.reminder_offsets, default=timedelta(0)).total_seconds()
-        if item.kind is DeliveryKind.INVITATION or (item.kind is DeliveryKind.REMINDER and item.lead_seconds >= earliest):
-            text += "\n\n" + texts.get(lang, "reminders.call_for_agenda", slug=slug)
-        text += "\n\n" + texts.get(lang, "reminders.question")
-        return Html(text), list(answer_buttons(texts, lang, occurrence.id))
+        return await self.renderers[item.kind](runtime, uow, item, lang, batch)
 
     async def _arm(self) -> None:
         """The next run: when the next record falls due (at the latest after
@@ -273,14 +242,6 @@ class Deliveries:
         if self._failed_run or self._unmarked:
             delay = min(delay, FAILED_RETRY)
         schedule_tick(self.application, when=delay)
-
-
-class _RenderCache:
-    """What many messages of one batch share: their sessions and agendas."""
-
-    def __init__(self) -> None:
-        self.occurrences: dict[int, Occurrence | None] = {}
-        self.agendas: dict[int, list[AgendaItem]] = {}
 
 
 async def _tick_job(context: CallbackContext) -> None:

@@ -166,8 +166,11 @@ class PostgresCluster(Cluster):
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
+                # Released now, not when the server has noticed the closed connection:
+                # a process started right after this one may lead at once.
+                await asyncio.wait_for(conn.execute("SELECT pg_advisory_unlock_all()"), CONNECT_TIMEOUT)
                 await asyncio.wait_for(conn.close(), CONNECT_TIMEOUT)
-            except (TimeoutError, OSError, Exception):  # noqa: BLE001 - closing anyway
+            except Exception:  # noqa: BLE001 - closing anyway
                 conn.terminate()
         if was_leading:
             log.info("process %s stopped; it no longer leads", self.process_id)

@@ -212,6 +212,10 @@ async def start_harness(emulator: Emulator, settings: Settings):  # type: ignore
     assert isinstance(processor, ChatOrderedProcessor)
     context = running(application, poll_timeout=1)
     await context.__aenter__()
+    # The timer runs in the leading process; on PostgreSQL this one leads once the
+    # advisory lock is free (the bot of the test before has released it).
+    cluster = application.bot_data["runtime"].db.cluster
+    await emulator.wait_until(lambda: cluster.leading, SETTLE_TIMEOUT)
     harness = BotHarness(
         emulator, settings, processor, application.bot_data["runtime"].db, application, clock
     )

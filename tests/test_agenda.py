@@ -250,7 +250,7 @@ async def test_members_see_their_groups_agendas_numbered_with_ids(bot, coordinat
     assert f"📅 Sitzung #{s1} „Auftakt“: Do., 10.12.2026, 14:00 Uhr" in text
     assert "Themen bis: Di., 08.12.2026, 14:00 Uhr" in text
     assert f"1. Erstes Thema — Ana (#{first})\n2. Zweites Thema — Ben (#{second})" in text
-    assert "Thema im Ehrenamt" not in text and f"#{other}" not in text, "only her own groups"
+    assert "Thema im Ehrenamt" not in text and f"(#{other})" not in text, "only her own groups"
     labels = [b[0] for row in replies[-1].buttons for b in row]
     assert labels == [f"#{first} Erstes Thema", "➕ Thema vorschlagen"], "a button for her own item only"
     replies = await members["Dora"].send("/agenda")
