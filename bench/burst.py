@@ -16,7 +16,7 @@ KIM-Bot (`build_application` + `running`) runs on SQLite in a temporary
 directory or on a fresh PostgreSQL database (`--postgres`), with the members
 and the coordinator bulk-inserted, an AK EU session 30 days ahead (so
 `/agenda` has a session to add to) and the recommendation published through
-`bot.recommendations.recommend` and delivered before the clock starts. The
+`bot.core.recommendations.recommend` and delivered before the clock starts. The
 baseline, `bench/echo_bot.py`, gets the same burst from the same kind of
 emulator.
 
@@ -46,11 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import echo_bot  # noqa: E402
 from bench.common import Row, backend, database  # noqa: E402
 from bench.reminders import kimbot, seed  # noqa: E402
-from bot import meetings  # noqa: E402
-from bot import recommendations as core  # noqa: E402
-from bot.app import running  # noqa: E402
-from bot.emulator import Emulator  # noqa: E402
-from bot.emulator.state import User  # noqa: E402
+from bot.core import meetings
+from bot.core import recommendations as core
+from bot.dev.emulator import Emulator  # noqa: E402
+from bot.dev.emulator.state import User  # noqa: E402
+from bot.telegram.app import running  # noqa: E402
 from handlers import payloads as p  # noqa: E402
 from storage.models import StanceValue  # noqa: E402
 

@@ -49,10 +49,10 @@ from sqlalchemy import text  # noqa: E402
 
 from bench.common import Row, StallMeter, backend, postgres_database  # noqa: E402
 from bench.data import COORDINATOR_ID, LARGE, Size, fill  # noqa: E402
-from bot.app import build_application, running  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.emulator import Emulator  # noqa: E402
-from bot.updates import ChatOrderedProcessor  # noqa: E402
+from bot.core.config import load_settings  # noqa: E402
+from bot.dev.emulator import Emulator  # noqa: E402
+from bot.telegram.app import build_application, running  # noqa: E402
+from bot.telegram.inbox import ChatOrderedProcessor  # noqa: E402
 from storage.database import Database  # noqa: E402
 
 TARGET_RATIO = 3.0

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram.ext import ExtBot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
-from bot.delivery import HTML, Pacer  # noqa: E402
-from bot.emulator import Emulator  # noqa: E402
-from bot.ratelimit import RetryAfterLimiter  # noqa: E402
+from bot.dev.emulator import Emulator  # noqa: E402
+from bot.telegram.delivery import HTML, Pacer  # noqa: E402
+from bot.telegram.ratelimit import RetryAfterLimiter  # noqa: E402
 
 TELEGRAM_PER_SECOND = 30
 TARGET_RATIO = 1.1

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Row, start_kimbot  # noqa: E402
 from bench.data import COORDINATOR_ID, Size, fill, member_id  # noqa: E402
-from bot.emulator import Emulator  # noqa: E402
+from bot.dev.emulator import Emulator  # noqa: E402
 from storage.database import Database  # noqa: E402
 
 TARGET_MB = 150.0

@@ -8,7 +8,7 @@ them. The real bot (`build_application` + `running`, long polling against
 the emulator) uses a SQLite database in a temporary directory (or a fresh
 PostgreSQL database created next to the one `--postgres` names) holding
 `--members` registered, approved members of AK EU and one coordinator. A
-session is created through `bot.meetings.schedule`, so one invitation is owed
+session is created through `bot.core.meetings.schedule`, so one invitation is owed
 to every member; then the delivery timer's tick runs, and the clock stops when
 every member has the invitation in the emulator.
 
@@ -39,11 +39,11 @@ from telegram.ext import Application  # noqa: E402
 
 from bench.common import Row, StallMeter, backend, database, postgres_database  # noqa: E402, F401
 from bench.fanout import TEXT, make_bot, tally  # noqa: E402
-from bot import meetings  # noqa: E402
-from bot.app import build_application, running  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.delivery import Pacer  # noqa: E402
-from bot.emulator import Emulator  # noqa: E402
+from bot.core import meetings
+from bot.core.config import load_settings  # noqa: E402
+from bot.dev.emulator import Emulator  # noqa: E402
+from bot.telegram.app import build_application, running  # noqa: E402
+from bot.telegram.delivery import Pacer  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.models import Delivery, DeliveryStatus, Group, Membership, MembershipStatus, Person  # noqa: E402
 

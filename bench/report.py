@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import Row, backend, clean_env, postgres_database  # noqa: E402
 from bench.data import LARGE, Size, fill  # noqa: E402
-from bot.report import HalfYear  # noqa: E402
+from bot.core.report import HalfYear  # noqa: E402
 from storage.database import Database  # noqa: E402
 
 TARGET_RATIO = 3.0

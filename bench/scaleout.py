@@ -64,8 +64,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Row, database, start_kimbot  # noqa: E402
 from bench.reminders import GROUP, seed  # noqa: E402
-from bot.emulator import Emulator  # noqa: E402
-from bot.emulator.dispatch import CallRecord  # noqa: E402
+from bot.dev.emulator import Emulator  # noqa: E402
+from bot.dev.emulator.dispatch import CallRecord  # noqa: E402
 from tests.proxies import RoundRobinProxy  # noqa: E402
 
 TAKEOVER_TARGET = 15.0

@@ -39,7 +39,7 @@ from sqlalchemy import Connection, insert, select  # noqa: E402
 
 from bench.common import Row, start_kimbot  # noqa: E402
 from bench.reminders import insert_coordinator, insert_members  # noqa: E402
-from bot.emulator import Emulator  # noqa: E402
+from bot.dev.emulator import Emulator  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.models import Group, Meeting, Occurrence, OccurrenceStatus, Person  # noqa: E402
 from storage.seed import GROUPS  # noqa: E402

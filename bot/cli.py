@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.core.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 
 log = logging.getLogger("kimbot")
@@ -62,7 +62,7 @@ def bench(settings: Settings, args: argparse.Namespace) -> int:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     """The bot: polling, or webhook when WEBHOOK_URL is set."""
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.telegram.app import ALLOWED_UPDATES, build_application
 
     settings.require_token()
     configure_logging(settings)
@@ -136,7 +136,7 @@ def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 def sandbox(settings: Settings, args: argparse.Namespace) -> int:
     """The whole bot on the local emulator with a web chat page."""
-    from bot.sandbox.run import run_sandbox
+    from bot.dev.sandbox.run import run_sandbox
 
     configure_logging(settings)
     return run_sandbox(
@@ -151,14 +151,14 @@ def sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
 def digest(settings: Settings, args: argparse.Namespace) -> int:
     """The digest on the terminal (for cron and e-mail)."""
-    from bot import digest as digests
+    from bot.core import digest as digests
 
     return digests.command_line(settings, args)
 
 
 def report(settings: Settings, args: argparse.Namespace) -> int:
     """The half-yearly report as files."""
-    from bot import report as reports
+    from bot.core import report as reports
 
     return reports.command_line(settings, args)
 

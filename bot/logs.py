@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 REDACTED = "<redacted>"
 

@@ -27,16 +27,16 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import agenda, people
-from bot.agenda import AskGroup, AskText, Decision, ItemView, Overview, Placement
-from bot.commands import by_name
-from bot.dates import format_when
-from bot.errors import Refusal
-from bot.reminders import Due
-from bot.texts import Html, Texts
+from bot.core import agenda, people
+from bot.core.agenda import AskGroup, AskText, Decision, ItemView, Overview, Placement
+from bot.core.commands import by_name
+from bot.core.dates import format_when
+from bot.core.errors import Refusal
+from bot.core.reminders import Due
+from bot.render.texts import Html, Texts
+from bot.render.units import LIMIT
 from handlers import payloads as p
 from handlers.common import Handler, Request, Rows, Runtime, action
-from handlers.messages import LIMIT
 from handlers.outbox import Batch, Message, Part, Renderer
 from handlers.registration import TextAnswer
 from storage.models import (

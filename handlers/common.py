@@ -18,7 +18,7 @@ so no one is told of a change that was not saved, and no transaction waits
 for Telegram. A `Refusal` undoes what the request did (a command still ends
 the guided step the person was in, and so does a refusal raised
 `ending_step()`), then the polite answer goes out. A database that does not
-answer leaves the update waiting to be handled again (`bot.updates`); a bug
+answer leaves the update waiting to be handled again (`bot.telegram.inbox`); a bug
 is logged, the update marked, and the person gets an apology. When Telegram
 does not take the answers (an outage), they are sent when it is back
 (`Answers`); a person who blocked the bot is marked unreachable.
@@ -48,11 +48,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
-from bot import people, registration
-from bot.config import Settings
-from bot.errors import Key, Refusal
-from bot.people import Caller
-from bot.texts import Html, Texts
+from bot.core import people, registration
+from bot.core.config import Settings
+from bot.core.errors import Key, Refusal
+from bot.core.people import Caller
+from bot.render.texts import Html, Texts
 from handlers.payloads import Payload
 from storage.database import Database, unavailable
 from storage.inbox_repository import Handling, handling
@@ -82,7 +82,7 @@ class Runtime:
     clock: Callable[[], datetime] = utc_now
     answers: Answers = field(default_factory=lambda: Answers())
     wake: Callable[[], Awaitable[None]] | None = None
-    """Tell the leader's timer that something became due (see bot.app)."""
+    """Tell the leader's timer that something became due (see bot.telegram.app)."""
 
 
 class KimContext(CallbackContext[ExtBot[None], dict, dict, dict]):

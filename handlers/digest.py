@@ -1,7 +1,7 @@
 """Digest handlers: /digest, and the scheduled digest as the timer sends it.
 
 Both use the same Telegram rendering (`render`): the layout of
-`bot.digest_render` in Telegram's HTML, bold section titles, "•" entries.
+`bot.render.digest` in Telegram's HTML, bold section titles, "•" entries.
 The header and "Was fehlt" come first, then one section per group; messages
 are filled section by section, so a long digest is split at group
 boundaries (a section longer than one message is split between its lines by
@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import digest as core
-from bot import people
-from bot.commands import by_name
-from bot.digest_render import (
+from bot.core import digest as core
+from bot.core import people
+from bot.core.commands import by_name
+from bot.core.reminders import Due
+from bot.render.digest import (
     Section,
     document_caption,
     document_name,
@@ -28,10 +29,9 @@ from bot.digest_render import (
     summary,
     to_markdown,
 )
-from bot.reminders import Due
-from bot.texts import Html, Texts
+from bot.render.texts import Html, Texts
+from bot.render.units import LIMIT, balanced, split_html, visible_length
 from handlers.common import Handler, Request, Runtime, action
-from handlers.messages import LIMIT, balanced, split_html, visible_length
 from handlers.outbox import Batch, Document, Message, Part, Renderer
 from storage.models import DeliveryKind
 from storage.uow import UnitOfWork

@@ -17,8 +17,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import commands, people
-from bot.people import Role
+from bot.core import commands, people
+from bot.core.people import Role
 from handlers import payloads as p
 from handlers.common import HTML, Handler, KimContext, Request, action
 

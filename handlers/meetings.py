@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import agenda, meetings, people, reminders
-from bot.commands import by_name
-from bot.dates import format_when, parse_date, parse_time
-from bot.errors import Refusal
-from bot.ics import calendar_file, filename
-from bot.membership import find_group
-from bot.recurrence import describe, from_rrule
-from bot.reminders import Due
-from bot.texts import Html, Texts
+from bot.core import agenda, meetings, people, reminders
+from bot.core.commands import by_name
+from bot.core.dates import format_when, parse_date, parse_time
+from bot.core.errors import Refusal
+from bot.core.membership import find_group
+from bot.core.recurrence import describe, from_rrule
+from bot.core.reminders import Due
+from bot.render.ics import calendar_file, filename
+from bot.render.texts import Html, Texts
 from handlers import agenda as agenda_views
 from handlers import payloads as p
 from handlers.common import Request, Rows, Runtime, action

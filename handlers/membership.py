@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import membership, people
-from bot.commands import by_name
-from bot.errors import Key, NotRegistered, Refusal
-from bot.membership import JoinResult
-from bot.texts import Html
+from bot.core import membership, people
+from bot.core.commands import by_name
+from bot.core.errors import Key, NotRegistered, Refusal
+from bot.core.membership import JoinResult
+from bot.render.texts import Html
+from bot.render.units import split_text
 from handlers import payloads as p
 from handlers.common import Request, action, language_for, render
-from handlers.messages import split_text
 from storage.models import Group, Invite, Membership, MembershipStatus, Person
 
 PENDING_SHOWN = 20

@@ -6,7 +6,7 @@ messages or a document. The parts of one record are sent in order; the
 record counts as sent when the last part was accepted.
 
 The timer knows no feature: each feature module offers `RENDERERS`, a
-`Renderer` per delivery kind it owns, and the composition (`bot.app`)
+`Renderer` per delivery kind it owns, and the composition (`bot.telegram.app`)
 hands them all to the timer. A `Batch` lets the messages of one run share
 what they all show (a session, its agenda), loaded once.
 """
@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.reminders import Due
-from bot.texts import Html
+from bot.core.reminders import Due
+from bot.render.texts import Html
 from handlers.common import Rows, Runtime
 from storage.uow import UnitOfWork
 

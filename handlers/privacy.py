@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import privacy as core
-from bot.commands import by_name
+from bot.core import privacy as core
+from bot.core.commands import by_name
 from handlers import payloads as p
 from handlers.common import Handler, Request, action
 

@@ -35,13 +35,13 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import people
-from bot import recommendations as core
-from bot.commands import by_name
-from bot.dates import format_date, format_when
-from bot.errors import Refusal
-from bot.reminders import Due
-from bot.texts import Html, Texts, escape
+from bot.core import people
+from bot.core import recommendations as core
+from bot.core.commands import by_name
+from bot.core.dates import format_date, format_when
+from bot.core.errors import Refusal
+from bot.core.reminders import Due
+from bot.render.texts import Html, Texts, escape
 from handlers import payloads as p
 from handlers.common import Handler, Request, Rows, Runtime, action
 from handlers.outbox import Batch, Message, Part, Renderer
@@ -251,7 +251,7 @@ async def _facts(uow: UnitOfWork, recommendation_id: int, kind: DeliveryKind, ba
 
     async def load() -> _Facts:
         recommendation = await uow.recommendations.get(recommendation_id)
-        assert recommendation is not None, "screened by bot.recommendations.screen_due"
+        assert recommendation is not None, "screened by bot.core.recommendations.screen_due"
         return _Facts(recommendation, await uow.recommendations.stances_by_person(recommendation_id))
 
     facts = await batch.memo(("recommendation", recommendation_id), load)

@@ -6,14 +6,14 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot import registration
-from bot.people import ensure_person
-from bot.privacy import privacy_notice
-from bot.registration import Progress, Step
-from bot.texts import escape
+from bot.core import registration
+from bot.core.people import ensure_person
+from bot.core.registration import Progress, Step
+from bot.render.notice import privacy_notice
+from bot.render.texts import escape
+from bot.render.units import split_text
 from handlers import payloads as p
 from handlers.common import Request, action
-from handlers.messages import split_text
 
 TextAnswer = Callable[[Request, str], Awaitable[None]]
 """Handles the text a person sends while the bot waits for it (`Person.awaiting`)."""

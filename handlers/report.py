@@ -19,11 +19,11 @@ from datetime import date
 from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import people
-from bot import report as core
-from bot.commands import by_name
-from bot.dates import format_date
-from bot.errors import Refusal
+from bot.core import people
+from bot.core import report as core
+from bot.core.commands import by_name
+from bot.core.dates import format_date
+from bot.core.errors import Refusal
 from handlers import payloads as p
 from handlers.common import Handler, Request, action
 

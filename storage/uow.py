@@ -11,7 +11,7 @@ a command-line tool. Leaving the block without `commit()` (or with an
 exception) rolls everything back, so nothing is ever saved half-way.
 
 While an update is handled, only its own unit of work may commit (its
-effects and the update's "handled" mark go together, see `bot.updates`);
+effects and the update's "handled" mark go together, see `bot.telegram.inbox`);
 a commit by any other unit of work in that task is a programming error and
 raises.
 """

@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.emulator import Emulator
+from bot.dev.emulator import Emulator
 
 WAIT = 90.0  # guards against a hang only; not a performance limit
 

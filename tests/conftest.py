@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.emulator import Emulator
+from bot.dev.emulator import Emulator
 from storage.database import Database
 from storage.models import Base
 from storage.seed import seed_groups

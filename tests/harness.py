@@ -21,10 +21,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import build_application, running
-from bot.config import Settings, load_settings
-from bot.emulator import Emulator
-from bot.updates import ChatOrderedProcessor
+from bot.core.config import Settings, load_settings
+from bot.dev.emulator import Emulator
+from bot.telegram.app import build_application, running
+from bot.telegram.inbox import ChatOrderedProcessor
 from storage.database import Database
 from storage.models import Base
 
@@ -162,7 +162,7 @@ class BotHarness:
         return "\n".join(parts)
 
     def label(self, key: str, lang: str = "de") -> str:
-        from bot.texts import Texts
+        from bot.render.texts import Texts
 
         return Texts().plain(lang, key)
 

@@ -1,4 +1,4 @@
-"""Who may use which command: generated from the command table (`bot.commands`).
+"""Who may use which command: generated from the command table (`bot.core.commands`).
 
 Every coordinator command, with and without typical arguments, is refused for
 a guest, a member of another group and a member of the group it names, with
@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.commands import COMMANDS
-from bot.people import Role
-from bot.texts import Texts
+from bot.core.commands import COMMANDS
+from bot.core.people import Role
+from bot.render.texts import Texts
 from handlers import payloads as p
 from storage.models import (
     AgendaItem,

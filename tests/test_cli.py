@@ -23,7 +23,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "123456789:AAEcliTestTokenValue_xyz-987"
 
-# Everything bot.config reads, plus the switch for another .env file.
+# Everything bot.core.config reads, plus the switch for another .env file.
 CONFIG_VARIABLES = {
     "DATABASE_URL", "COORDINATOR_IDS", "TIMEZONE", "DEFAULT_LANGUAGE", "REMINDER_OFFSETS",
     "DIGEST_SCHEDULE", "JOIN_POLICY", "PRIVACY_NOTICE_FILE", "LOG_LEVEL",

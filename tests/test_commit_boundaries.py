@@ -33,11 +33,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import ColumnElement, func, select
 
-from bot import agenda as agenda_core
-from bot import recommendations
-from bot.config import load_settings
-from bot.emulator import Emulator
-from bot.emulator.state import User
+from bot.core import agenda as agenda_core
+from bot.core import recommendations
+from bot.core.config import load_settings
+from bot.dev.emulator import Emulator
+from bot.dev.emulator.state import User
 from storage.database import Database
 from storage.models import (
     AgendaItem,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import ConfigError, DigestSchedule, Settings, load_settings, parse_offsets
+from bot.core.config import ConfigError, DigestSchedule, Settings, load_settings, parse_offsets
 from storage.database import async_url
 
 TOKEN = "123456789:AAEsecretTOKENvalue-for_tests"
@@ -335,7 +335,7 @@ def _example_lines() -> dict[str, str]:
 
 
 def test_env_example_documents_every_variable_the_settings_read() -> None:
-    source = (REPO / "bot" / "config.py").read_text(encoding="utf-8")
+    source = (REPO / "bot" / "core" / "config.py").read_text(encoding="utf-8")
     read = set(re.findall(r'\bget\("([A-Z][A-Z0-9_]*)"\)', source))
     assert {"TELEGRAM_BOT_TOKEN", "DATABASE_URL", "WEBHOOK_SECRET", "LOG_LEVEL"} <= read
     documented = set(_example_lines())

@@ -30,10 +30,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot import digest
-from bot.config import load_settings
-from bot.emulator import Emulator
-from bot.emulator.state import User
+from bot.core import digest
+from bot.core.config import load_settings
+from bot.dev.emulator import Emulator
+from bot.dev.emulator.state import User
 from storage.database import Database
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, Person
 from tests.bot_process import WAIT, launch, logs, stop

@@ -32,9 +32,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot import meetings
-from bot.emulator import Emulator
-from bot.emulator.state import User
+from bot.core import meetings
+from bot.dev.emulator import Emulator
+from bot.dev.emulator.state import User
 from storage.database import Database
 from storage.models import (
     Delivery,

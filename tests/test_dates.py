@@ -1,4 +1,4 @@
-"""Dates and times as people type and read them: bot.dates."""
+"""Dates and times as people type and read them: bot.core.dates."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.dates import format_date, format_when, local_datetime, parse_date, parse_time
-from bot.errors import Refusal
-from bot.texts import Texts
+from bot.core.dates import format_date, format_when, local_datetime, parse_date, parse_time
+from bot.core.errors import Refusal
+from bot.render.texts import Texts
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -18,9 +18,9 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import Delivered, Outcome, Outgoing, Pacer, Schedule
-from bot.emulator import Emulator
-from bot.ratelimit import RetryAfterLimiter, retry_after_seconds
+from bot.dev.emulator import Emulator
+from bot.telegram.delivery import Delivered, Outcome, Outgoing, Pacer, Schedule
+from bot.telegram.ratelimit import RetryAfterLimiter, retry_after_seconds
 
 
 def make_bot(emu: Emulator, limiter: RetryAfterLimiter | None = None) -> ExtBot[int]:

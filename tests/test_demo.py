@@ -1,4 +1,4 @@
-"""The sandbox's demo (`bot.sandbox.demo`), on SQLite and PostgreSQL, without the bot.
+"""The sandbox's demo (`bot.dev.sandbox.demo`), on SQLite and PostgreSQL, without the bot.
 
 `fill_demo` runs against an empty database for two moments: late November,
 when the history lies in the running half-year, and mid-January, when most
@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot import digest, reminders, report
-from bot.config import Settings
-from bot.emulator import Emulator
-from bot.sandbox.demo import EXTRA_MEMBERS, HISTORY_SKIPPED, MEMBERS, fill_demo
+from bot.core import digest, reminders, report
+from bot.core.config import Settings
+from bot.dev.emulator import Emulator
+from bot.dev.sandbox.demo import EXTRA_MEMBERS, HISTORY_SKIPPED, MEMBERS, fill_demo
 from storage.database import Database
 from storage.models import (
     Delivery,

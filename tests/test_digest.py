@@ -34,11 +34,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot import digest as core
-from bot.config import DigestSchedule, load_settings
-from bot.emulator.html import parse_html
-from bot.errors import Refusal
-from handlers.messages import LIMIT, split_html, visible_length
+from bot.core import digest as core
+from bot.core.config import DigestSchedule, load_settings
+from bot.core.errors import Refusal
+from bot.dev.emulator.html import parse_html
+from bot.render.units import LIMIT, split_html, visible_length
 from storage.models import (
     AgendaItem,
     AgendaStatus,
@@ -788,8 +788,8 @@ async def test_the_counts_come_from_the_database_as_the_bot_stored_them(bot, coo
 
 
 def test_one_new_answer_is_singular() -> None:
-    from bot.digest_render import Line, counted, html_writer
-    from bot.texts import Texts
+    from bot.render.digest import Line, counted, html_writer
+    from bot.render.texts import Texts
 
     texts = Texts()
     params = {"agree": 1, "concerns": 0, "reject": 0, "comments": 0, "new": 1}

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.telegram_link import DOWN_AFTER, PROBE_EVERY, TelegramLink
+from bot.telegram.link import DOWN_AFTER, PROBE_EVERY, TelegramLink
 
 
 async def test_429_is_honoured_and_the_answer_still_arrives(bot):
@@ -61,7 +61,7 @@ def test_the_link_is_down_after_faults_in_a_row_and_says_so_once(caplog) -> None
     link = TelegramLink(clock=lambda: now[0])
     back = []
     link.on_back.append(lambda: back.append(now[0]))
-    caplog.set_level(logging.DEBUG, "bot.telegram_link")
+    caplog.set_level(logging.DEBUG, "bot.telegram.link")
     link.fault("502")
     link.answered()  # an answer in between: no outage
     for _ in range(DOWN_AFTER - 1):

@@ -6,7 +6,7 @@ Hypothesis draws streams of actions by the coordinator, a member of AK EU, a
 member of two other groups, a guest with a pending request and brand-new users:
 
 - texts (HTML's own characters, emoji, right-to-left, beyond 4096 characters);
-- commands from `bot.commands` and their aliases (and unknown ones, and
+- commands from `bot.core.commands` and their aliases (and unknown ones, and
   `/help@kim_test_bot`), with arguments drawn from group names, ids of real
   objects and other people, dates, `|`, HTML and free text, or none; and
   commands in their own shape with values at and beyond the edges (year 9999,
@@ -70,10 +70,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import agenda, meetings, recommendations
-from bot.commands import COMMANDS
-from bot.emulator.entities import auto_entities
-from bot.texts import Texts
+from bot.core import agenda, meetings, recommendations
+from bot.core.commands import COMMANDS
+from bot.dev.emulator.entities import auto_entities
+from bot.render.texts import Texts
 from handlers.payloads import Payload
 from storage.models import (
     AgendaItem,

@@ -1,4 +1,4 @@
-"""Calendar files: bot.ics, read back with icalendar and expanded with dateutil."""
+"""Calendar files: bot.render.ics, read back with icalendar and expanded with dateutil."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from bot.ics import calendar_file, filename, vtimezone
-from bot.recurrence import Recurrence, occurrences, to_rrule
+from bot.core.recurrence import Recurrence, occurrences, to_rrule
+from bot.render.ics import calendar_file, filename, vtimezone
 
 BERLIN = ZoneInfo("Europe/Berlin")
 STAMP = datetime(2026, 1, 2, 8, 0, tzinfo=UTC)

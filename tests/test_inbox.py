@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 from telegram import Update
 
-from bot.emulator import Emulator
+from bot.dev.emulator import Emulator
 from storage.database import Database
 from storage.models import AgendaItem, InboxUpdate
 from tests.bot_process import WAIT, launch, logs, stop

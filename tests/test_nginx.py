@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import Emulator
+from bot.dev.emulator import Emulator
 from tests.bot_process import WAIT
 from tests.harness import free_port
 from tests.proxies import Nginx

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot import meetings
-from bot.config import load_settings
-from bot.emulator import Emulator
-from bot.emulator.state import User
+from bot.core import meetings
+from bot.core.config import load_settings
+from bot.dev.emulator import Emulator
+from bot.dev.emulator.state import User
 from storage.database import Database
 from tests.bot_process import WAIT, launch, logs, stop
 from tests.factories import coordinator_and_members

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot import recommendations
+from bot.core import recommendations
 from storage.models import (
     COMMENT_MAX,
     Comment,

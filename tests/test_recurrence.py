@@ -1,4 +1,4 @@
-"""Series of sessions: bot.recurrence, checked by hand and against dateutil's RRULE."""
+"""Series of sessions: bot.core.recurrence, checked by hand and against dateutil's RRULE."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import Refusal
-from bot.recurrence import (
+from bot.core.errors import Refusal
+from bot.core.recurrence import (
     LAST,
     MAX_COUNT,
     Recurrence,
@@ -19,7 +19,7 @@ from bot.recurrence import (
     parse_recurrence,
     to_rrule,
 )
-from bot.texts import Texts
+from bot.render.texts import Texts
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

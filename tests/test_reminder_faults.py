@@ -2,7 +2,7 @@
 
 The real bot against the emulator, on both databases, with Telegram's rate
 limits switched on in the emulator. Sessions are scheduled through the core
-rules (`bot.meetings.schedule`) and sent by the delivery timer's tick, so
+rules (`bot.core.meetings.schedule`) and sent by the delivery timer's tick, so
 faults can be injected between the two: every injected fault is taken by the
 fan-out, none by a direct answer.
 
@@ -29,10 +29,10 @@ from datetime import time as clock_time
 import pytest
 from sqlalchemy import select
 
-from bot import meetings, reminders
-from bot.emulator.dispatch import CallRecord
-from bot.emulator.faults import TooManyRequests
-from handlers.reminders import TICK_JOB, Deliveries, schedule_tick
+from bot.core import meetings, reminders
+from bot.dev.emulator.dispatch import CallRecord
+from bot.dev.emulator.faults import TooManyRequests
+from bot.telegram.deliveries import TICK_JOB, Deliveries, schedule_tick
 from storage.models import (
     Delivery,
     DeliveryKind,

@@ -42,8 +42,8 @@ import pytest
 from matplotlib import image as mpimg
 from sqlalchemy import update
 
-from bot import report as core
-from bot.chart import png_size, size_for
+from bot.core import report as core
+from bot.render.chart import png_size, size_for
 from storage.models import Group
 
 START = datetime(2026, 8, 3, 8, 0, tzinfo=UTC)  # Mon 03.08.2026, 10:00 in Berlin

@@ -16,7 +16,7 @@ import sys
 
 import httpx
 
-from bot.emulator import Emulator
+from bot.dev.emulator import Emulator
 from tests.harness import free_port
 
 WAIT = 20.0  # guards against a hang only

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.texts import Texts
+from bot.render.texts import Texts
 from tests.sandbox_process import running_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

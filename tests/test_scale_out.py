@@ -33,8 +33,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import Emulator
-from bot.emulator.state import User
+from bot.dev.emulator import Emulator
+from bot.dev.emulator.state import User
 from storage.database import Database
 from storage.models import Person
 from tests.bot_process import WAIT, launch, logs, stop

@@ -14,12 +14,12 @@ from typing import get_type_hints
 
 import pytest
 
-from bot.config import load_settings
-from bot.errors import Refusal
-from bot.groups import resolve_group
+from bot.core.config import load_settings
+from bot.core.errors import Refusal
+from bot.core.groups import resolve_group
 from bot.logs import REDACTED, RedactSecrets, install_redaction
-from bot.texts import LANGUAGES, Html, Texts, escape
-from handlers.messages import LIMIT, split_text
+from bot.render.texts import LANGUAGES, Html, Texts, escape
+from bot.render.units import LIMIT, split_text
 from handlers.payloads import (
     MAX_BYTES,
     AcknowledgePrivacy,
@@ -392,7 +392,7 @@ SAMPLES = {
 
 def test_every_text_is_valid_telegram_html(texts: Texts) -> None:
     try:
-        from bot.emulator.html import parse_html
+        from bot.dev.emulator.html import parse_html
     except ImportError:
         pytest.skip("the emulator's HTML parser is not available")
     for lang in LANGUAGES:
@@ -615,7 +615,7 @@ def _groups():  # type: ignore[no-untyped-def]
     ],
 )
 def test_leading_group_finds_the_longest_group_name(text: str, slug: str, rest: str, exact: bool) -> None:
-    from bot.groups import leading_group
+    from bot.core.groups import leading_group
 
     found = leading_group(_groups(), text)
     assert found is not None
@@ -625,6 +625,6 @@ def test_leading_group_finds_the_longest_group_name(text: str, slug: str, rest: 
 
 @pytest.mark.parametrize("text", ["Bericht aus der Beratung", "AK Bericht", "", "   "])
 def test_leading_group_none_when_no_group_is_named(text: str) -> None:
-    from bot.groups import leading_group
+    from bot.core.groups import leading_group
 
     assert leading_group(_groups(), text) is None

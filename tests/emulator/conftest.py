@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.emulator import Emulator
+from bot.dev.emulator import Emulator
 
 
 class FakeClock:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator.entities import command_entities, finish, render_html, utf16_len
-from bot.emulator.errors import ApiError
-from bot.emulator.formatting import format_text, parse
-from bot.emulator.html import parse_html
-from bot.emulator.markdown import parse_markdown, parse_markdown_v2
+from bot.dev.emulator.entities import command_entities, finish, render_html, utf16_len
+from bot.dev.emulator.errors import ApiError
+from bot.dev.emulator.formatting import format_text, parse
+from bot.dev.emulator.html import parse_html
+from bot.dev.emulator.markdown import parse_markdown, parse_markdown_v2
 
 
 def html(text: str) -> tuple[str, list[dict]]:

@@ -26,7 +26,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.emulator import Emulator
+from bot.dev.emulator import Emulator
 
 
 @pytest.fixture

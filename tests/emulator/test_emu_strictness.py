@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from bot.emulator import Emulator
+from bot.dev.emulator import Emulator
 
 if TYPE_CHECKING:
     from tests.emulator.conftest import Api, FakeClock

@@ -12,7 +12,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-from bot.emulator import Emulator
+from bot.dev.emulator import Emulator
 
 if TYPE_CHECKING:
     from tests.emulator.conftest import Api

@@ -14,9 +14,9 @@ import tornado.httpserver
 import tornado.netutil
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.emulator import Emulator
-from bot.sandbox.clock import STEP, SandboxClock, TimeControl
-from bot.sandbox.web import make_web_app
+from bot.dev.emulator import Emulator
+from bot.dev.sandbox.clock import STEP, SandboxClock, TimeControl
+from bot.dev.sandbox.web import make_web_app
 
 
 async def test_a_jump_moves_forward_in_steps_and_runs_the_bot_after_each() -> None:

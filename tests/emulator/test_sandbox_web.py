@@ -13,8 +13,8 @@ import tornado.httpserver
 import tornado.netutil
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.emulator import Emulator, User
-from bot.sandbox.web import make_web_app
+from bot.dev.emulator import Emulator, User
+from bot.dev.sandbox.web import make_web_app
 
 
 @pytest.fixture

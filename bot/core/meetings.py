@@ -1,0 +1,318 @@
+"""Meetings: scheduling, moving and cancelling sessions, and the answers to them (SPEC 4).
+
+Rules that live here:
+- only coordinators create, move and cancel sessions;
+- a session starts in the future, in the group's active state; its time is a
+  local wall time in its time zone (a 10:00 series stays at 10:00);
+- a series is stored as RRULE and materialised as one `Occurrence` per
+  session up to `HORIZON` ahead (extended by the planner), and at least up
+  to its first session however far ahead, so every session has its own id
+  (#12), time and status;
+- creating a session owes every approved member of the group one
+  invitation; moving or cancelling one owes them a notice, and the reminders
+  planned for the old time are dropped (`bot.core.reminders` plans the new ones);
+- members answer Zusage / Absage / Vielleicht, and may change the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core import recurrence as rec
+from bot.core.config import Settings
+from bot.core.dates import local_datetime, parse_date, parse_time
+from bot.core.errors import Refusal
+from bot.core.groups import resolve_group
+from bot.core.people import is_coordinator, require_coordinator
+from bot.core.registration import field_text
+from storage.models import (
+    LOCATION_MAX,
+    TITLE_MAX,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Group,
+    Meeting,
+    MembershipStatus,
+    Occurrence,
+    OccurrenceStatus,
+    Person,
+    Rsvp,
+    RsvpAnswer,
+)
+from storage.uow import UnitOfWork
+
+AWAIT_MEETING = "meeting"
+HORIZON = timedelta(days=400)
+DEFAULT_DURATION = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class MeetingRequest:
+    """What `/meeting <group> <date> <time> <title> [| <location> [| <recurrence>]]` says."""
+
+    group_text: str
+    day: date
+    at: time
+    title: str
+    location: str | None = None
+    recurrence_text: str | None = None
+
+
+def parse_meeting_command(text: str) -> MeetingRequest:
+    """Split the arguments of `/meeting`; the group is everything before the date."""
+    main, *rest = [part.strip() for part in text.split("|")]
+    words = main.split()
+    index = next((i for i, word in enumerate(words) if re.fullmatch(r"\d{1,4}[.-]\d{1,2}[.-]\d{1,4}", word)), 0)
+    if index == 0 or len(words) < index + 3:
+        raise Refusal("meetings.usage")
+    day = parse_date(words[index])
+    at = parse_time(words[index + 1])
+    title = field_text(" ".join(words[index + 2 :]), TITLE_MAX, "meetings.title")
+    location = field_text(rest[0], LOCATION_MAX, "meetings.location") if rest and rest[0] else None
+    recurrence_text = rest[1] if len(rest) > 1 and rest[1] else None
+    if len(rest) > 2:
+        raise Refusal("meetings.usage")
+    return MeetingRequest(" ".join(words[:index]), day, at, title, location, recurrence_text)
+
+
+async def start_guided(uow: UnitOfWork, coordinator: Person, group_id: int, settings: Settings) -> Group:
+    """`/meeting` without arguments, group chosen: the next text describes the session."""
+    require_coordinator(coordinator, settings)
+    group = await uow.groups.get(group_id)
+    if group is None or group.archived_at is not None:
+        raise Refusal("buttons.stale")
+    coordinator.awaiting = AWAIT_MEETING
+    coordinator.awaiting_data = {"group": group.slug}
+    await uow.flush()
+    return group
+
+
+async def submit_guided(
+    uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime
+) -> Scheduled:
+    """The text after choosing the group: `<date> <time> <title> [| <location> [| <recurrence>]]`."""
+    slug = str((coordinator.awaiting_data or {}).get("group", ""))
+    request = parse_meeting_command(f"{slug} {text}")
+    coordinator.awaiting = None
+    coordinator.awaiting_data = None
+    return await schedule(uow, coordinator, request, settings, now)
+
+
+@dataclass
+class Scheduled:
+    meeting: Meeting
+    occurrences: list[Occurrence]
+    invited: int
+
+
+async def schedule(
+    uow: UnitOfWork, creator: Person, request: MeetingRequest, settings: Settings, now: datetime
+) -> Scheduled:
+    """Create a session (or a series) and owe every member an invitation."""
+    require_coordinator(creator, settings)
+    group = resolve_group(await uow.groups.active(), request.group_text)
+    tz_name = settings.timezone_name
+    start = local_datetime(request.day, request.at, ZoneInfo(tz_name))
+    if start <= now:
+        raise Refusal("meetings.in_past", when=f"{request.day:%d.%m.%Y} {request.at:%H:%M}")
+    rule = rec.parse_recurrence(request.recurrence_text, request.day) if request.recurrence_text else None
+    meeting = Meeting(
+        group_id=group.id,
+        group=group,
+        title=request.title,
+        location=request.location,
+        timezone=tz_name,
+        start_local=datetime.combine(request.day, request.at),
+        duration_minutes=int(DEFAULT_DURATION.total_seconds() // 60),
+        rrule=rec.to_rrule(rule, datetime.combine(request.day, request.at), tz_name) if rule else None,
+        created_by_id=creator.id,
+        created_at=now,
+    )
+    uow.meetings.add(meeting)
+    await uow.meetings.flush()
+    occurrences = await materialize(uow, meeting, max(now + HORIZON, start))
+    first = occurrences[0]
+    members = await approved_members(uow, group.id)
+    for person in members:
+        uow.deliveries.add(_notice(first, person, DeliveryKind.INVITATION, now))
+    await uow.flush()
+    return Scheduled(meeting, occurrences, len(members))
+
+
+async def materialize(uow: UnitOfWork, meeting: Meeting, until: datetime) -> list[Occurrence]:
+    """Create the occurrence rows of `meeting` up to `until` that do not exist yet."""
+    rule = rec.from_rrule(meeting.rrule, meeting.timezone) if meeting.rrule else None
+    existing = {o.original_local: o for o in await uow.meetings.occurrences_of(meeting.id)}
+    created = []
+    for start in rec.occurrences(meeting.start_local, meeting.timezone, rule, until_utc=until):
+        original = start.astimezone(ZoneInfo(meeting.timezone)).replace(tzinfo=None)
+        if original in existing:
+            continue
+        occurrence = Occurrence(
+            meeting_id=meeting.id,
+            meeting=meeting,
+            original_local=original,
+            starts_at=start,
+            status=OccurrenceStatus.SCHEDULED,
+            revision=0,
+        )
+        uow.meetings.add(occurrence)
+        created.append(occurrence)
+    meeting.materialized_until = until
+    await uow.meetings.flush()
+    return sorted([*existing.values(), *created], key=lambda o: o.starts_at)
+
+
+async def approved_members(uow: UnitOfWork, group_id: int) -> list[Person]:
+    found = await uow.memberships.with_status([MembershipStatus.APPROVED], group_id)
+    return [m.person for m in found if m.person.telegram_id is not None]
+
+
+async def reschedule(
+    uow: UnitOfWork, coordinator: Person, occurrence_id: int, day: date, at: time, settings: Settings, now: datetime
+) -> Occurrence:
+    """Move one session; members are owed a notice, old reminders are dropped."""
+    require_coordinator(coordinator, settings)
+    occurrence = await _changeable(uow, occurrence_id, now)
+    start = local_datetime(day, at, ZoneInfo(occurrence.meeting.timezone))
+    if start <= now:
+        raise Refusal("meetings.in_past", when=f"{day:%d.%m.%Y} {at:%H:%M}")
+    if start == occurrence.starts_at:
+        raise Refusal("meetings.same_time", id=occurrence.id)
+    await uow.deliveries.skip_pending(occurrence.id, "rescheduled")
+    occurrence.starts_at = start
+    occurrence.revision += 1
+    occurrence.changed_at = now
+    await _owe_notice(uow, occurrence, DeliveryKind.MOVED, now)
+    await uow.flush()
+    return occurrence
+
+
+async def cancel(
+    uow: UnitOfWork, coordinator: Person, occurrence_id: int, settings: Settings, now: datetime
+) -> Occurrence:
+    """Cancel one session; members are owed a notice, nothing else is sent for it."""
+    require_coordinator(coordinator, settings)
+    occurrence = await _changeable(uow, occurrence_id, now)
+    await uow.deliveries.skip_pending(occurrence.id, "cancelled")
+    occurrence.status = OccurrenceStatus.CANCELLED
+    occurrence.revision += 1
+    occurrence.changed_at = now
+    await _owe_notice(uow, occurrence, DeliveryKind.CANCELLED, now)
+    await uow.flush()
+    return occurrence
+
+
+async def _changeable(uow: UnitOfWork, occurrence_id: int, now: datetime) -> Occurrence:
+    occurrence = await uow.meetings.occurrence(occurrence_id)
+    if occurrence is None:
+        raise Refusal("meetings.unknown", id=occurrence_id)
+    if occurrence.status is OccurrenceStatus.CANCELLED:
+        raise Refusal("meetings.already_cancelled", id=occurrence_id)
+    if occurrence.starts_at <= now:
+        raise Refusal("meetings.already_started", id=occurrence_id)
+    return occurrence
+
+
+async def _owe_notice(uow: UnitOfWork, occurrence: Occurrence, kind: DeliveryKind, now: datetime) -> None:
+    for person in await approved_members(uow, occurrence.meeting.group_id):
+        uow.deliveries.add(_notice(occurrence, person, kind, now))
+
+
+def _notice(occurrence: Occurrence, person: Person, kind: DeliveryKind, now: datetime) -> Delivery:
+    return Delivery(
+        occurrence_id=occurrence.id,
+        person_id=person.id,
+        kind=kind,
+        lead_seconds=0,
+        revision=occurrence.revision,
+        due_at=now,
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+    )
+
+
+@dataclass
+class Upcoming:
+    occurrence: Occurrence
+    answer: RsvpAnswer | None
+    counts: Counter[RsvpAnswer] = field(default_factory=Counter)
+
+
+async def upcoming_for(
+    uow: UnitOfWork, person: Person, settings: Settings, now: datetime, group: Group | None = None, limit: int = 10
+) -> list[Upcoming]:
+    """The next sessions of the person's groups (a coordinator: of all groups)."""
+    coordinator = is_coordinator(person, settings)
+    if group is not None:
+        group_ids: list[int] | None = [group.id]
+        if not coordinator and group.id not in await _member_group_ids(uow, person):
+            raise Refusal("meetings.not_your_group", group=group.name)
+    else:
+        group_ids = None if coordinator else await _member_group_ids(uow, person)
+    occurrences = await uow.meetings.upcoming(now, group_ids, limit)
+    answers = await uow.meetings.rsvps(o.id for o in occurrences)
+    result = []
+    for occurrence in occurrences:
+        mine = [a for a in answers if a.occurrence_id == occurrence.id]
+        own = next((a.answer for a in mine if a.person_id == person.id), None)
+        result.append(Upcoming(occurrence, own, Counter(a.answer for a in mine)))
+    return result
+
+
+async def _member_group_ids(uow: UnitOfWork, person: Person) -> list[int]:
+    return [
+        m.group_id for m in await uow.memberships.of_person(person.id) if m.status is MembershipStatus.APPROVED
+    ]
+
+
+async def answer(
+    uow: UnitOfWork, person: Person, occurrence_id: int, value: RsvpAnswer, settings: Settings, now: datetime
+) -> Upcoming:
+    """Record (or change) the person's answer for one session."""
+    occurrence = await uow.meetings.occurrence(occurrence_id)
+    if occurrence is None:
+        raise Refusal("buttons.stale")
+    if occurrence.meeting.group_id not in await _member_group_ids(uow, person):
+        raise Refusal("meetings.not_your_group", group=occurrence.meeting.group.name)
+    if occurrence.status is OccurrenceStatus.CANCELLED:
+        raise Refusal("meetings.already_cancelled", id=occurrence.id)
+    if occurrence.starts_at <= now:
+        raise Refusal("meetings.already_started", id=occurrence.id)
+    rsvp = await uow.meetings.rsvp(occurrence.id, person.id)
+    if rsvp is None:
+        rsvp = Rsvp(occurrence_id=occurrence.id, person_id=person.id, answer=value, answered_at=now)
+        uow.meetings.add(rsvp)
+    else:
+        rsvp.answer, rsvp.answered_at = value, now
+    await uow.meetings.flush()
+    answers = await uow.meetings.rsvps([occurrence.id])
+    await uow.flush()
+    return Upcoming(occurrence, value, Counter(a.answer for a in answers))
+
+
+async def visible_occurrence(
+    uow: UnitOfWork, person: Person, occurrence_id: int, settings: Settings
+) -> Occurrence:
+    """One session the person may see: a member of its group, or a coordinator."""
+    occurrence = await uow.meetings.occurrence(occurrence_id)
+    if occurrence is None:
+        raise Refusal("meetings.unknown", id=occurrence_id)
+    if not is_coordinator(person, settings) and occurrence.meeting.group_id not in await _member_group_ids(
+        uow, person
+    ):
+        raise Refusal("meetings.not_your_group", group=occurrence.meeting.group.name)
+    return occurrence
+
+
+def parse_id(text: str) -> int:
+    """`12` or `#12`."""
+    match = re.fullmatch(r"#?(\d{1,9})", text.strip())
+    if not match:
+        raise Refusal("meetings.bad_id", value=text)
+    return int(match.group(1))

@@ -1,0 +1,608 @@
+"""Recommendations and feedback (SPEC 6).
+
+The steering circle's recommendations (Empfehlungen) are put to the members
+of their target groups by the KIM coordination; each member answers with a
+stance (Zustimmung / Bedenken / Ablehnung) and as many comments as they
+want. Rules that live here:
+
+- Only coordinators publish and close recommendations.
+- `/recommend <group|all> <text> | <date> [<HH:MM>]`: the target is `all`
+  (also `alle`), a group (slug, name or unambiguous prefix), or a
+  comma-separated list of groups (`ak-eu,ak-ehrenamt`). The part after the
+  last `|` is the deadline when it begins with a date (`15.12.2026`,
+  `2026-12-15`); otherwise the `|` belongs to the text. A date alone means
+  the end of that day (23:59 in TIMEZONE); a deadline that is not in the
+  future is refused. Without a deadline a recommendation is open until it is
+  closed, and there is no reminder.
+- Text 1..3000 characters and the outcome note 1..2000, both also counted
+  as Telegram counts them (UTF-16 code units: an emoji counts twice), so
+  the message whose subject they are always fits; comments 1..2000
+  characters (they are only ever shown shortened to others). Lines and
+  spacing are kept as written (`registration.free_text`).
+- Publishing owes every reachable approved member of the target groups one
+  message (a person in two target groups gets one), and, when the deadline
+  is more than a day away, one reminder a day before it (the same wall time
+  of the previous day). Both are delivery records sent by the same paced
+  sender as session reminders, written in the same transaction as the
+  recommendation. Someone who joins a target group later gets no message
+  but may answer (`/feedback` lists it).
+- Who may answer: an approved member of a target group at the time of
+  answering; only while the recommendation is open and the deadline has not
+  passed. A coordinator who is not in a target group may not answer.
+- One stance per member; the latest counts. Comments: as many as wanted.
+- "Answered" is a stance or a comment. The reminder a day before the
+  deadline goes only to members who have not answered and still belong to a
+  target group; `/feedback` lists only what is still unanswered.
+- Closing takes an outcome note; everyone who answered is owed one message
+  with the outcome and the final tally. Messages not sent yet about it are
+  dropped. Closing twice changes nothing.
+
+Every function checks before it changes anything and commits once at the
+end; a `Refusal` means nothing was saved. The one exception is a guided
+step that can no longer succeed (the recommendation closed or its deadline
+passed while the bot waited for a comment): the step is ended and saved,
+then the refusal says why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from bot.core.config import Settings
+from bot.core.dates import local_datetime, normalize, parse_date, parse_time
+from bot.core.errors import Refusal
+from bot.core.groups import leading_group, resolve_group
+from bot.core.people import require_coordinator
+from bot.core.registration import free_text
+from storage.models import (
+    COMMENT_MAX,
+    OUTCOME_MAX,
+    RECOMMENDATION_KINDS,
+    RECOMMENDATION_TEXT_MAX,
+    Comment,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Group,
+    Person,
+    Recommendation,
+    RecommendationStatus,
+    Stance,
+    StanceValue,
+)
+from storage.uow import UnitOfWork
+
+AWAIT_TEXT = "recommendation_text"
+"""Guided /recommend: the target is chosen, the next text is the recommendation."""
+AWAIT_COMMENT = "recommendation_comment"
+"""The Kommentar button was pressed: the next text is the comment."""
+AWAIT_OUTCOME = "recommendation_outcome"
+"""Abschließen was pressed: the next text is the outcome note."""
+
+STANCES = {value.value: value for value in StanceValue}
+END_OF_DAY = time(23, 59)
+REMIND_BEFORE = timedelta(days=1)
+LIST_LIMIT = 10
+"""At most this many recommendations in one /feedback answer."""
+
+_ALL = ("all", "alle")
+_DATE_WORD = re.compile(r"\d{1,4}[.-]\d{1,2}(?:[.-]\d{0,4})?")
+_GROUP_LIST = re.compile(r"\s*([^\s,]+(?:\s*,\s*[^\s,]+)+)")
+_ID = re.compile(r"#?(\d{1,9})")
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units): an emoji counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --- parsing ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The target groups; `everyone` when the coordinator wrote `all`."""
+
+    groups: list[Group]
+    everyone: bool = False
+
+
+def parse_targets(groups: Sequence[Group], text: str) -> tuple[Targets, str]:
+    """The target at the start of `/recommend`'s text, and the rest as written."""
+    stripped = text.lstrip()
+    first = stripped.split(maxsplit=1)[0] if stripped else ""
+    if not first:
+        raise Refusal("recommendations.usage")
+    if first.casefold() in _ALL:
+        return Targets(list(groups), everyone=True), stripped[len(first) :]
+    if match := _GROUP_LIST.match(text):
+        chosen: list[Group] = []
+        for name in match.group(1).split(","):
+            if name.strip().casefold() in _ALL:
+                return Targets(list(groups), everyone=True), text[match.end() :]
+            group = _resolve(groups, name.strip())
+            if group not in chosen:
+                chosen.append(group)
+        return Targets(sorted(chosen, key=lambda g: g.id)), text[match.end() :]
+    found = leading_group(groups, text)
+    if found is None:
+        _resolve(groups, first)  # raises with the reason: unknown or ambiguous
+        raise Refusal("recommendations.unknown_group", text=first)
+    group, rest, _exact = found
+    return Targets([group]), rest
+
+
+def _resolve(groups: Sequence[Group], name: str) -> Group:
+    try:
+        return resolve_group(groups, name)
+    except Refusal as refusal:
+        if refusal.key == "groups.ambiguous":
+            raise Refusal("recommendations.ambiguous_group", **refusal.params) from None
+        raise Refusal("recommendations.unknown_group", text=name) from None
+
+
+def split_deadline(body: str) -> tuple[str, str | None]:
+    """(text, deadline as typed or None): the part after the last `|` is the
+    deadline when it begins with a date; a `|` with nothing after it is dropped."""
+    head, bar, tail = body.rpartition("|")
+    if not bar:
+        return body, None
+    words = tail.split()
+    if not words:
+        return head, None
+    if _DATE_WORD.fullmatch(words[0]):
+        return head, tail.strip()
+    return body, None
+
+
+def parse_deadline(text: str, tz: ZoneInfo, now: datetime) -> datetime:
+    """`15.12.2026` (end of that day) or `15.12.2026 18:00`, in the future."""
+    day_text, *rest = text.split(maxsplit=1)
+    day = parse_date(day_text)
+    at = parse_time(rest[0]) if rest else END_OF_DAY
+    moment = local_datetime(day, at, tz)
+    if moment <= now:
+        raise Refusal("recommendations.deadline_past", when=moment)
+    return moment
+
+
+def reminder_time(deadline: datetime, tz: ZoneInfo) -> datetime:
+    """A day before the deadline at the same wall time (so 23:59 stays 23:59 across DST)."""
+    wall = deadline.astimezone(tz).replace(tzinfo=None) - REMIND_BEFORE
+    return normalize(wall, tz)
+
+
+def parse_id(text: str) -> int:
+    """`7` or `#7`."""
+    match = _ID.fullmatch(text.strip())
+    if match is None:
+        raise Refusal("recommendations.bad_id", value=text.strip()[:40])
+    return int(match.group(1))
+
+
+def recommendation_text(text: str) -> str:
+    value = free_text(text, RECOMMENDATION_TEXT_MAX, "recommendations.text")
+    if (length := telegram_length(value)) > RECOMMENDATION_TEXT_MAX:
+        raise Refusal("recommendations.text_too_long", max=RECOMMENDATION_TEXT_MAX, length=length)
+    return value
+
+
+def outcome_text(text: str) -> str:
+    value = free_text(text, OUTCOME_MAX, "recommendations.outcome")
+    if (length := telegram_length(value)) > OUTCOME_MAX:
+        raise Refusal("recommendations.outcome_too_long", max=OUTCOME_MAX, length=length)
+    return value
+
+
+def comment_text(text: str, recommendation_id: int) -> str:
+    try:
+        return free_text(text, COMMENT_MAX, "recommendations.comment")
+    except Refusal as refusal:
+        raise Refusal(refusal.key, id=recommendation_id, **refusal.params) from None
+
+
+# --- publishing ------------------------------------------------------------
+
+
+@dataclass
+class Published:
+    recommendation: Recommendation
+    recipients: int
+
+
+@dataclass
+class TextWanted:
+    """`/recommend <group>` without text: the bot now waits for the text."""
+
+    targets: Targets
+
+
+async def recommend(
+    uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime
+) -> Published | TextWanted:
+    """`/recommend <group|all|g1,g2> [<text> [| <deadline>]]`."""
+    require_coordinator(coordinator, settings)
+    targets, body = parse_targets(await uow.groups.active(), text)
+    if not body.strip():
+        await _wait_for_text(uow, coordinator, targets)
+        return TextWanted(targets)
+    return await publish(uow, coordinator, targets, body, settings, now)
+
+
+async def start_guided(uow: UnitOfWork, coordinator: Person, group_id: int, settings: Settings) -> Targets:
+    """Guided /recommend, the target chosen by button (0: all groups): wait for the text."""
+    require_coordinator(coordinator, settings)
+    groups = await uow.groups.active()
+    if group_id == 0:
+        targets = Targets(list(groups), everyone=True)
+    else:
+        group = next((g for g in groups if g.id == group_id), None)
+        if group is None:
+            raise Refusal("buttons.stale")
+        targets = Targets([group])
+    await _wait_for_text(uow, coordinator, targets)
+    return targets
+
+
+async def _wait_for_text(uow: UnitOfWork, coordinator: Person, targets: Targets) -> None:
+    coordinator.awaiting = AWAIT_TEXT
+    coordinator.awaiting_data = {"all": targets.everyone, "groups": [g.id for g in targets.groups]}
+    await uow.flush()
+
+
+async def submit_guided(
+    uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime
+) -> Published:
+    """The text (and optional `| deadline`) after the target was chosen."""
+    require_coordinator(coordinator, settings)
+    data = coordinator.awaiting_data or {}
+    groups = await uow.groups.active()
+    if data.get("all"):
+        targets = Targets(list(groups), everyone=True)
+    else:
+        # the ids `_wait_for_text` kept (a JSON list of ints)
+        wanted = {int(i) for i in cast("list[int]", data.get("groups", []) or [])}
+        targets = Targets([g for g in groups if g.id in wanted])
+    if not targets.groups:
+        raise Refusal("recommendations.target_gone").ending_step()
+    return await publish(uow, coordinator, targets, text, settings, now)
+
+
+async def publish(
+    uow: UnitOfWork, coordinator: Person, targets: Targets, body: str, settings: Settings, now: datetime
+) -> Published:
+    """Create the recommendation and owe its messages, in one transaction."""
+    require_coordinator(coordinator, settings)
+    if not targets.groups:
+        raise Refusal("recommendations.usage")
+    text_part, deadline_text = split_deadline(body)
+    text = recommendation_text(text_part)
+    tz = settings.timezone
+    deadline = parse_deadline(deadline_text, tz, now) if deadline_text else None
+    recommendation = Recommendation(
+        text=text,
+        deadline=deadline,
+        status=RecommendationStatus.OPEN,
+        created_by_id=coordinator.id,
+        created_at=now,
+        groups=list(targets.groups),
+    )
+    uow.recommendations.add(recommendation)
+    await uow.recommendations.flush()
+    person_ids = await uow.recommendations.target_people(g.id for g in targets.groups)
+    rows = [_owed(recommendation.id, person_id, DeliveryKind.RECOMMENDATION, now) for person_id in person_ids]
+    if deadline is not None and (remind_at := reminder_time(deadline, tz)) > now:
+        rows += [_owed(recommendation.id, person_id, DeliveryKind.FEEDBACK_DUE, remind_at) for person_id in person_ids]
+    await uow.deliveries.insert_many(rows)
+    coordinator.awaiting = None
+    coordinator.awaiting_data = None
+    await uow.flush()
+    return Published(recommendation, len(person_ids))
+
+
+def _owed(recommendation_id: int, person_id: int, kind: DeliveryKind, due_at: datetime) -> dict[str, object]:
+    return {
+        "recommendation_id": recommendation_id,
+        "person_id": person_id,
+        "kind": kind,
+        "lead_seconds": 0,
+        "revision": 0,
+        "due_at": due_at,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+    }
+
+
+# --- answering -------------------------------------------------------------
+
+
+async def _answerable(uow: UnitOfWork, person: Person, recommendation_id: int, now: datetime) -> Recommendation:
+    """The recommendation, if this person may answer it now; else a Refusal saying why."""
+    recommendation = await uow.recommendations.get(recommendation_id)
+    if recommendation is None:
+        raise Refusal("recommendations.unknown", id=recommendation_id)
+    if not await uow.recommendations.is_target_member(recommendation.id, person.id):
+        raise Refusal(
+            "recommendations.not_target",
+            id=recommendation.id,
+            groups=", ".join(g.name for g in recommendation.groups),
+        )
+    _still_open(recommendation, now)
+    return recommendation
+
+
+def _still_open(recommendation: Recommendation, now: datetime) -> None:
+    if recommendation.status is RecommendationStatus.CLOSED:
+        raise Refusal("recommendations.closed", id=recommendation.id)
+    if recommendation.deadline is not None and recommendation.deadline < now:
+        raise Refusal("recommendations.deadline_passed", id=recommendation.id, when=recommendation.deadline)
+
+
+@dataclass
+class StanceGiven:
+    recommendation: Recommendation
+    value: StanceValue
+    changed: bool
+
+
+async def give_stance(
+    uow: UnitOfWork, person: Person, recommendation_id: int, stance: str, now: datetime
+) -> StanceGiven:
+    """Record the person's stance, or replace it (the latest counts)."""
+    value = STANCES.get(stance)
+    if value is None:
+        raise Refusal("buttons.stale")
+    recommendation = await _answerable(uow, person, recommendation_id, now)
+    current = await uow.recommendations.stance(recommendation.id, person.id)
+    if current is not None and current.value is value:
+        return StanceGiven(recommendation, value, changed=False)
+    if current is None:
+        uow.recommendations.add(
+            Stance(recommendation_id=recommendation.id, person_id=person.id, value=value, answered_at=now)
+        )
+    else:
+        current.value, current.answered_at = value, now
+    await uow.flush()
+    return StanceGiven(recommendation, value, changed=True)
+
+
+@dataclass
+class Commented:
+    recommendation: Recommendation
+    stance: StanceValue | None
+
+
+async def start_comment(uow: UnitOfWork, person: Person, recommendation_id: int, now: datetime) -> Recommendation:
+    """The Kommentar button: the person's next text is the comment."""
+    recommendation = await _answerable(uow, person, recommendation_id, now)
+    person.awaiting = AWAIT_COMMENT
+    person.awaiting_data = {"recommendation": recommendation.id}
+    await uow.flush()
+    return recommendation
+
+
+async def submit_comment(uow: UnitOfWork, person: Person, text: str, now: datetime) -> Commented:
+    """The text after the Kommentar button. Too long or empty: refused, and
+    the bot keeps waiting, so the person can send it again."""
+    recommendation_id = int((person.awaiting_data or {}).get("recommendation", 0))  # type: ignore[call-overload]
+    try:
+        recommendation = await _answerable(uow, person, recommendation_id, now)
+    except Refusal as refusal:
+        raise refusal.ending_step() from None
+    return await _comment(uow, person, recommendation, text, now)
+
+
+async def add_comment(uow: UnitOfWork, person: Person, recommendation_id: int, text: str, now: datetime) -> Commented:
+    """`/feedback <id> <text>`."""
+    recommendation = await _answerable(uow, person, recommendation_id, now)
+    return await _comment(uow, person, recommendation, text, now)
+
+
+async def _comment(
+    uow: UnitOfWork, person: Person, recommendation: Recommendation, text: str, now: datetime
+) -> Commented:
+    value = comment_text(text, recommendation.id)
+    uow.recommendations.add(
+        Comment(recommendation_id=recommendation.id, person_id=person.id, text=value, created_at=now)
+    )
+    person.awaiting = None
+    person.awaiting_data = None
+    stance = await uow.recommendations.stance(recommendation.id, person.id)
+    await uow.flush()
+    return Commented(recommendation, stance.value if stance else None)
+
+
+# --- what a member sees ----------------------------------------------------
+
+
+@dataclass
+class Waiting:
+    recommendations: Sequence[Recommendation]
+    total: int
+
+
+async def waiting_for(uow: UnitOfWork, person: Person, now: datetime, limit: int = LIST_LIMIT) -> Waiting:
+    """Open recommendations to the person's groups they have not answered, deadline not passed."""
+    found, total = await uow.recommendations.waiting_for(person.id, now, limit)
+    return Waiting(found, total)
+
+
+@dataclass
+class MemberView:
+    recommendation: Recommendation
+    stance: StanceValue | None
+    comments: int
+    answerable: bool
+
+
+async def member_view(uow: UnitOfWork, person: Person, recommendation_id: int, now: datetime) -> MemberView:
+    """`/feedback <id>` for a member of a target group: the card, and whether they may still answer."""
+    recommendation = await uow.recommendations.get(recommendation_id)
+    if recommendation is None:
+        raise Refusal("recommendations.unknown", id=recommendation_id)
+    if not await uow.recommendations.is_target_member(recommendation.id, person.id):
+        raise Refusal(
+            "recommendations.not_target",
+            id=recommendation.id,
+            groups=", ".join(g.name for g in recommendation.groups),
+        )
+    stance = await uow.recommendations.stance(recommendation.id, person.id)
+    comments = await uow.recommendations.comment_count_of(recommendation.id, person.id)
+    answerable = recommendation.status is RecommendationStatus.OPEN and (
+        recommendation.deadline is None or recommendation.deadline >= now
+    )
+    return MemberView(recommendation, stance.value if stance else None, comments, answerable)
+
+
+# --- the coordination's view -----------------------------------------------
+
+
+@dataclass
+class Overview:
+    recommendation: Recommendation
+    tally: Counter[StanceValue]
+    members: int
+    answered: int
+    comments: int
+    latest: list[tuple[Comment, Person | None]] = field(default_factory=list)
+
+    @property
+    def missing(self) -> int:
+        return max(self.members - self.answered, 0)
+
+
+LATEST_COMMENTS = 5
+
+
+async def overview(uow: UnitOfWork, coordinator: Person, recommendation_id: int, settings: Settings) -> Overview:
+    """One recommendation's feedback: tally, who has not answered, the latest comments."""
+    require_coordinator(coordinator, settings)
+    recommendation = await uow.recommendations.get(recommendation_id)
+    if recommendation is None:
+        raise Refusal("recommendations.unknown", id=recommendation_id)
+    ids = [recommendation.id]
+    members, answered = (await uow.recommendations.member_counts(ids))[recommendation.id]
+    return Overview(
+        recommendation,
+        (await uow.recommendations.tallies(ids))[recommendation.id],
+        members,
+        answered,
+        (await uow.recommendations.comment_counts(ids))[recommendation.id],
+        await uow.recommendations.latest_comments(recommendation.id, LATEST_COMMENTS),
+    )
+
+
+@dataclass
+class OpenList:
+    overviews: list[Overview]
+    total: int
+
+
+async def open_overviews(
+    uow: UnitOfWork, coordinator: Person, settings: Settings, limit: int = LIST_LIMIT
+) -> OpenList:
+    """The open recommendations (newest first) with their tallies, for `/feedback`."""
+    require_coordinator(coordinator, settings)
+    found, total = await uow.recommendations.open_ones(limit)
+    ids = [r.id for r in found]
+    tallies = await uow.recommendations.tallies(ids)
+    counts = await uow.recommendations.member_counts(ids)
+    comments = await uow.recommendations.comment_counts(ids)
+    return OpenList(
+        [Overview(r, tallies[r.id], *counts[r.id], comments[r.id]) for r in found],
+        total,
+    )
+
+
+# --- closing ---------------------------------------------------------------
+
+
+async def start_close(
+    uow: UnitOfWork, coordinator: Person, recommendation_id: int, settings: Settings
+) -> Recommendation:
+    """Abschließen pressed: the coordinator's next text is the outcome note."""
+    require_coordinator(coordinator, settings)
+    recommendation = await uow.recommendations.get(recommendation_id)
+    if recommendation is None:
+        raise Refusal("recommendations.unknown", id=recommendation_id)
+    if recommendation.status is RecommendationStatus.CLOSED:
+        raise Refusal("recommendations.already_closed", id=recommendation.id)
+    coordinator.awaiting = AWAIT_OUTCOME
+    coordinator.awaiting_data = {"recommendation": recommendation.id}
+    await uow.flush()
+    return recommendation
+
+
+@dataclass
+class Closed:
+    recommendation: Recommendation
+    told: int
+
+
+async def close(uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime) -> Closed:
+    """The outcome note: close the recommendation and owe everyone who answered a message."""
+    require_coordinator(coordinator, settings)
+    recommendation_id = int((coordinator.awaiting_data or {}).get("recommendation", 0))  # type: ignore[call-overload]
+    outcome = outcome_text(text)
+    recommendation = await uow.recommendations.get(recommendation_id)
+    if recommendation is None or not await uow.recommendations.close_if_open(
+        recommendation.id, outcome, coordinator.id, now
+    ):
+        if recommendation is None:
+            raise Refusal("recommendations.unknown", id=recommendation_id).ending_step()
+        raise Refusal("recommendations.already_closed", id=recommendation.id).ending_step()
+    await uow.recommendations.skip_pending(
+        recommendation.id, RECOMMENDATION_KINDS - {DeliveryKind.OUTCOME}, "recommendation closed"
+    )
+    person_ids = await uow.recommendations.answered_people(recommendation.id)
+    await uow.deliveries.insert_many(
+        [_owed(recommendation.id, person_id, DeliveryKind.OUTCOME, now) for person_id in person_ids]
+    )
+    coordinator.awaiting = None
+    coordinator.awaiting_data = None
+    await uow.flush()
+    return Closed(recommendation, len(person_ids))
+
+
+# --- delivery --------------------------------------------------------------
+
+
+async def screen_due(uow: UnitOfWork, rows: Sequence[Delivery], now: datetime) -> dict[int, str]:
+    """For due recommendation deliveries: the ones not to send, by delivery id, with the reason.
+
+    - RECOMMENDATION: not when it is closed, its deadline passed, or the
+      person is no longer an approved member of a target group;
+    - FEEDBACK_DUE: not in those cases, nor when the person answered
+      (a stance or a comment);
+    - OUTCOME: always sent.
+    Three queries for the whole batch, whatever its size.
+    """
+    reasons = {r.id: "recommendation gone" for r in rows if r.recommendation is None}
+    screened = [r for r in rows if r.kind is not DeliveryKind.OUTCOME and r.id not in reasons]
+    if not screened:
+        return reasons
+    recommendation_ids = {r.recommendation_id for r in screened if r.recommendation_id is not None}
+    person_ids = {r.person_id for r in screened}
+    targets = await uow.recommendations.target_group_ids(recommendation_ids)
+    memberships = await uow.memberships.approved_pairs(person_ids)
+    answered = await uow.recommendations.answered_pairs(
+        recommendation_ids, {r.person_id for r in screened if r.kind is DeliveryKind.FEEDBACK_DUE}
+    )
+    for row in screened:
+        recommendation = row.recommendation
+        assert recommendation is not None
+        if recommendation.status is RecommendationStatus.CLOSED:
+            reasons[row.id] = "recommendation closed"
+        elif recommendation.deadline is not None and recommendation.deadline <= now:
+            reasons[row.id] = "deadline passed"
+        elif not any((row.person_id, g) in memberships for g in targets.get(recommendation.id, ())):
+            reasons[row.id] = "not a member of a target group"
+        elif row.kind is DeliveryKind.FEEDBACK_DUE and (recommendation.id, row.person_id) in answered:
+            reasons[row.id] = "already answered"
+    return reasons
