@@ -2,29 +2,40 @@
 
 ``Emulator`` speaks the Bot API over HTTP at Telegram's paths and is strict
 where Telegram is strict; its methods let a test act as people and read what
-the bot sent. Map of the package:
+the bot sent.
 
-- ``emulator``   the ``Emulator`` class: lifecycle and in-process control API
+Map of the package. Modules import each other directly (never through this
+package) and only downwards: no module imports one above it in this list.
+
+- ``emulator``   the ``Emulator`` class: its lifecycle (the HTTP server), on
+  top of the layers below that make its in-process control API
 - ``server``     tornado routes for ``/bot<token>/<method>`` and file downloads
 - ``control``    the JSON control API under ``/_emulator/`` (for other processes)
-- ``dispatch``   one call from token to answer, and its ``CallRecord``
-- ``methods``    the implemented Bot API methods
-- ``spec``       ``botapi.json`` and the validation of a call's parameters
+- ``control_json``  the JSON shapes of users, chats, messages, calls
+- ``reading``    ``EmulatorReading``: the bot's messages, calls, updates, and
+  the waiting helpers
+- ``people``     ``EmulatorPeople``: people, group chats, and what people do
+- ``dispatch``   one call from token to answer
+- ``methods/``   the implemented Bot API methods, one module per family
+  (profile, updates, messages, files, callbacks, chats)
+- ``base``       ``EmulatorBase``: the parts, call bookkeeping, faults, limits
+- ``calls``      ``CallContext`` and ``CallRecord``: one call on its way
 - ``formatting`` parse modes and text/caption length rules
 - ``html``, ``markdown``  Telegram's HTML and Markdown(V2) parsers
-- ``entities``   UTF-16 offsets, trimming, rendering entities back to HTML
-- ``markup``     inline keyboard rules (callback_data 1-64 bytes ...)
-- ``state``      users, chats, messages, files, callback queries
-- ``updates``    the update queue with getUpdates' offset semantics
+- ``payloads``   Bot API JSON objects built from the state
 - ``webhook``    webhook delivery with secret token and retries
+- ``updates``    the update queue with getUpdates' offset semantics
+- ``state``      users, chats, messages, files, callback queries
+- ``markup``     inline keyboard rules (callback_data 1-64 bytes ...)
+- ``entities``   UTF-16 offsets, trimming, rendering entities back to HTML
+- ``spec``       ``botapi.json`` and the validation of a call's parameters
 - ``faults``     injected faults and Telegram's rate limits
 - ``errors``     ``ApiError`` and Telegram's error descriptions
-- ``payloads``   Bot API JSON objects built from the state
 
 Run standalone with ``python -m bot.dev.emulator --port 8081``.
 """
 
-from .dispatch import CallRecord
+from .calls import CallRecord
 from .emulator import Emulator
 from .errors import ApiError
 from .faults import Fault, RateLimits, TooManyRequests

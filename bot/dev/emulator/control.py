@@ -1,4 +1,4 @@
-"""The HTTP control API under ``/_emulator/`` (JSON, no token), and its JSON shapes.
+"""The HTTP control API under ``/_emulator/`` (JSON, no token).
 
 For the sandbox page and for tests that run the bot as a separate process.
 Bodies and answers are JSON; errors are ``{"error": "..."}`` with 400/404.
@@ -39,11 +39,8 @@ POST     /_emulator/reset                     forget users, chats, messages, cal
                                               updates, faults, webhook, limits
 =======  ===================================  ==========================================
 
-A message is ``{id, chat_id, seq, from_bot, from, date, text, html, entities,
-buttons: [[{text, callback_data?, url?}]], keyboard: {rows: [[text]]} |
-{remove: true} | null, document: {name, mime_type, size, file_id, kind, url} |
-null, edited, edits, deleted, reply_to}``; ``html`` is rendered from the
-entities with all text escaped.
+Users, chats, messages, calls and button presses are answered in the JSON
+shapes of ``control_json.py`` (a message's shape is described there).
 """
 
 from __future__ import annotations
@@ -52,16 +49,15 @@ import base64
 import binascii
 import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import tornado.escape
 import tornado.web
 
+from .control_json import call_json, callback_query_json, chat_json, message_json, user_json
 from .faults import RateLimits
-from .state import Chat, SentMessage, User
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
+from .reading import EmulatorReading
+from .state import Chat, User
 
 MAX_POLL_SECONDS = 60.0
 
@@ -72,88 +68,13 @@ class ControlError(Exception):
         self.status = status
 
 
-# ------------------------------------------------------------------ JSON shapes
-
-
-def user_json(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "username": user.username,
-        "language_code": user.language_code,
-        "name": user.full_name,
-        "started": user.started,
-        "blocked": user.blocked,
-    }
-
-
-def chat_json(chat: Chat) -> dict[str, Any]:
-    return {
-        "id": chat.id,
-        "type": chat.type,
-        "title": chat.title if chat.user is None else chat.user.full_name,
-        "member_ids": [member.id for member in chat.members],
-    }
-
-
-def message_json(msg: SentMessage, file_url: str = "/_emulator/files/") -> dict[str, Any]:
-    document = None
-    if msg.document is not None:
-        document = {
-            "name": msg.document.name,
-            "mime_type": msg.document.mime_type,
-            "size": len(msg.document.data),
-            "file_id": msg.document.file_id,
-            "kind": msg.document.kind,
-            "url": file_url + msg.document.file_id,
-        }
-    buttons = [
-        [
-            {key: button[key] for key in ("text", "callback_data", "url") if key in button}
-            for button in row
-        ]
-        for row in (msg.reply_markup or {}).get("inline_keyboard", [])
-    ]
-    return {
-        "id": msg.message_id,
-        "chat_id": msg.chat_id,
-        "seq": msg.seq,
-        "from_bot": msg.from_bot,
-        "from": None if msg.sender is None else {"id": msg.sender.id, "name": msg.sender.full_name},
-        "date": msg.date,
-        "text": msg.text,
-        "html": msg.html,
-        "entities": msg.entities,
-        "buttons": buttons,
-        "keyboard": _reply_keyboard(msg),
-        "document": document,
-        "edited": msg.edited,
-        "edits": msg.edits,
-        "deleted": msg.deleted,
-        "reply_to": msg.reply_to_message_id,
-    }
-
-
-def _reply_keyboard(msg: SentMessage) -> dict[str, Any] | None:
-    """A reply keyboard (``{"rows": [[text]]}``) or its removal (``{"remove": true}``)."""
-    markup = msg.reply_keyboard
-    if not markup:
-        return None
-    if "keyboard" in markup:
-        return {"rows": [[button["text"] for button in row] for row in markup["keyboard"]]}
-    if markup.get("remove_keyboard"):
-        return {"remove": True}
-    return None
-
-
 # --------------------------------------------------------------------- handlers
 
 
 class ControlHandler(tornado.web.RequestHandler):
-    emulator: Emulator
+    emulator: EmulatorReading
 
-    def initialize(self, emulator: Emulator) -> None:
+    def initialize(self, emulator: EmulatorReading) -> None:
         self.emulator = emulator
 
     def check_xsrf_cookie(self) -> None:
@@ -288,9 +209,7 @@ class PressHandler(ControlHandler):
                     raise ControlError("unknown message", 404)
                 update_id = self.emulator.press_button(user, target, str(data["text"]))
             elif data.get("callback_data") is not None:
-                update_id = self.emulator.press_data(
-                    user, message_id, str(data["callback_data"]), chat=chat
-                )
+                update_id = self.emulator.press_data(user, message_id, str(data["callback_data"]), chat=chat)
             else:
                 raise ControlError("text or callback_data is required")
             return {"update_id": update_id}
@@ -320,7 +239,8 @@ class DocumentHandler(ControlHandler):
 
 
 class BlockHandler(ControlHandler):
-    def initialize(self, emulator: Emulator, blocked: bool) -> None:  # type: ignore[override]
+    # tornado hands a route's options to initialize(); this route has one more
+    def initialize(self, emulator: EmulatorReading, blocked: bool) -> None:  # type: ignore[override]
         super().initialize(emulator)
         self.blocked = blocked
 
@@ -358,6 +278,7 @@ class MessagesPollHandler(ControlHandler):
             self.reply({"error": "since, timeout and chat_id must be numbers"}, 400)
             return
         seq, changed = await self.emulator.changed_messages(since, chat_id=chat_id, timeout=timeout)
+        # the request's connection is tornado's HTTP1Connection, which has the stream
         if self.request.connection.stream.closed():  # type: ignore[union-attr]
             return
         self.reply({"seq": seq, "messages": [message_json(m) for m in changed]})
@@ -369,17 +290,7 @@ class CallsHandler(ControlHandler):
             method = self.get_argument("method", None)
             since = int(self.get_argument("since", "0"))
             return [
-                {
-                    "seq": c.seq,
-                    "method": c.method,
-                    "params": _jsonable(c.params),
-                    "status": c.status,
-                    "description": c.description,
-                    "at": c.at,
-                    "duration": c.duration,
-                    "chat_id": c.chat_id,
-                    "fault": c.fault,
-                }
+                call_json(c)
                 for c in self.emulator.calls
                 if c.seq > since and (method is None or c.method.lower() == method.lower())
             ]
@@ -455,22 +366,7 @@ class UpdatesHandler(ControlHandler):
 
 class CallbackQueriesHandler(ControlHandler):
     async def get(self) -> None:
-        await self._guard(
-            lambda: [
-                {
-                    "id": q.id,
-                    "update_id": q.update_id,
-                    "user_id": q.user.id,
-                    "chat_id": q.chat_id,
-                    "message_id": q.message_id,
-                    "data": q.data,
-                    "answered": q.answered,
-                    "answer_text": q.answer_text,
-                    "show_alert": q.show_alert,
-                }
-                for q in self.emulator.world.queries.values()
-            ]
-        )
+        await self._guard(lambda: [callback_query_json(q) for q in self.emulator.world.queries.values()])
 
 
 class FileDownloadHandler(ControlHandler):
@@ -499,19 +395,7 @@ class ResetHandler(ControlHandler):
         await self._guard(reset)
 
 
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        if isinstance(value, dict):
-            return {k: _jsonable(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [_jsonable(v) for v in value]
-        return repr(value)
-
-
-def control_routes(emulator: Emulator, prefix: str = "/_emulator") -> list[Any]:
+def control_routes(emulator: EmulatorReading, prefix: str = "/_emulator") -> list[Any]:
     options = {"emulator": emulator}
     return [
         (prefix + r"/?", InfoHandler, options),

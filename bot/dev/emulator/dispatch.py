@@ -5,8 +5,8 @@
 injected fault (delay, status, dropped connection), parameter validation
 (400), the method itself (501 when the emulator does not implement it; rate
 limits are checked inside sending methods: 429), then answers in Telegram's
-envelope. Every call, including refused ones, becomes a ``CallRecord`` in
-``Emulator.calls``.
+envelope. Every call, including refused ones, becomes a ``CallRecord``
+(``calls.py``) in ``Emulator.calls``.
 """
 
 from __future__ import annotations
@@ -14,42 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .base import EmulatorBase
+from .calls import CallContext, CallRecord
 from .errors import NOT_FOUND, UNAUTHORIZED, ApiError, not_implemented
 from .faults import TooManyRequests
-from .methods import METHODS, CallContext
+from .methods import METHODS
 from .spec import Upload
 
-if TYPE_CHECKING:
-    from .emulator import Emulator
-
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class CallRecord:
-    """A Bot API call as the emulator answered it.
-
-    ``status`` 0: the connection was dropped before the call was applied; with
-    ``fault == "drop-after-apply"`` the call was applied (status 200) but the
-    client got no answer.
-    """
-
-    seq: int
-    method: str
-    params: dict[str, Any]
-    status: int
-    description: str | None
-    at: float
-    duration: float
-    chat_id: int | None = None
-    result: Any = None
-    fault: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 200
 
 
 @dataclass
@@ -64,7 +38,7 @@ def _readable(params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def dispatch(
-    emu: Emulator,
+    emu: EmulatorBase,
     token: str,
     method_name: str,
     raw: dict[str, Any],
@@ -103,7 +77,7 @@ async def dispatch(
 class _Call:
     def __init__(
         self,
-        emu: Emulator,
+        emu: EmulatorBase,
         token: str,
         method_name: str,
         raw: dict[str, Any],
@@ -151,13 +125,9 @@ class _Call:
             assert error is not None
             if fault.status == 429:
                 retry_after = (error.parameters or {}).get("retry_after", 1)
-                emu.limiter.too_many_requests.append(
-                    TooManyRequests(emu.clock(), name, None, "injected", retry_after)
-                )
+                emu.limiter.too_many_requests.append(TooManyRequests(emu.clock(), name, None, "injected", retry_after))
             raise error
-        self.params = emu.spec.decode_call(
-            self.spec, self.raw, self.uploads, from_form=self.from_form
-        )
+        self.params = emu.spec.decode_call(self.spec, self.raw, self.uploads, from_form=self.from_form)
         handler = METHODS.get(self.spec.name)
         if handler is None:
             raise not_implemented(self.spec.name)

@@ -111,16 +111,12 @@ _AUTO_PATTERNS = (
     ("email", re.compile(r"\b[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")),
     ("mention", re.compile(r"(?<![\w@/])@[A-Za-z][A-Za-z0-9_]{4,31}\b")),
 )
-_NO_AUTO_INSIDE = frozenset(
-    {"code", "pre", "text_link", "text_mention", "url", "email", "mention", "bot_command"}
-)
+_NO_AUTO_INSIDE = frozenset({"code", "pre", "text_link", "text_mention", "url", "email", "mention", "bot_command"})
 
 
 def auto_entities(text: str, entities: list[Entity]) -> list[Entity]:
     """Add what Telegram detects by itself: commands, URLs, e-mail addresses, @mentions."""
-    taken = [
-        (e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] in _NO_AUTO_INSIDE
-    ]
+    taken = [(e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] in _NO_AUTO_INSIDE]
     found: list[Entity] = []
     for kind, pattern in _AUTO_PATTERNS:
         for match in pattern.finditer(text):

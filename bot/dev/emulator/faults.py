@@ -159,9 +159,7 @@ class RateLimiter:
 
     def counts(self, method: str) -> bool:
         lowered = method.lower()
-        return lowered in SENDING_METHODS or (
-            self.limits.count_edits and lowered in EDITING_METHODS
-        )
+        return lowered in SENDING_METHODS or (self.limits.count_edits and lowered in EDITING_METHODS)
 
     def check(self, method: str, chat_id: int | None, is_group: bool) -> None:
         """Raise 429 if sending now would exceed a limit (and record it)."""
@@ -169,9 +167,7 @@ class RateLimiter:
             return
         now = self.clock()
         slack = self.limits.slack
-        windows: list[tuple[str, _Window, int]] = [
-            ("global", self._global, self.limits.global_per_second)
-        ]
+        windows: list[tuple[str, _Window, int]] = [("global", self._global, self.limits.global_per_second)]
         if chat_id is not None:
             windows.append(
                 (
@@ -191,9 +187,7 @@ class RateLimiter:
         for name, window, limit in windows:
             if window.count(now, slack) >= limit:
                 retry_after = window.retry_after(now, slack)
-                self.too_many_requests.append(
-                    TooManyRequests(now, method, chat_id, name, retry_after)
-                )
+                self.too_many_requests.append(TooManyRequests(now, method, chat_id, name, retry_after))
                 raise too_many_requests(retry_after)
 
     def record(self, method: str, chat_id: int | None, is_group: bool) -> None:

@@ -22,9 +22,7 @@ CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
 
 
-def parse(
-    text: str, parse_mode: str | None, entities: list[Entity] | None
-) -> tuple[str, list[Entity]]:
+def parse(text: str, parse_mode: str | None, entities: list[Entity] | None) -> tuple[str, list[Entity]]:
     """Plain text and entities of one text or caption (not yet length-checked)."""
     if entities is not None:
         plain, found = text, check_explicit(text, entities)

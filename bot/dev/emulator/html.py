@@ -211,9 +211,7 @@ def _apply_attribute(opened: _Open, attribute: str, value: str) -> None:
     # other attributes are ignored, as Telegram does
 
 
-def _close_tag(
-    source: str, begin: int, stack: list[_Open], entities: list[Entity], units: int
-) -> int:
+def _close_tag(source: str, begin: int, stack: list[_Open], entities: list[Entity], units: int) -> int:
     n = len(source)
     if not stack:
         raise _fail(source, begin, "Unexpected end tag")

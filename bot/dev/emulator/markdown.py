@@ -55,9 +55,7 @@ class _Builder:
 
     def entity(self, kind: str, start: int, **extra: object) -> None:
         if self.units > start:
-            self.entities.append(
-                {"type": kind, "offset": start, "length": self.units - start, **extra}
-            )
+            self.entities.append({"type": kind, "offset": start, "length": self.units - start, **extra})
 
     def result(self) -> tuple[str, list[Entity]]:
         return "".join(self.out), sort_entities(self.entities)
@@ -74,9 +72,7 @@ class _Open:
 def _link_entity(url: str, start: int, builder: _Builder) -> None:
     if url.startswith("tg://user?id=") and url[len("tg://user?id=") :].isdigit():
         user_id = int(url[len("tg://user?id=") :])
-        builder.entity(
-            "text_mention", start, user={"id": user_id, "is_bot": False, "first_name": str(user_id)}
-        )
+        builder.entity("text_mention", start, user={"id": user_id, "is_bot": False, "first_name": str(user_id)})
     elif url:
         builder.entity("text_link", start, url=url)
 
@@ -158,26 +154,19 @@ def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
             continue
         kind, width = _v2_delimiter(source, i)
         if kind is None:
-            raise _error(
-                f"Character '{ch}' is reserved and must be escaped with the preceding '\\'"
-            )
+            raise _error(f"Character '{ch}' is reserved and must be escaped with the preceding '\\'")
         if stack and stack[-1].kind == kind:
             top = stack.pop()
             b.entity(kind, top.start)
         elif any(item.kind == kind for item in stack):
             top = stack[-1]
-            raise _error(
-                f"Can't find end of {_NAMES[top.kind]} entity at byte offset "
-                f"{_byte(source, top.index)}"
-            )
+            raise _error(f"Can't find end of {_NAMES[top.kind]} entity at byte offset {_byte(source, top.index)}")
         else:
             stack.append(_Open(kind, b.units, i))
         i += width
     if stack:
         top = stack[-1]
-        raise _error(
-            f"Can't find end of {_NAMES[top.kind]} entity at byte offset {_byte(source, top.index)}"
-        )
+        raise _error(f"Can't find end of {_NAMES[top.kind]} entity at byte offset {_byte(source, top.index)}")
     if quote_start is not None:
         b.entity("blockquote", quote_start)
     return b.result()
@@ -218,9 +207,7 @@ def parse_markdown(source: str) -> tuple[str, list[Entity]]:
         if source.startswith("```", i):
             end = source.find("```", i + 3)
             if end == -1:
-                raise _error(
-                    f"Can't find end of the entity starting at byte offset {_byte(source, begin)}"
-                )
+                raise _error(f"Can't find end of the entity starting at byte offset {_byte(source, begin)}")
             body = source[i + 3 : end]
             language = ""
             first, sep, rest = body.partition("\n")
@@ -233,23 +220,17 @@ def parse_markdown(source: str) -> tuple[str, list[Entity]]:
         if ch == "[":
             close = source.find("]", i + 1)
             if close == -1 or not source.startswith("(", close + 1):
-                raise _error(
-                    f"Can't find end of the entity starting at byte offset {_byte(source, begin)}"
-                )
+                raise _error(f"Can't find end of the entity starting at byte offset {_byte(source, begin)}")
             end = source.find(")", close + 2)
             if end == -1:
-                raise _error(
-                    f"Can't find end of the entity starting at byte offset {_byte(source, begin)}"
-                )
+                raise _error(f"Can't find end of the entity starting at byte offset {_byte(source, begin)}")
             b.add(source[i + 1 : close])
             _link_entity(source[close + 2 : end], start, b)
             i = end + 1
             continue
         end = source.find(ch, i + 1)
         if end == -1:
-            raise _error(
-                f"Can't find end of the entity starting at byte offset {_byte(source, begin)}"
-            )
+            raise _error(f"Can't find end of the entity starting at byte offset {_byte(source, begin)}")
         b.add(source[i + 1 : end])
         b.entity(_LEGACY[ch], start)
         i = end + 1

@@ -47,8 +47,7 @@ def _check_inline(rows: list[list[dict[str, Any]]]) -> None:
                 raise bad_request("text buttons are unallowed in the inline keyboard")
             if len(actions) > 1:
                 raise bad_request(
-                    "inline keyboard button must have exactly one action field, got "
-                    + ", ".join(actions)
+                    "inline keyboard button must have exactly one action field, got " + ", ".join(actions)
                 )
             if "style" in button and button["style"] not in BUTTON_STYLES:
                 raise bad_request("BUTTON_STYLE_INVALID")

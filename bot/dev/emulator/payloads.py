@@ -80,9 +80,7 @@ def chat_instance(chat: Chat) -> str:
     return str(int(hashlib.sha256(str(chat.id).encode()).hexdigest()[:15], 16))
 
 
-def callback_query(
-    world: World, bot: User, query_id: str, user: User, msg: SentMessage, data: str
-) -> dict[str, Any]:
+def callback_query(world: World, bot: User, query_id: str, user: User, msg: SentMessage, data: str) -> dict[str, Any]:
     return {
         "id": query_id,
         "from": user.to_api(),
@@ -92,9 +90,7 @@ def callback_query(
     }
 
 
-def my_chat_member(
-    chat: Chat, user: User, bot: User, old: str, new: str, date: int
-) -> dict[str, Any]:
+def my_chat_member(chat: Chat, user: User, bot: User, old: str, new: str, date: int) -> dict[str, Any]:
     def member(status: str) -> dict[str, Any]:
         item: dict[str, Any] = {"status": status, "user": bot.to_api()}
         if status == "kicked":

@@ -19,17 +19,16 @@ import asyncio
 import json
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import tornado.web
 
+from .base import EmulatorBase
 from .control import control_routes
 from .dispatch import dispatch
 from .errors import UNAUTHORIZED, ApiError, bad_request
+from .reading import EmulatorReading
 from .spec import Upload
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
 
 access_log = logging.getLogger("bot.dev.emulator.access")
 _TOKEN_IN_PATH = re.compile(r"/(file/)?bot[^/]+/")
@@ -48,9 +47,9 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
 
 
 class _EmulatorHandler(tornado.web.RequestHandler):
-    emulator: Emulator
+    emulator: EmulatorBase
 
-    def initialize(self, emulator: Emulator) -> None:
+    def initialize(self, emulator: EmulatorBase) -> None:
         self.emulator = emulator
 
     def check_xsrf_cookie(self) -> None:  # an API, not a form
@@ -153,7 +152,7 @@ class NotFoundHandler(_EmulatorHandler):
         self.send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
 
 
-def make_app(emulator: Emulator) -> tornado.web.Application:
+def make_app(emulator: EmulatorReading) -> tornado.web.Application:
     options = {"emulator": emulator}
     routes: list[Any] = [
         (r"/bot([^/]+)/([A-Za-z0-9_]+)/?", BotApiHandler, options),

@@ -18,7 +18,7 @@ parameters of one HTTP call into typed Python values, strictly:
   by trying each.
 
 Value rules that the type system cannot express (text lengths, keyboards,
-parse modes) live in ``markup.py`` and ``methods.py``.
+parse modes) live in ``formatting.py``, ``markup.py`` and the ``methods`` package.
 """
 
 from __future__ import annotations
@@ -264,9 +264,7 @@ class BotApiSpec:
                     raise bad_request(f"parameter '{path}.{key}' is required")
                 chosen = [m for m in tagged if m.fields[key].const == value[key]]
                 if not chosen:
-                    raise bad_request(
-                        f"parameter '{path}.{key}' has unsupported value {value[key]!r}"
-                    )
+                    raise bad_request(f"parameter '{path}.{key}' has unsupported value {value[key]!r}")
                 return self._check(value, tuple(m.name for m in chosen), path, ctx)
         candidates = tuple(m.name for m in members) + tuple(structural)
         try:

@@ -390,9 +390,7 @@ class World:
                     "document_kind": None if m.document is None else m.document.kind,
                     "reply_to_message_id": m.reply_to_message_id,
                     "edit_date": m.edit_date,
-                    "history": [
-                        [v.text, v.entities, v.reply_markup, v.edit_date] for v in m.history
-                    ],
+                    "history": [[v.text, v.entities, v.reply_markup, v.edit_date] for v in m.history],
                     "deleted": m.deleted,
                 }
                 for chat_id, history in self.messages.items()

@@ -187,9 +187,7 @@ class WebhookDeliverer:
                 if at is not None and at > now:
                     next_retry = at if next_retry is None else min(next_retry, at)
                     continue
-                in_flight[key] = loop.create_task(
-                    deliver(key, update), name=f"emulator-webhook-{update.update_id}"
-                )
+                in_flight[key] = loop.create_task(deliver(key, update), name=f"emulator-webhook-{update.update_id}")
             return next_retry
 
         seen = (-1, -1)

@@ -4,7 +4,7 @@ One process runs the local Bot API emulator, the real bot polling it, and
 the web chat page (default http://127.0.0.1:8080/) where a person picks a
 persona and chats. The emulator's users are the personas below; the first is
 the coordinator (its id is the only entry of COORDINATOR_IDS here). The
-members of the demo (`bot.dev.sandbox.demo.EXTRA_MEMBERS`) are emulator users
+members of the demo (`bot.dev.sandbox.demo_data.EXTRA_MEMBERS`) are emulator users
 too, so what the bot sends them arrives somewhere; the page does not show
 their chats.
 
@@ -36,7 +36,8 @@ from typing import Any
 from bot.core.config import Settings
 from bot.dev.emulator import Emulator, User
 from bot.dev.sandbox.clock import SandboxClock, TimeControl
-from bot.dev.sandbox.demo import EXTRA_MEMBERS, fill_demo
+from bot.dev.sandbox.demo import fill_demo
+from bot.dev.sandbox.demo_data import EXTRA_MEMBERS
 from bot.dev.sandbox.web import make_web_app
 from bot.telegram.app import build_application, running
 
@@ -118,9 +119,7 @@ async def serve(
     saved = _load_state(state_path)
 
     offset = saved.get("clock_offset", 0)
-    clock = SandboxClock(
-        timedelta(seconds=max(0.0, offset if isinstance(offset, int | float) else 0.0))
-    )
+    clock = SandboxClock(timedelta(seconds=max(0.0, offset if isinstance(offset, int | float) else 0.0)))
     emulator = Emulator(wall_clock=clock.wall)
     await emulator.start(host="127.0.0.1", port=0)
     users = _add_users(emulator)
@@ -133,9 +132,7 @@ async def serve(
         try:
             emulator.world.restore(saved["world"])
         except (KeyError, TypeError, ValueError):
-            log.warning(
-                "sandbox: the saved chats in %s do not fit; starting with empty chats", state_path
-            )
+            log.warning("sandbox: the saved chats in %s do not fit; starting with empty chats", state_path)
     coordinator = users[PERSONAS[0].key]
 
     sandbox_settings = dataclasses.replace(
@@ -151,9 +148,7 @@ async def serve(
     async def deliver_due() -> None:
         await application.bot_data["deliveries"].tick()
 
-    control = TimeControl(
-        clock, sandbox_settings.timezone_name, deliver_due, emulator.world.signal.fire
-    )
+    control = TimeControl(clock, sandbox_settings.timezone_name, deliver_due, emulator.world.signal.fire)
     personas: list[dict[str, Any]] = [
         {
             "key": spec.key,
@@ -172,9 +167,7 @@ async def serve(
     try:
         async with running(application):
             if demo:
-                await fill_demo(
-                    application.bot_data["runtime"].db, users, sandbox_settings, clock.now()
-                )
+                await fill_demo(application.bot_data["runtime"].db, users, sandbox_settings, clock.now())
                 await deliver_due()
             print(
                 f"KIM-Bot sandbox: open http://{host}:{port}/ in your browser (Ctrl+C stops it).",

@@ -53,7 +53,7 @@ import tornado.httpserver
 import tornado.web
 
 from bot.dev.emulator import Emulator, User
-from bot.dev.emulator.control import message_json
+from bot.dev.emulator.control_json import message_json
 from bot.dev.sandbox.clock import TimeControl
 
 STATIC_DIR = Path(__file__).resolve().with_name("static")
@@ -78,9 +78,7 @@ def _persona(item: Any) -> Persona:
 
 
 class _Handler(tornado.web.RequestHandler):
-    def initialize(
-        self, emulator: Emulator, personas: dict[str, Persona], clock: TimeControl | None
-    ) -> None:
+    def initialize(self, emulator: Emulator, personas: dict[str, Persona], clock: TimeControl | None) -> None:
         self.emulator = emulator
         self.personas = personas
         self.clock = clock
@@ -158,14 +156,10 @@ class MessagesHandler(_Handler):
                 stop=lambda: self._offset() != offset,
             )
             relevant = [m for m in changed if m.chat_id in chats]
-            if (
-                relevant
-                or loop.time() >= deadline
-                or self.emulator.stopping
-                or self._offset() != offset
-            ):
+            if relevant or loop.time() >= deadline or self.emulator.stopping or self._offset() != offset:
                 break
             since = seq
+        # the request's connection is tornado's HTTP1Connection, which has the stream
         if self.request.connection is None or self.request.connection.stream.closed():  # type: ignore[attr-defined]
             return
         body: dict[str, Any] = {
@@ -206,9 +200,7 @@ class PressHandler(_Handler):
         try:
             button = rows[row][column]
         except IndexError:
-            raise tornado.web.HTTPError(
-                409, reason="Diese Schaltfläche gibt es nicht mehr."
-            ) from None
+            raise tornado.web.HTTPError(409, reason="Diese Schaltfläche gibt es nicht mehr.") from None
         if "callback_data" not in button:
             raise tornado.web.HTTPError(400, reason="Diese Schaltfläche öffnet nur einen Link.")
         update_id = self.emulator.press_data(persona.user, message_id, button["callback_data"])
@@ -226,9 +218,7 @@ class AnswerHandler(_Handler):
             await self.emulator.wait_until(lambda: query.answered, timeout=timeout)
         except TimeoutError:
             pass
-        self.reply(
-            {"answered": query.answered, "text": query.answer_text, "show_alert": query.show_alert}
-        )
+        self.reply({"answered": query.answered, "text": query.answer_text, "show_alert": query.show_alert})
 
 
 class CommandsHandler(_Handler):
@@ -278,14 +268,10 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     """Long polls would flood INFO; only server errors are worth a warning."""
     level = logging.WARNING if handler.get_status() >= 500 else logging.DEBUG
     if access_log.isEnabledFor(level):
-        access_log.log(
-            level, "%d %s %s", handler.get_status(), handler.request.method, handler.request.path
-        )
+        access_log.log(level, "%d %s %s", handler.get_status(), handler.request.method, handler.request.path)
 
 
-def make_web_app(
-    emulator: Emulator, personas: list[Any], clock: TimeControl | None = None
-) -> tornado.web.Application:
+def make_web_app(emulator: Emulator, personas: list[Any], clock: TimeControl | None = None) -> tornado.web.Application:
     """The sandbox page and its JSON API for these personas (and the clock, if given)."""
     by_key = {p.key: p for p in map(_persona, personas)}
     options = {"emulator": emulator, "personas": by_key, "clock": clock}
