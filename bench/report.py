@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import Row, backend, clean_env, postgres_database  # noqa: E402
 from bench.data import LARGE, Size, fill  # noqa: E402
-from bot.core.report import HalfYear  # noqa: E402
+from bot.core.report_period import HalfYear  # noqa: E402
 from storage.database import Database  # noqa: E402
 
 TARGET_RATIO = 3.0
@@ -115,9 +115,7 @@ async def run(repeat: int, postgres: str | None, full: Size = LARGE) -> dict[str
     a, b = statistics.median(times["small"]), statistics.median(times["full"])
     verdict = "ok" if b / a < TARGET_RATIO else "over target"
     print()
-    print(
-        f"kimbot report {half.label} ({'PostgreSQL' if postgres else 'SQLite'}), median of {repeat}"
-    )
+    print(f"kimbot report {half.label} ({'PostgreSQL' if postgres else 'SQLite'}), median of {repeat}")
     print(f"  one hundredth   {a:6.2f} s")
     print(f"  full            {b:6.2f} s")
     print(f"  full / small    {b / a:6.3f} (target < {TARGET_RATIO}: {verdict})")
@@ -143,9 +141,7 @@ async def suite(quick: bool, postgres: str | None) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--postgres",

@@ -19,11 +19,12 @@ from datetime import date
 from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot.core import people
 from bot.core import report as core
 from bot.core.commands import by_name
 from bot.core.dates import format_date
 from bot.core.errors import Refusal
+from bot.core.report_period import HalfYear, choices
+from bot.render.report import render
 from handlers import payloads as p
 from handlers.common import Handler, Request, action
 
@@ -40,7 +41,7 @@ def _for_reader(handler: Callable[[Request], Awaitable[None]]) -> Callable[[Requ
                 name: format_date(value, request.lang) if isinstance(value, date) else value
                 for name, value in refusal.params.items()
             }
-            params.setdefault("example", core.HalfYear.containing(request.now(), request.settings.timezone).label)
+            params.setdefault("example", HalfYear.containing(request.now(), request.settings.timezone).label)
             params.setdefault("command", "/report")
             refusal.params = params
             raise
@@ -48,7 +49,7 @@ def _for_reader(handler: Callable[[Request], Awaitable[None]]) -> Callable[[Requ
     return wrapper
 
 
-def half_name(request: Request, half: core.HalfYear) -> str:
+def half_name(request: Request, half: HalfYear) -> str:
     return request.label(f"report.half_{half.half}", year=half.year)
 
 
@@ -60,19 +61,16 @@ async def report_command(request: Request) -> None:
     now = request.now()
     me = await request.reading_person()
     if text:
-        people.require_coordinator(me, request.settings)
-        half = core.parse_half_year(text)
-    else:
-        async with request.reader() as uow:
-            offered = await core.choices(uow, me, request.settings, now)
-    if text:
-        await send_report(request, half)
+        await send_report(request, core.requested(me, request.settings, text))
         return
+    offered = await request.read(choices, me, request.settings, now)
     current = offered[0]
     rows = [
         [
             (
-                request.label("report.button_running" if choice == current else "report.button", half=half_name(request, choice)),
+                request.label(
+                    "report.button_running" if choice == current else "report.button", half=half_name(request, choice)
+                ),
                 p.ReportFor(choice.year, choice.half),
             )
         ]
@@ -86,20 +84,18 @@ async def half_year_pressed(request: Request) -> None:
     """A half-year button of the guided /report (checked again: the data may be forged)."""
     assert isinstance(request.payload, p.ReportFor)
     me = await request.reading_person()
-    people.require_coordinator(me, request.settings)
-    half = core.HalfYear.of(request.payload.year, request.payload.half)
+    half = core.pressed(me, request.settings, request.payload.year, request.payload.half)
     await request.answer()
     await request.edit(rows=())
     await send_report(request, half)
 
 
-async def send_report(request: Request, half: core.HalfYear) -> None:
+async def send_report(request: Request, half: HalfYear) -> None:
     """Build the report (refused for a half-year not begun or without data), render, send."""
     now = request.now()
-    async with request.reader() as uow:
-        report = await core.build(uow, half, request.settings, now)
+    report = await request.read(core.build, half, request.settings, now)
     await request.typing(ChatAction.UPLOAD_DOCUMENT)
-    rendered = await asyncio.to_thread(core.render, report)
+    rendered = await asyncio.to_thread(render, report)
     as_of = (
         request.label("report.caption_as_of", date=format_date(report.as_of, request.lang))
         if report.as_of is not None
@@ -116,9 +112,7 @@ async def send_report(request: Request, half: core.HalfYear) -> None:
     await request.send_document(
         rendered.markdown, rendered.markdown_name, caption=request.label("report.caption_markdown")
     )
-    await request.send_document(
-        rendered.chart.png, rendered.chart_name, caption=request.label("report.caption_chart")
-    )
+    await request.send_document(rendered.chart.png, rendered.chart_name, caption=request.label("report.caption_chart"))
 
 
 def handlers() -> list[BaseHandler]:
