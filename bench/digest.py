@@ -66,9 +66,7 @@ async def prepare(url: str, size: Size, now: datetime) -> None:
         await db.upgrade()
         async with db.engine.begin() as conn:
             await conn.run_sync(
-                lambda c: fill(
-                    c, size, start=now - timedelta(days=180), end=now, now=now, upcoming=0.3
-                )
+                lambda c: fill(c, size, start=now - timedelta(days=180), end=now, now=now, upcoming=0.3)
             )
     finally:
         await db.dispose()
@@ -102,9 +100,7 @@ async def time_digest(url: str) -> tuple[float, float]:
         processor = application.update_processor
         assert isinstance(processor, ChatOrderedProcessor)
         await stack.enter_async_context(running(application, poll_timeout=1))
-        await application.bot_data[
-            "deliveries"
-        ].tick()  # the first tick's planning is not the digest's work
+        await application.bot_data["deliveries"].tick()  # the first tick's planning is not the digest's work
         before = len(emu.messages(coordinator))
         target = processor.finished + 1
         async with StallMeter() as stalls:
@@ -114,9 +110,7 @@ async def time_digest(url: str) -> tuple[float, float]:
             elapsed = monotonic() - started
         answers = emu.messages(coordinator)[before:]
         assert answers, "the digest was answered"
-        assert not any(c.status != 200 for c in emu.calls), [
-            c for c in emu.calls if c.status != 200
-        ][:3]
+        assert not any(c.status != 200 for c in emu.calls), [c for c in emu.calls if c.status != 200][:3]
         return elapsed, stalls.longest
 
 
@@ -157,10 +151,7 @@ async def run(repeat: int, postgres: str | None, large: Size = LARGE) -> dict[st
     now = datetime.now(UTC)
     async with AsyncExitStack() as stack:
         if postgres:
-            urls = {
-                key: await stack.enter_async_context(postgres_database(postgres))
-                for key in ("large", "small")
-            }
+            urls = {key: await stack.enter_async_context(postgres_database(postgres)) for key in ("large", "small")}
         else:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="kimbot-digest-"))
             urls = {"large": f"sqlite:///{tmp}/large.db", "small": f"sqlite:///{tmp}/small.db"}

@@ -52,8 +52,7 @@ def bench(settings: Settings, args: argparse.Namespace) -> int:
     root = Path(__file__).resolve().parent.parent
     if not (root / "bench" / "__main__.py").is_file():
         print(
-            "kimbot: the benchmarks are part of the source checkout (bench/); "
-            "run this command from a clone of KIM-Bot",
+            "kimbot: the benchmarks are part of the source checkout (bench/); run this command from a clone of KIM-Bot",
             file=sys.stderr,
         )
         return 2
@@ -72,9 +71,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     application = build_application(settings, long_running=True)
     if settings.webhook_url:
-        log.info(
-            "starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port
-        )
+        log.info("starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port)
         application.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
@@ -151,14 +148,14 @@ def sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
 def digest(settings: Settings, args: argparse.Namespace) -> int:
     """The digest on the terminal (for cron and e-mail)."""
-    from bot.core import digest as digests
+    from bot.render import digest as digests
 
     return digests.command_line(settings, args)
 
 
 def report(settings: Settings, args: argparse.Namespace) -> int:
     """The half-yearly report as files."""
-    from bot.core import report as reports
+    from bot.render import report as reports
 
     return reports.command_line(settings, args)
 
@@ -179,25 +176,15 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kimbot", description="KIM-Bot: Telegram bot for the KIM working groups."
-    )
+    parser = argparse.ArgumentParser(prog="kimbot", description="KIM-Bot: Telegram bot for the KIM working groups.")
     commands = parser.add_subparsers(title="commands")
 
-    run_parser = commands.add_parser(
-        "run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)"
-    )
+    run_parser = commands.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
     run_parser.set_defaults(handler=run)
 
-    sandbox_parser = commands.add_parser(
-        "sandbox", help="try the bot in a browser: no token, no internet"
-    )
-    sandbox_parser.add_argument(
-        "--host", default="127.0.0.1", help="address of the chat page (default 127.0.0.1)"
-    )
-    sandbox_parser.add_argument(
-        "--port", type=int, default=8080, help="port of the chat page (default 8080)"
-    )
+    sandbox_parser = commands.add_parser("sandbox", help="try the bot in a browser: no token, no internet")
+    sandbox_parser.add_argument("--host", default="127.0.0.1", help="address of the chat page (default 127.0.0.1)")
+    sandbox_parser.add_argument("--port", type=int, default=8080, help="port of the chat page (default 8080)")
     sandbox_parser.add_argument(
         "--demo",
         action="store_true",
@@ -217,34 +204,20 @@ def _parser() -> argparse.ArgumentParser:
 
     db_parser = commands.add_parser("db", help="database maintenance")
     db_commands = db_parser.add_subparsers(title="db commands")
-    upgrade_parser = db_commands.add_parser(
-        "upgrade", help="apply migrations (also done by 'kimbot run')"
-    )
+    upgrade_parser = db_commands.add_parser("upgrade", help="apply migrations (also done by 'kimbot run')")
     upgrade_parser.set_defaults(handler=db_upgrade)
 
-    digest_parser = commands.add_parser(
-        "digest", help="print the digest (as /digest does) for cron and e-mail"
-    )
-    digest_parser.add_argument(
-        "--group", default="all", help="a group (slug, name or prefix) or 'all' (default)"
-    )
+    digest_parser = commands.add_parser("digest", help="print the digest (as /digest does) for cron and e-mail")
+    digest_parser.add_argument("--group", default="all", help="a group (slug, name or prefix) or 'all' (default)")
     digest_parser.add_argument(
         "--since", default="7d", help="the period: 7d (default), 30d, or a date such as 2026-01-01"
     )
-    digest_parser.add_argument(
-        "--format", choices=("text", "md", "json"), default="text", help="output format"
-    )
+    digest_parser.add_argument("--format", choices=("text", "md", "json"), default="text", help="output format")
     digest_parser.set_defaults(handler=digest)
 
-    report_parser = commands.add_parser(
-        "report", help="write the half-yearly report (Word and Markdown)"
-    )
-    report_parser.add_argument(
-        "half_year", metavar="YYYY-H1|YYYY-H2", help="the half-year, e.g. 2026-H1"
-    )
-    report_parser.add_argument(
-        "--out", default=".", help="directory for the files (default: the current one)"
-    )
+    report_parser = commands.add_parser("report", help="write the half-yearly report (Word and Markdown)")
+    report_parser.add_argument("half_year", metavar="YYYY-H1|YYYY-H2", help="the half-year, e.g. 2026-H1")
+    report_parser.add_argument("--out", default=".", help="directory for the files (default: the current one)")
     report_parser.set_defaults(handler=report)
 
     backup_parser = commands.add_parser(

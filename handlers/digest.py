@@ -3,11 +3,11 @@
 Both use the same Telegram rendering (`render`): the layout of
 `bot.render.digest` in Telegram's HTML, bold section titles, "•" entries.
 The header and "Was fehlt" come first, then one section per group; messages
-are filled section by section, so a long digest is split at group
-boundaries (a section longer than one message is split between its lines by
-`split_html`). When that would take more than `MAX_MESSAGES` messages, the
-coordinator gets one message with the header, "Was fehlt" and one line of
-numbers per group, and the whole digest as a Markdown document. A scheduled
+are filled section by section (`bot.render.units.pack_blocks`), so a long
+digest is split at group boundaries (a section longer than one message is
+split between its lines). When that would take more than `MAX_MESSAGES`
+messages, the coordinator gets one message with the header, "Was fehlt" and
+one line of numbers per group, and the whole digest as a Markdown document. A scheduled
 digest with nothing new is one line.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.core import digest as core
-from bot.core import people
 from bot.core.commands import by_name
 from bot.core.reminders import Due
 from bot.render.digest import (
@@ -30,7 +29,7 @@ from bot.render.digest import (
     to_markdown,
 )
 from bot.render.texts import Html, Texts
-from bot.render.units import LIMIT, balanced, split_html, visible_length
+from bot.render.units import pack_blocks
 from handlers.common import Handler, Request, Runtime, action
 from handlers.outbox import Batch, Document, Message, Part, Renderer
 from storage.models import DeliveryKind
@@ -48,51 +47,16 @@ def section_html(texts: Texts, lang: str, section: Section) -> Html:
     return Html("\n".join(lines))
 
 
-def _lines(block: Html, limit: int) -> list[str]:
-    """A block too long for one message, as pieces that each fit: its lines (each line
-    of the layout is complete HTML), or `split_html` where a line is not."""
-    lines = block.split("\n")
-    if all(balanced(line) and visible_length(line) <= limit for line in lines):
-        return lines
-    return split_html(block, limit)
-
-
-def pack(blocks: list[Html], limit: int = LIMIT) -> list[Html]:
-    """Blocks into as few messages as possible, cut only between blocks;
-    a block longer than a message is cut between its lines."""
-    messages: list[Html] = []
-    current = ""
-    size = 0
-    for block in blocks:
-        width = visible_length(block)
-        if width <= limit:
-            pieces: list[tuple[str, str, int]] = [(block, "\n\n", width)]
-        else:
-            pieces = [(line, "\n\n" if n == 0 else "\n", visible_length(line)) for n, line in enumerate(_lines(block, limit))]
-        for piece, joiner, width in pieces:
-            if current and size + len(joiner) + width > limit:
-                messages.append(Html(current))
-                current, size = "", 0
-            if current:
-                current += joiner
-                size += len(joiner)
-            current += piece
-            size += width
-    if current:
-        messages.append(Html(current))
-    return messages
-
-
 def render(texts: Texts, lang: str, digest: core.Digest) -> list[Part]:
     """The digest as Telegram messages, or as a short message and a document."""
     writer = html_writer(texts, lang)
     if digest.scheduled and digest.nothing_new:
         return [Message(Html(writer.line(nothing_new(digest, lang))))]
     layout = sections(digest, lang)
-    messages = pack([section_html(texts, lang, s) for s in layout])
+    messages = pack_blocks(section_html(texts, lang, s) for s in layout)
     if len(messages) <= MAX_MESSAGES:
         return [Message(m) for m in messages]
-    first = pack([section_html(texts, lang, s) for s in summary(digest, lang)])
+    first = pack_blocks(section_html(texts, lang, s) for s in summary(digest, lang))
     document = Document(
         to_markdown(texts, lang, digest, layout).encode("utf-8"),
         document_name(texts, lang, digest),
@@ -113,9 +77,7 @@ async def digest_command(request: Request) -> None:
     """`/digest [group|all] [period]` (coordination)."""
     # Read-only: a long digest must not hold SQLite's write lock.
     me = await request.reading_person()
-    people.require_coordinator(me, request.settings)
-    async with request.reader() as uow:
-        digest = await core.for_command(uow, me, " ".join(request.args), request.settings, request.now())
+    digest = await request.read(core.for_command, me, " ".join(request.args), request.settings, request.now())
     for part in render(request.runtime.texts, request.lang, digest):
         if isinstance(part, Document):
             await request.send_document(part.data, part.filename, caption=part.caption)

@@ -1,8 +1,10 @@
 """The queries of agenda items (no commits; the unit of work commits).
 
 An item is "open" while it is proposed or accepted: only open items are on an
-agenda, are numbered and can be moved. Everything that is used after the
-query (author, group, session with its meeting and group) is loaded eagerly.
+agenda, are numbered and can be moved. `OPEN` (in Python) and `item_is_open`
+(in SQL) are the one definition of it; the digest and the report use them
+too. Everything that is used after the query (author, group, session with
+its meeting and group) is loaded eagerly.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from storage.models import (
@@ -25,8 +27,14 @@ from storage.models import (
 from storage.repositories import _Repository, is_id
 
 OPEN = (AgendaStatus.PROPOSED, AgendaStatus.ACCEPTED)
+"""The statuses of an open item: proposed or accepted."""
 RUNNING_AT_MOST = timedelta(days=1)
 """No session runs longer than this; older started sessions are over."""
+
+
+def item_is_open() -> ColumnElement[bool]:
+    """The item is open (`OPEN`): it is on an agenda, or waits for one."""
+    return AgendaItem.status.in_(OPEN)
 
 
 class AgendaRepository(_Repository):
@@ -42,9 +50,7 @@ class AgendaRepository(_Repository):
     async def get(self, item_id: int) -> AgendaItem | None:
         if not is_id(item_id):
             return None
-        result = await self.session.execute(
-            select(AgendaItem).where(AgendaItem.id == item_id).options(*self._eager)
-        )
+        result = await self.session.execute(select(AgendaItem).where(AgendaItem.id == item_id).options(*self._eager))
         return result.scalar_one_or_none()
 
     async def on_sessions(self, occurrence_ids: Iterable[int]) -> Sequence[AgendaItem]:
@@ -54,7 +60,7 @@ class AgendaRepository(_Repository):
             return []
         result = await self.session.execute(
             select(AgendaItem)
-            .where(AgendaItem.occurrence_id.in_(ids), AgendaItem.status.in_(OPEN))
+            .where(AgendaItem.occurrence_id.in_(ids), item_is_open())
             .options(*self._eager)
             .order_by(AgendaItem.occurrence_id, *self._order)
         )
@@ -67,7 +73,7 @@ class AgendaRepository(_Repository):
             return []
         result = await self.session.execute(
             select(AgendaItem)
-            .where(AgendaItem.group_id.in_(ids), AgendaItem.occurrence_id.is_(None), AgendaItem.status.in_(OPEN))
+            .where(AgendaItem.group_id.in_(ids), AgendaItem.occurrence_id.is_(None), item_is_open())
             .options(*self._eager)
             .order_by(AgendaItem.group_id, *self._order)
         )
@@ -86,7 +92,7 @@ class AgendaRepository(_Repository):
         ahead = (AgendaItem.position < item.position) | (
             (AgendaItem.position == item.position) & (AgendaItem.id <= item.id)
         )
-        query = select(func.count(), func.count().filter(ahead)).where(AgendaItem.status.in_(OPEN))
+        query = select(func.count(), func.count().filter(ahead)).where(item_is_open())
         if item.occurrence_id is None:
             query = query.where(AgendaItem.group_id == item.group_id, AgendaItem.occurrence_id.is_(None))
         else:
@@ -96,7 +102,7 @@ class AgendaRepository(_Repository):
 
     async def last_position(self, group_id: int, occurrence_id: int | None) -> int:
         """The highest position on a session's agenda (or the group's waiting list); 0 if empty."""
-        query = select(func.max(AgendaItem.position)).where(AgendaItem.status.in_(OPEN))
+        query = select(func.max(AgendaItem.position)).where(item_is_open())
         if occurrence_id is None:
             query = query.where(AgendaItem.group_id == group_id, AgendaItem.occurrence_id.is_(None))
         else:
@@ -111,7 +117,7 @@ class AgendaRepository(_Repository):
             select(AgendaItem)
             .outerjoin(AgendaItem.occurrence)
             .where(
-                AgendaItem.status.in_(OPEN),
+                item_is_open(),
                 or_(
                     AgendaItem.occurrence_id.is_(None),
                     Occurrence.status == OccurrenceStatus.CANCELLED,
@@ -163,9 +169,9 @@ class AgendaRepository(_Repository):
         """How many notes of this kind the item's author was owed so far."""
         return int(
             await self.session.scalar(
-                select(func.count()).select_from(Delivery).where(
-                    Delivery.agenda_item_id == item_id, Delivery.kind == kind
-                )
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.agenda_item_id == item_id, Delivery.kind == kind)
             )
             or 0
         )

@@ -6,6 +6,12 @@ count of those who did not answer, and for who is told the outcome.
 Tallies and counts are computed by the database (GROUP BY), never by
 loading rows. Target members are approved members of a target group who
 can still be reached on Telegram (a forgotten person has no Telegram id).
+
+The feedback on a recommendation is defined once, here, for every view of
+it (`/feedback`, the digest, the report): what counts as an answer
+(`ANSWERS`, `answered`, `answers`), the tally of stances (`stance_tally`),
+the number of comments (`comment_count`) and which comments are the latest
+(`NEWEST_COMMENTS_FIRST`, `newest_comments`, `newest_comment_rank`).
 """
 
 from __future__ import annotations
@@ -13,9 +19,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, union, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    SQLColumnExpression,
+    func,
+    or_,
+    select,
+    union,
+    update,
+)
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from storage.models import (
     Comment,
@@ -35,17 +52,93 @@ from storage.repositories import _Repository, is_id, not_null, rowcount
 
 _rg = recommendation_groups
 
+# --- the feedback on a recommendation: one definition for every view -----------
 
-def _answered(recommendation_id: ColumnElement[int], person_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """Whether this person gave a stance on, or commented, this recommendation (correlated)."""
+ANSWERS: tuple[tuple[type[Stance] | type[Comment], InstrumentedAttribute[datetime]], ...] = (
+    (Stance, Stance.answered_at),
+    (Comment, Comment.created_at),
+)
+"""What answers a recommendation, with the moment it was given: a stance, or a comment."""
+
+
+def answered(
+    recommendation_id: SQLColumnExpression[int] | int, person_id: SQLColumnExpression[int] | int
+) -> ColumnElement[bool]:
+    """Whether this person answered this recommendation (`ANSWERS`; correlated EXISTS)."""
     return or_(
-        select(Stance.id)
-        .where(Stance.recommendation_id == recommendation_id, Stance.person_id == person_id)
-        .exists(),
-        select(Comment.id)
-        .where(Comment.recommendation_id == recommendation_id, Comment.person_id == person_id)
-        .exists(),
+        *(
+            select(model.id).where(model.recommendation_id == recommendation_id, model.person_id == person_id).exists()
+            for model, _ in ANSWERS
+        )
     )
+
+
+def answers(
+    recommendation_ids: Iterable[int],
+    *,
+    person_ids: Iterable[int] | None = None,
+    until: datetime | None = None,
+) -> CompoundSelect[int, int | None]:
+    """(recommendation_id, person_id) of the answers (`ANSWERS`) to these
+    recommendations, each pair once: by these people only (`person_ids`), given
+    before `until` only. A person erased with /forget answers as NULL."""
+    recs = list(recommendation_ids)
+    people = None if person_ids is None else list(person_ids)
+    parts = []
+    for model, given_at in ANSWERS:
+        part = select(model.recommendation_id.label("recommendation_id"), model.person_id.label("person_id")).where(
+            model.recommendation_id.in_(recs)
+        )
+        if people is not None:
+            part = part.where(model.person_id.in_(people))
+        if until is not None:
+            part = part.where(given_at < until)
+        parts.append(part)
+    return union(*parts)
+
+
+def stance_tally(recommendation_ids: Iterable[int]) -> Select[int, StanceValue, int]:
+    """(recommendation_id, value, count): the stances per value of each recommendation
+    (one per person: a new stance replaces the old one). Add `.where(...)` to count
+    only some (given before a moment)."""
+    return (
+        select(Stance.recommendation_id, Stance.value, func.count(Stance.id))
+        .where(Stance.recommendation_id.in_(list(recommendation_ids)))
+        .group_by(Stance.recommendation_id, Stance.value)
+    )
+
+
+def comment_count(recommendation_ids: Iterable[int]) -> Select[int, int]:
+    """(recommendation_id, count): the comments on each recommendation (those that have any)."""
+    return (
+        select(Comment.recommendation_id, func.count(Comment.id))
+        .where(Comment.recommendation_id.in_(list(recommendation_ids)))
+        .group_by(Comment.recommendation_id)
+    )
+
+
+NEWEST_COMMENTS_FIRST = (Comment.created_at.desc(), Comment.id.desc())
+"""The order of "the latest comments": the newest first, the later one first at the same moment."""
+
+
+def newest_comments(recommendation_id: int, limit: int, *columns: Any) -> Select[*tuple[Any, ...]]:
+    """`columns` (of `Comment` and its author `Person`) of the newest `limit` comments
+    on one recommendation, newest first. The author is outer-joined: their row may
+    be gone."""
+    return (
+        select(*columns)
+        .select_from(Comment)
+        .outerjoin(Person, Person.id == Comment.person_id)
+        .where(Comment.recommendation_id == recommendation_id)
+        .order_by(*NEWEST_COMMENTS_FIRST)
+        .limit(limit)
+    )
+
+
+def newest_comment_rank() -> ColumnElement[int]:
+    """The place of a comment among those on its recommendation, from 1 for the newest
+    (a window: the latest comments of many recommendations in one query)."""
+    return func.row_number().over(partition_by=Comment.recommendation_id, order_by=NEWEST_COMMENTS_FIRST)
 
 
 class RecommendationRepository(_Repository):
@@ -114,26 +207,15 @@ class RecommendationRepository(_Repository):
         recs, people = list(recommendation_ids), list(person_ids)
         if not recs or not people:
             return set()
-        query = union(
-            select(Stance.recommendation_id, Stance.person_id).where(
-                Stance.recommendation_id.in_(recs), Stance.person_id.in_(people)
-            ),
-            select(Comment.recommendation_id, Comment.person_id).where(
-                Comment.recommendation_id.in_(recs), Comment.person_id.in_(people)
-            ),
-        )
-        result = await self.session.execute(query)
+        result = await self.session.execute(answers(recs, person_ids=people))
         return {(r, not_null(p)) for r, p in result.all()}
 
     async def answered_people(self, recommendation_id: int) -> list[int]:
         """Ids of the reachable people who gave a stance or commented."""
-        answered = union(
-            select(Stance.person_id).where(Stance.recommendation_id == recommendation_id),
-            select(Comment.person_id).where(Comment.recommendation_id == recommendation_id),
-        ).subquery()
+        given = answers([recommendation_id]).subquery()
         result = await self.session.execute(
             select(Person.id)
-            .where(Person.id.in_(select(answered.c.person_id)), Person.telegram_id.is_not(None))
+            .where(Person.id.in_(select(given.c.person_id)), Person.telegram_id.is_not(None))
             .order_by(Person.id)
         )
         return list(result.scalars().all())
@@ -150,8 +232,7 @@ class RecommendationRepository(_Repository):
             Recommendation.status == RecommendationStatus.OPEN,
             or_(Recommendation.deadline.is_(None), Recommendation.deadline > now),
             Recommendation.id.in_(targeted),
-            Recommendation.id.not_in(select(Stance.recommendation_id).where(Stance.person_id == person_id)),
-            Recommendation.id.not_in(select(Comment.recommendation_id).where(Comment.person_id == person_id)),
+            ~answered(Recommendation.id, person_id),
         )
 
     async def waiting_for(self, person_id: int, now: datetime, limit: int) -> tuple[Sequence[Recommendation], int]:
@@ -186,11 +267,7 @@ class RecommendationRepository(_Repository):
         ids = list(recommendation_ids)
         found: dict[int, Counter[StanceValue]] = {i: Counter() for i in ids}
         if ids:
-            result = await self.session.execute(
-                select(Stance.recommendation_id, Stance.value, func.count(Stance.id))
-                .where(Stance.recommendation_id.in_(ids))
-                .group_by(Stance.recommendation_id, Stance.value)
-            )
+            result = await self.session.execute(stance_tally(ids))
             for recommendation_id, value, count in result.all():
                 found[recommendation_id][StanceValue(value)] = int(count)
         return found
@@ -199,11 +276,7 @@ class RecommendationRepository(_Repository):
         ids = list(recommendation_ids)
         found = dict.fromkeys(ids, 0)
         if ids:
-            result = await self.session.execute(
-                select(Comment.recommendation_id, func.count(Comment.id))
-                .where(Comment.recommendation_id.in_(ids))
-                .group_by(Comment.recommendation_id)
-            )
+            result = await self.session.execute(comment_count(ids))
             found.update({r: int(c) for r, c in result.all()})
         return found
 
@@ -225,12 +298,11 @@ class RecommendationRepository(_Repository):
             .distinct()
             .subquery()
         )
-        answered = _answered(members.c.recommendation_id, members.c.person_id)
         result = await self.session.execute(
             select(
                 members.c.recommendation_id,
                 func.count(members.c.person_id),
-                func.count(members.c.person_id).filter(answered),
+                func.count(members.c.person_id).filter(answered(members.c.recommendation_id, members.c.person_id)),
             ).group_by(members.c.recommendation_id)
         )
         found.update({r: (int(total), int(done)) for r, total, done in result.all()})
@@ -238,13 +310,7 @@ class RecommendationRepository(_Repository):
 
     async def latest_comments(self, recommendation_id: int, limit: int) -> list[tuple[Comment, Person | None]]:
         """The newest comments with their authors (None: the author's row is gone)."""
-        result = await self.session.execute(
-            select(Comment, Person)
-            .outerjoin(Person, Person.id == Comment.person_id)
-            .where(Comment.recommendation_id == recommendation_id)
-            .order_by(Comment.created_at.desc(), Comment.id.desc())
-            .limit(limit)
-        )
+        result = await self.session.execute(newest_comments(recommendation_id, limit, Comment, Person))
         return [(comment, person) for comment, person in result.all()]
 
     # --- one member's answer ---------------------------------------------

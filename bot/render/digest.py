@@ -1,562 +1,140 @@
 """How a digest reads: one layout, written out as Telegram HTML, plain text,
-Markdown, or JSON.
+Markdown, or JSON; and `kimbot digest`, the digest on the terminal.
 
-`sections(digest, lang)` lays a `bot.core.digest.Digest` out as sections of
-catalog lines (`[digest]` in `bot/render/locales/<lang>/digest.toml`): a title, then
-short lines, numbers first, with sub-lines for the sessions, items,
-recommendations and comments of a list. The catalog texts contain no markup;
-each format adds its own (bold titles for Telegram, `##` for Markdown, an
-underline for the terminal) and escapes every parameter its own way, so a
-name or comment can never break the markup. JSON (`to_json`) is built from
-the data itself, with full texts and ISO 8601 dates.
+What a digest contains is decided by the rules (`bot.core.digest`); how it
+reads is here, in these modules:
 
-Texts that are not the subject of a line are shortened to one line: items
-and recommendations to 80 characters, comments to 120, organisations to 40
-(as Telegram counts them), so every line stays short on a phone.
+- `digest_layout`: `sections`, the digest as sections of catalog lines (and
+  `summary`, the short form for a digest sent as a document);
+- `digest_formats`: those lines as Telegram HTML (`html_writer`), plain
+  text (`to_text`), Markdown (`to_markdown`), and the data as JSON
+  (`to_json`);
+- this module: `command_line` (`kimbot digest`, for the terminal). The
+  Telegram messages are put together by `handlers.digest`.
+
+The names the callers (the chat handler, the tests) use of the layout and
+the formats are exported here too (`__all__`), so the digest's rendering is
+imported from one place.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import html
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+import sys
+from datetime import UTC, datetime
+from typing import Protocol
 
-from bot.core.dates import format_date, format_when
-from bot.render.texts import Texts, escape
-from storage.digest_repository import ItemRow, PersonRow
-from storage.models import AgendaStatus
+from bot.core.config import Settings
+from bot.core.digest import DEFAULT_PERIOD, build, parse_period, parse_scope
+from bot.core.errors import Key, Refusal
+from bot.render.digest_formats import (
+    Writer,
+    html_writer,
+    markdown_escape,
+    to_json,
+    to_markdown,
+    to_text,
+)
+from bot.render.digest_layout import (
+    COMMENT_SHOWN,
+    ORGANISATION_SHOWN,
+    TEXT_SHOWN,
+    Joined,
+    Line,
+    Section,
+    document_caption,
+    document_name,
+    group_section,
+    header,
+    missing,
+    nothing_new,
+    sections,
+    summary,
+    summary_line,
+)
+from bot.render.texts import Texts
+from storage.database import Database
 
-if TYPE_CHECKING:
-    from bot.core.digest import Digest, Feedback, GroupDigest, Names, Session
-
-_WORD = re.compile(r"\S+")
-TEXT_SHOWN = 80
-COMMENT_SHOWN = 120
-ORGANISATION_SHOWN = 40
-
-
-@dataclass(frozen=True)
-class Line:
-    """One catalog text with its parameters; `level` 0 is a line of its own,
-    1 an entry of the list above it, 2 a detail of that entry."""
-
-    key: str
-    params: Mapping[str, object] = field(default_factory=dict)
-    level: int = 0
-
-
-@dataclass(frozen=True)
-class Joined:
-    """Parameters written one after the other (names: "Ana, Ben")."""
-
-    parts: tuple[object, ...]
-    separator: str = ", "
-
-
-@dataclass(frozen=True)
-class Section:
-    title: Line | None
-    lines: tuple[Line, ...]
+__all__ = [
+    # the layout
+    "COMMENT_SHOWN",
+    "ORGANISATION_SHOWN",
+    "TEXT_SHOWN",
+    "Joined",
+    "Line",
+    "Section",
+    "document_caption",
+    "document_name",
+    "group_section",
+    "header",
+    "missing",
+    "nothing_new",
+    "sections",
+    "summary",
+    "summary_line",
+    # the formats
+    "Writer",
+    "html_writer",
+    "markdown_escape",
+    "to_json",
+    "to_markdown",
+    "to_text",
+    # the terminal
+    "DigestArgs",
+    "command_line",
+]
 
 
-def counted(key: str, count: int) -> str:
-    """The catalog key for `count` things: `<key>_one` for exactly one."""
-    return f"{key}_one" if count == 1 else key
+class DigestArgs(Protocol):
+    """The arguments of `kimbot digest` (as `bot.cli` parses them)."""
+
+    group: str | None
+    since: str | None
+    format: str
 
 
-def units(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
+def command_line(settings: Settings, args: DigestArgs) -> int:
+    """`kimbot digest`: the digest on the terminal (text, md or json); 2 for a bad group or period."""
+    return asyncio.run(_command_line(settings, args))
 
 
-def shorten(text: str, limit: int) -> str:
-    """`text` on one line, at most `limit` UTF-16 code units, "…" where cut
-    (reads only as much of `text` as it keeps)."""
-    kept: list[str] = []
-    used = 0
-    for match in _WORD.finditer(text):
-        word = match.group()
-        width = units(word) + (1 if kept else 0)
-        if used + width > limit:
-            break
-        kept.append(word)
-        used += width
+async def _command_line(settings: Settings, args: DigestArgs) -> int:
+    texts = Texts()
+    lang = settings.default_language
+    now = datetime.now(UTC)
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        async with db.reader() as uow:
+            try:
+                groups = list(await uow.groups.active())
+                scope = parse_scope(args.group or "all", groups)
+                period = parse_period(args.since or DEFAULT_PERIOD, now, settings.timezone)
+            except Refusal as refusal:
+                print(f"kimbot digest: {_plain_refusal(texts, lang, refusal)}", file=sys.stderr)
+                return 2
+            digest = await build(uow, [scope] if scope else groups, period, now, settings, scope=scope)
+    finally:
+        await db.dispose()
+    if args.format == "json":
+        output = to_json(digest)
+    elif args.format == "md":
+        output = to_markdown(texts, lang, digest)
     else:
-        return " ".join(kept)
-    line = " ".join(kept)
-    if used + 2 > limit or not kept:  # room for " …"; or one word longer than the limit
-        line = line if kept else word
-        cut: list[str] = []
-        size = 0
-        for char in line:
-            width = 2 if ord(char) > 0xFFFF else 1
-            if size + width > limit - 1:
-                break
-            cut.append(char)
-            size += width
-        return "".join(cut).rstrip() + "…"
-    return line + " …"
+        output = to_text(texts, lang, digest)
+    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    return 0
 
 
-# --- the layout ----------------------------------------------------------------------
-
-
-def _person(person: PersonRow | None, with_organisation: bool = False) -> object:
-    if person is None or person.forgotten:
-        return Line("digest.former_member")
-    if with_organisation and person.organisation:
-        return Line(
-            "digest.person_organisation",
-            {"name": person.name, "organisation": shorten(person.organisation, ORGANISATION_SHOWN)},
-        )
-    return person.name
-
-
-def _names(names: Names, with_organisation: bool = False) -> object:
-    listed = Joined(tuple(_person(p, with_organisation) for p in names.people))
-    if names.more:
-        return Line("digest.names_more", {"names": listed, "count": names.more})
-    return listed
-
-
-def _day(moment: datetime, tz: str, lang: str) -> str:
-    return format_date(moment.astimezone(ZoneInfo(tz)).date(), lang)
-
-
-def _when(moment: datetime, tz: str, lang: str) -> str:
-    return format_when(moment, ZoneInfo(tz), lang)
-
-
-def _rsvps(session: Session) -> Line:
-    return Line("digest.rsvps", {"yes": session.yes, "no": session.no, "maybe": session.maybe})
-
-
-def _more(count: int) -> list[Line]:
-    return [Line("digest.more", {"count": count}, 1)] if count > 0 else []
-
-
-def header(digest: Digest, lang: str) -> Section:
-    scope: object = digest.scope.name if digest.scope else Line("digest.all_groups")
-    title = Line("digest.title_weekly" if digest.scheduled else "digest.title", {"scope": scope})
-    period = digest.period
-    dates = _period_dates(digest, lang)
-    if period.days is not None:
-        line = Line(counted("digest.period_days", period.days), {"days": period.days, **dates})
-    else:
-        line = Line("digest.period_since", dates)
-    return Section(title, (line,))
-
-
-def missing(digest: Digest, lang: str) -> Section:
-    """What the coordination should act on (see `bot.core.digest`)."""
-    gaps = digest.missing
-    lines: list[Line] = []
-    if gaps.nothing:
-        lines.append(Line("digest.missing_none"))
-    if gaps.without_agenda_total:
-        lines.append(
-            Line(
-                counted("digest.missing_agenda", gaps.without_agenda_total),
-                {"count": gaps.without_agenda_total, "days": digest.coming_days},
-            )
-        )
-        for session in gaps.without_agenda:
-            lines.append(Line("digest.session_of_group", _session_params(session, lang), 1))
-        lines += _more(gaps.without_agenda_total - len(gaps.without_agenda))
-    for unanswered in gaps.unanswered:
-        lines.append(
-            Line(
-                "digest.missing_answers",
-                {
-                    "id": unanswered.id,
-                    "text": shorten(unanswered.text, TEXT_SHOWN),
-                    "when": _when(unanswered.deadline, digest.timezone, lang),
-                },
-            )
-        )
-        lines.append(
-            Line(
-                counted("digest.not_answered", unanswered.missing.total),
-                {"count": unanswered.missing.total, "names": _names(unanswered.missing)},
-                1,
-            )
-        )
-    if more := gaps.unanswered_total - len(gaps.unanswered):
-        lines.append(Line(counted("digest.missing_answers_more", more), {"count": more}))
-    if gaps.few_confirmations_total:
-        lines.append(
-            Line(
-                counted("digest.missing_confirmations", gaps.few_confirmations_total),
-                {"count": gaps.few_confirmations_total, "days": digest.few_confirmations_days},
-            )
-        )
-        for shortage in gaps.few_confirmations:
-            lines.append(
-                Line(
-                    "digest.few_confirmations",
-                    {**_session_params(shortage.session, lang), "yes": shortage.session.yes, "members": shortage.members},
-                    1,
-                )
-            )
-        lines += _more(gaps.few_confirmations_total - len(gaps.few_confirmations))
-    return Section(Line("digest.missing_title"), tuple(lines))
-
-
-def _session_params(session: Session, lang: str) -> dict[str, object]:
-    return {
-        "group": session.group,
-        "title": session.title,
-        "when": _when(session.starts_at, session.timezone, lang),
-        "id": session.id,
+def _plain_refusal(texts: Texts, lang: str, refusal: Refusal) -> str:
+    """A refusal as a line for the terminal: the command line's example, no HTML."""
+    params = {
+        name: texts.get(lang, "digest.example_cli" if value == "digest.example" else value)
+        if isinstance(value, Key)
+        else value
+        for name, value in refusal.params.items()
     }
-
-
-def _item(item: ItemRow) -> Line:
-    key = {AgendaStatus.ACCEPTED: "digest.item_accepted", AgendaStatus.REJECTED: "digest.item_rejected"}.get(
-        item.status, "digest.item"
-    )
-    return Line(key, {"text": shorten(item.text, TEXT_SHOWN), "author": _person(item.author), "id": item.id}, 1)
-
-
-def _detailed_under(recommendation_id: int, group: GroupDigest, digest: Digest) -> str | None:
-    """The earlier group whose section already details this recommendation (one
-    to several groups would otherwise repeat the same tally under each)."""
-    for other in digest.groups:
-        if other.id == group.id:
-            return None
-        if any(f.id == recommendation_id for f in other.recommendations.shown):
-            return other.name
-    return None
-
-
-def _recommendation(feedback: Feedback, digest: Digest, lang: str) -> list[Line]:
-    params: dict[str, object] = {"id": feedback.id, "text": shorten(feedback.text, TEXT_SHOWN)}
-    if feedback.deadline is not None:
-        lines = [Line("digest.recommendation", {**params, "when": _when(feedback.deadline, digest.timezone, lang)}, 1)]
-    else:
-        lines = [Line("digest.recommendation_open_end", params, 1)]
-    if not (feedback.agree or feedback.concerns or feedback.reject or feedback.comments):
-        return [*lines, Line("digest.no_feedback", {}, 2)]
-    tally = {
-        "agree": feedback.agree,
-        "concerns": feedback.concerns,
-        "reject": feedback.reject,
-        "comments": feedback.comments,
-    }
-    if feedback.new:
-        lines.append(Line(counted("digest.tally_new", feedback.new), {**tally, "new": feedback.new}, 2))
-    else:
-        lines.append(Line("digest.tally", tally, 2))
-    for comment in feedback.latest:
-        lines.append(
-            Line(
-                "digest.comment",
-                {
-                    "text": shorten(comment.text, COMMENT_SHOWN),
-                    "author": _person(comment.author),
-                    "date": _day(comment.created_at, digest.timezone, lang),
-                },
-                2,
-            )
-        )
-    return lines
-
-
-def group_section(group: GroupDigest, digest: Digest, lang: str) -> Section:
-    title = Line(counted("digest.group_title", group.members), {"group": group.name, "count": group.members})
-    lines: list[Line] = []
-    if group.empty:
-        return Section(title, (Line("digest.group_quiet"),))
-    for key, names, with_organisation in (
-        ("digest.joined", group.joined, True),
-        ("digest.left", group.left, False),
-        ("digest.pending", group.pending, True),
-    ):
-        if names.total:
-            lines.append(Line(counted(key, names.total), {"count": names.total, "names": _names(names, with_organisation)}))
-    if group.held.total:
-        lines.append(Line(counted("digest.held", group.held.total), {"count": group.held.total}))
-        for session in group.held.shown:
-            lines.append(Line("digest.session_held", {**_session_params(session, lang), "rsvps": _rsvps(session)}, 1))
-        lines += _more(group.held.total - len(group.held.shown))
-    if group.coming.total:
-        lines.append(
-            Line(counted("digest.coming", group.coming.total), {"count": group.coming.total, "days": digest.coming_days})
-        )
-        for session in group.coming.shown:
-            agenda = (
-                Line(counted("digest.agenda_items", session.agenda), {"count": session.agenda})
-                if session.agenda
-                else Line("digest.agenda_empty")
-            )
-            lines.append(
-                Line(
-                    "digest.session_coming",
-                    {**_session_params(session, lang), "rsvps": _rsvps(session), "agenda": agenda},
-                    1,
-                )
-            )
-        lines += _more(group.coming.total - len(group.coming.shown))
-    if group.items.total:
-        lines.append(Line(counted("digest.items", group.items.total), {"count": group.items.total}))
-        lines += [_item(item) for item in group.items.shown]
-        lines += _more(group.items.total - len(group.items.shown))
-    if group.recommendations.total:
-        total = group.recommendations.total
-        lines.append(Line(counted("digest.recommendations", total), {"count": total}))
-        for feedback in group.recommendations.shown:
-            earlier = _detailed_under(feedback.id, group, digest)
-            if earlier is None:
-                lines += _recommendation(feedback, digest, lang)
-            else:
-                params = {"id": feedback.id, "text": shorten(feedback.text, TEXT_SHOWN), "group": earlier}
-                lines.append(Line("digest.recommendation_see", params, 1))
-        lines += _more(total - len(group.recommendations.shown))
-    if group.unreachable.total:
-        lines.append(
-            Line(
-                counted("digest.unreachable", group.unreachable.total),
-                {"count": group.unreachable.total, "names": _names(group.unreachable)},
-            )
-        )
-    return Section(title, tuple(lines))
-
-
-def sections(digest: Digest, lang: str) -> list[Section]:
-    """The whole digest: the header, "Was fehlt", then one section per group."""
-    return [header(digest, lang), missing(digest, lang), *(group_section(g, digest, lang) for g in digest.groups)]
-
-
-def summary_line(group: GroupDigest) -> Line:
-    """One line of numbers for a group (for the first message of a digest sent as a file)."""
-    numbers: list[object] = [Line(counted("digest.sum_members", group.members), {"count": group.members})]
-    for key, count in (
-        ("digest.sum_joined", group.joined.total),
-        ("digest.sum_left", group.left.total),
-        ("digest.sum_pending", group.pending.total),
-        ("digest.sum_held", group.held.total),
-        ("digest.sum_coming", group.coming.total),
-        ("digest.sum_items", group.items.total),
-        ("digest.sum_recommendations", group.recommendations.total),
-        ("digest.sum_unreachable", group.unreachable.total),
-    ):
-        if count:
-            numbers.append(Line(counted(key, count), {"count": count}))
-    return Line("digest.summary_line", {"group": group.name, "numbers": Joined(tuple(numbers), " · ")})
-
-
-def summary(digest: Digest, lang: str) -> list[Section]:
-    """The short form: the header, "Was fehlt", and one line of numbers per group."""
-    lines = tuple(summary_line(g) for g in digest.groups) + (Line("digest.see_document"),)
-    return [header(digest, lang), missing(digest, lang), Section(Line("digest.summary_title"), lines)]
-
-
-def _period_dates(digest: Digest, lang: str) -> dict[str, object]:
-    return {
-        "start": _day(digest.period.start, digest.timezone, lang),
-        "end": _day(digest.period.end, digest.timezone, lang),
-    }
-
-
-def nothing_new(digest: Digest, lang: str) -> Line:
-    """The one line of a scheduled digest with nothing new."""
-    return Line("digest.nothing_new", _period_dates(digest, lang))
-
-
-def document_caption(digest: Digest, lang: str) -> Line:
-    return Line("digest.document_caption", _period_dates(digest, lang))
-
-
-def document_name(texts: Texts, lang: str, digest: Digest) -> str:
-    """`kim-uebersicht-2026-12-07.md`: the local date the period ends."""
-    day = digest.period.end.astimezone(ZoneInfo(digest.timezone)).date()
-    return texts.plain(lang, "digest.filename", date=day.isoformat())
-
-
-# --- writing it out ----------------------------------------------------------------------
-
-
-class Writer:
-    """Fills catalog lines for one format: `escape` makes a parameter safe in it."""
-
-    def __init__(self, texts: Texts, lang: str, escape: Callable[[str], str]) -> None:
-        self.texts = texts
-        self.lang = lang
-        self.escape = escape
-
-    def value(self, value: object) -> str:
-        if isinstance(value, Line):
-            return self.line(value)
-        if isinstance(value, Joined):
-            return value.separator.join(self.value(part) for part in value.parts)
-        return self.escape(str(value))
-
-    def line(self, line: Line) -> str:
-        return self.texts.plain(self.lang, line.key, **{name: self.value(v) for name, v in line.params.items()})
-
-
-def html_writer(texts: Texts, lang: str) -> Writer:
-    return Writer(texts, lang, escape)
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
-
-
-def markdown_escape(text: str) -> str:
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def to_text(texts: Texts, lang: str, digest: Digest) -> str:
-    """Plain text for the terminal and e-mail: titles underlined, entries indented."""
-    writer = Writer(texts, lang, lambda text: text)
-    indent = {0: "", 1: "  - ", 2: "      "}
-    blocks = []
-    for number, section in enumerate(sections(digest, lang)):
-        lines = []
-        if section.title is not None:
-            title = writer.line(section.title)
-            lines += [title, ("=" if number == 0 else "-") * len(title)]
-        lines += [indent[line.level] + writer.line(line) for line in section.lines]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n"
-
-
-def to_markdown(texts: Texts, lang: str, digest: Digest, parts: list[Section] | None = None) -> str:
-    """Markdown (the document in Telegram, `--format md`): `#` titles, nested lists."""
-    writer = Writer(texts, lang, markdown_escape)
-    out: list[str] = []
-    for number, section in enumerate(parts if parts is not None else sections(digest, lang)):
-        if section.title is not None:
-            out += ["", ("# " if number == 0 else "## ") + writer.line(section.title), ""]
-        previous = 0
-        for line in section.lines:
-            text = writer.line(line)
-            if line.level == 0:
-                out += ["", text] if previous else [text]
-                out.append("")
-            else:
-                out.append("  " * (line.level - 1) + "- " + text)
-            previous = line.level
-    document = "\n".join(out).strip("\n")
-    return re.sub(r"\n{3,}", "\n\n", document) + "\n"
-
-
-# --- JSON ----------------------------------------------------------------------------------
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def _people_json(names: Names) -> dict[str, Any]:
-    return {
-        "total": names.total,
-        "shown": [
-            {"name": None if p.forgotten else p.name, "organisation": None if p.forgotten else p.organisation}
-            for p in names.people
-        ],
-    }
-
-
-def _session_json(session: Session) -> dict[str, Any]:
-    return {
-        "id": session.id,
-        "group": session.group,
-        "title": session.title,
-        "starts_at": _iso(session.starts_at),
-        "rsvps": {"yes": session.yes, "no": session.no, "maybe": session.maybe},
-        "agenda_items": session.agenda,
-    }
-
-
-def _author(person: PersonRow | None) -> str | None:
-    return None if person is None or person.forgotten else person.name
-
-
-def _group_json(group: GroupDigest) -> dict[str, Any]:
-    return {
-        "slug": group.slug,
-        "name": group.name,
-        "members": group.members,
-        "joined": _people_json(group.joined),
-        "left": _people_json(group.left),
-        "pending": _people_json(group.pending),
-        "unreachable": _people_json(group.unreachable),
-        "sessions_held": {"total": group.held.total, "shown": [_session_json(s) for s in group.held.shown]},
-        "sessions_coming": {"total": group.coming.total, "shown": [_session_json(s) for s in group.coming.shown]},
-        "new_agenda_items": {
-            "total": group.items.total,
-            "shown": [
-                {
-                    "id": item.id,
-                    "text": item.text,
-                    "status": item.status.value,
-                    "author": _author(item.author),
-                    "created_at": _iso(item.created_at),
-                }
-                for item in group.items.shown
-            ],
-        },
-        "open_recommendations": {
-            "total": group.recommendations.total,
-            "shown": [
-                {
-                    "id": f.id,
-                    "text": f.text,
-                    "deadline": _iso(f.deadline),
-                    "tally": {"agree": f.agree, "concerns": f.concerns, "reject": f.reject},
-                    "comments": f.comments,
-                    "new_feedback": f.new,
-                    "latest_comments": [
-                        {"author": _author(c.author), "text": c.text, "created_at": _iso(c.created_at)}
-                        for c in f.latest
-                    ],
-                }
-                for f in group.recommendations.shown
-            ],
-        },
-    }
-
-
-def to_json(digest: Digest) -> str:
-    """The digest for machines: every number, full texts, dates in ISO 8601 (UTC)."""
-    gaps = digest.missing
-    data = {
-        "generated_at": _iso(digest.generated_at),
-        "timezone": digest.timezone,
-        "group": {"slug": digest.scope.slug, "name": digest.scope.name} if digest.scope else None,
-        "period": {
-            "start": _iso(digest.period.start),
-            "end": _iso(digest.period.end),
-            "days": digest.period.days,
-            "since": digest.period.since.isoformat() if digest.period.since else None,
-        },
-        "nothing_new": digest.nothing_new,
-        "new_feedback": digest.new_feedback,
-        "missing": {
-            "sessions_without_agenda": {
-                "within_days": digest.coming_days,
-                "total": gaps.without_agenda_total,
-                "shown": [_session_json(s) for s in gaps.without_agenda],
-            },
-            "unanswered_recommendations": {
-                "within_days": digest.deadline_days,
-                "total": gaps.unanswered_total,
-                "shown": [
-                    {"id": u.id, "text": u.text, "deadline": _iso(u.deadline), "not_answered": _people_json(u.missing)}
-                    for u in gaps.unanswered
-                ],
-            },
-            "few_confirmations": {
-                "within_days": digest.few_confirmations_days,
-                "total": gaps.few_confirmations_total,
-                "shown": [{**_session_json(s.session), "members": s.members} for s in gaps.few_confirmations],
-            },
-        },
-        "groups": [_group_json(g) for g in digest.groups],
-    }
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    rendered = texts.get(lang, refusal.key, **params)
+    return html.unescape(re.sub(r"<[^>]*>", "", rendered)).replace("\n", " ")

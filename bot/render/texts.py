@@ -64,6 +64,12 @@ class Texts:
         return {name for _, name, _, _ in string.Formatter().parse(self.catalogs[lang][key]) if name}
 
 
+def plural(key: str, count: int) -> str:
+    """The catalog key for `count` things: `<key>_one` for exactly one, else `<key>`
+    (the one plural scheme of every catalog text; `{count}` in the text is the number)."""
+    return f"{key}_one" if count == 1 else key
+
+
 def _flatten(tree: dict[str, object], prefix: str = "") -> dict[str, str]:
     flat: dict[str, str] = {}
     for name, value in tree.items():
