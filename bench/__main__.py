@@ -56,9 +56,7 @@ def run_one(name: str, quick: bool, postgres: str | None, in_process: bool) -> l
             module = importlib.import_module(f"bench.{name}")
             rows = asyncio.run(module.suite(quick, postgres))
         else:
-            command = [sys.executable, "-m", "bench", "--worker", name] + (
-                ["--quick"] if quick else []
-            )
+            command = [sys.executable, "-m", "bench", "--worker", name] + (["--quick"] if quick else [])
             command += ["--postgres", postgres] if postgres else []
             process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
             assert process.stdout is not None
@@ -95,12 +93,8 @@ def main() -> None:
         action="append",
         help=f"only these ({', '.join(BENCHMARKS)}); repeatable or comma-separated",
     )
-    parser.add_argument(
-        "--no-sqlite", action="store_true", help="with --postgres: skip the SQLite runs"
-    )
-    parser.add_argument(
-        "--in-process", action="store_true", help="run every benchmark in this process"
-    )
+    parser.add_argument("--no-sqlite", action="store_true", help="with --postgres: skip the SQLite runs")
+    parser.add_argument("--in-process", action="store_true", help="run every benchmark in this process")
     parser.add_argument("--out", metavar="FILE", help="also write the table to FILE")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -112,9 +106,7 @@ def main() -> None:
         names = [n.strip() for part in args.only for n in part.split(",") if n.strip()]
         unknown = [n for n in names if n not in BENCHMARKS]
         if unknown:
-            parser.error(
-                f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}"
-            )
+            parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
     backends: list[str | None] = [] if args.no_sqlite and args.postgres else [None]
     if args.postgres:
         backends.append(args.postgres)
@@ -128,9 +120,7 @@ def main() -> None:
                 continue
             rows += run_one(name, args.quick, postgres, args.in_process)
     result = table(rows)
-    print(
-        f"\nKIM-Bot benchmarks{' (quick)' if args.quick else ''}, {monotonic() - began:.0f} s in all\n"
-    )
+    print(f"\nKIM-Bot benchmarks{' (quick)' if args.quick else ''}, {monotonic() - began:.0f} s in all\n")
     print(result)
     if args.out:
         Path(args.out).write_text(result + "\n")

@@ -82,9 +82,7 @@ class Result:
         )
 
 
-def burst(
-    emu: Emulator, members: list[tuple[User, int]], recommendation_id: int, per_member: int
-) -> list[int]:
+def burst(emu: Emulator, members: list[tuple[User, int]], recommendation_id: int, per_member: int) -> list[int]:
     """Push the whole burst into the emulator's queue; returns the update ids."""
     ids = []
     for k in range(per_member):
@@ -114,9 +112,7 @@ class Answers:
         self.emu = emu
         self.seen = len(emu.calls)
         wanted = set(update_ids)
-        self.by_query = {
-            q.id: q.update_id for q in emu.world.queries.values() if q.update_id in wanted
-        }
+        self.by_query = {q.id: q.update_id for q in emu.world.queries.values() if q.update_id in wanted}
         self.texts: dict[int, list[int]] = defaultdict(list)  # chat -> its text updates, in order
         for update_id in update_ids:
             if update_id in text_chat:
@@ -144,9 +140,7 @@ class Answers:
         return len(self.at) >= self.expected
 
 
-async def drive(
-    emu: Emulator, members: list[tuple[User, int]], recommendation_id: int, per_member: int
-) -> Result:
+async def drive(emu: Emulator, members: list[tuple[User, int]], recommendation_id: int, per_member: int) -> Result:
     """Send the burst, wait until everything is answered, compute the figures."""
     before = len(emu.deliveries)
     update_ids = burst(emu, members, recommendation_id, per_member)
@@ -182,8 +176,7 @@ async def echo_run(members: int, per_member: int) -> Result:
                 # a message of the bot in every chat, to press on
                 bot = application.bot
                 posted = [
-                    (user, (await bot.send_message(user.id, f"{MARK}: bitte antworten")).message_id)
-                    for user in users
+                    (user, (await bot.send_message(user.id, f"{MARK}: bitte antworten")).message_id) for user in users
                 ]
                 await emu.wait_idle(quiet=0.5, timeout=WAIT)
                 result = await drive(emu, posted, 1, per_member)
@@ -212,9 +205,7 @@ async def kimbot_run(members: int, per_member: int, postgres: str | None) -> Res
                 await meetings.schedule(
                     uow,
                     creator,
-                    meetings.MeetingRequest(
-                        GROUP, day, time(14, 0), "Benchmark-Sitzung", "Rathaus"
-                    ),
+                    meetings.MeetingRequest(GROUP, day, time(14, 0), "Benchmark-Sitzung", "Rathaus"),
                     settings,
                     runtime.clock(),
                 )
@@ -301,9 +292,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--per-member", type=int, default=10, help="updates per member (10)")
-    parser.add_argument(
-        "--postgres", metavar="URL", help="KIM-Bot on a fresh PostgreSQL database next to URL"
-    )
+    parser.add_argument("--postgres", metavar="URL", help="KIM-Bot on a fresh PostgreSQL database next to URL")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(compare(args.members, args.per_member, args.postgres))

@@ -62,10 +62,7 @@ def table(rows: list[Row]) -> str:
         for r in rows
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = [
-        "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
-        for row in cells
-    ]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in cells]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
@@ -108,11 +105,7 @@ async def database(postgres: str | None, name: str = "kimbot") -> AsyncIterator[
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment for a `kimbot` subprocess: nothing of the caller's bot settings."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_"))}
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
     return env

@@ -68,10 +68,7 @@ class Size:
     def scaled(self, factor: float) -> Size:
         return replace(
             self,
-            **{
-                k: max(1, round(getattr(self, k) * factor))
-                for k in ("members", "sessions", "items", "feedback")
-            },
+            **{k: max(1, round(getattr(self, k) * factor)) for k in ("members", "sessions", "items", "feedback")},
             recommendations=max(1, round(self.recommendations * factor)),
         )
 
@@ -133,13 +130,9 @@ def fill(
             for n in range(size.members)
         ],
     )
-    coordinator = connection.execute(
-        select(Person.id).where(Person.telegram_id == COORDINATOR_ID)
-    ).scalar_one()
+    coordinator = connection.execute(select(Person.id).where(Person.telegram_id == COORDINATOR_ID)).scalar_one()
     people = (
-        connection.execute(
-            select(Person.id).where(Person.telegram_id != COORDINATOR_ID).order_by(Person.id)
-        )
+        connection.execute(select(Person.id).where(Person.telegram_id != COORDINATOR_ID).order_by(Person.id))
         .scalars()
         .all()
     )
@@ -161,9 +154,7 @@ def fill(
                 "group_id": group,
                 "status": status,
                 "requested_at": requested,
-                "decided_at": requested + timedelta(hours=5)
-                if status is not MembershipStatus.PENDING
-                else None,
+                "decided_at": requested + timedelta(hours=5) if status is not MembershipStatus.PENDING else None,
                 "left_at": start + span * rnd.random() if status is MembershipStatus.LEFT else None,
             }
         )
@@ -174,11 +165,7 @@ def fill(
     held_count = round(size.sessions * (1 - upcoming))
     starts = []
     for n in range(size.sessions):
-        when = (
-            start + span * ((n + 0.5) / held_count)
-            if n < held_count
-            else now + ahead * rnd.random()
-        )
+        when = start + span * ((n + 0.5) / held_count) if n < held_count else now + ahead * rnd.random()
         starts.append(when.replace(second=0, microsecond=0) + timedelta(minutes=1))
     rnd.shuffle(starts)  # the groups' sessions interleave in time
     insert_all(
@@ -199,9 +186,7 @@ def fill(
             for n, when in enumerate(starts)
         ],
     )
-    meetings = connection.execute(
-        select(Meeting.id, Meeting.start_local).order_by(Meeting.id)
-    ).all()
+    meetings = connection.execute(select(Meeting.id, Meeting.start_local).order_by(Meeting.id)).all()
     insert_all(
         Occurrence,
         [
@@ -209,9 +194,7 @@ def fill(
                 "meeting_id": meeting_id,
                 "original_local": local,
                 "starts_at": when,
-                "status": OccurrenceStatus.CANCELLED
-                if n % 50 == 49
-                else OccurrenceStatus.SCHEDULED,
+                "status": OccurrenceStatus.CANCELLED if n % 50 == 49 else OccurrenceStatus.SCHEDULED,
                 "revision": 0,
             }
             for n, ((meeting_id, local), when) in enumerate(zip(meetings, starts, strict=True))
@@ -220,17 +203,13 @@ def fill(
     sessions = [
         (occurrence, group, when.replace(tzinfo=UTC) if when.tzinfo is None else when)
         for occurrence, group, when in connection.execute(
-            select(Occurrence.id, Meeting.group_id, Occurrence.starts_at)
-            .join(Meeting)
-            .order_by(Occurrence.id)
+            select(Occurrence.id, Meeting.group_id, Occurrence.starts_at).join(Meeting).order_by(Occurrence.id)
         ).all()
     ]
     rsvps = []
     for occurrence, group, when in sessions:
         if when < now:
-            for person_id in rnd.sample(
-                members_of[group], min(RSVPS_PER_SESSION, len(members_of[group]))
-            ):
+            for person_id in rnd.sample(members_of[group], min(RSVPS_PER_SESSION, len(members_of[group]))):
                 rsvps.append(
                     {
                         "occurrence_id": occurrence,
@@ -242,9 +221,7 @@ def fill(
     insert_all(Rsvp, rsvps)
 
     statuses = (
-        [AgendaStatus.ACCEPTED] * 5
-        + [AgendaStatus.PROPOSED] * 2
-        + [AgendaStatus.REJECTED, AgendaStatus.WITHDRAWN]
+        [AgendaStatus.ACCEPTED] * 5 + [AgendaStatus.PROPOSED] * 2 + [AgendaStatus.REJECTED, AgendaStatus.WITHDRAWN]
     )
     items = []
     for n in range(size.items):
@@ -259,9 +236,7 @@ def fill(
                 "text": f"Thema {n}: Bericht aus der Beratung zu Wohnen, Arbeit und Schule",
                 "status": status,
                 "position": n // len(sessions) + 1,
-                "reason": "Passt besser in einen anderen Arbeitskreis."
-                if status is AgendaStatus.REJECTED
-                else None,
+                "reason": "Passt besser in einen anderen Arbeitskreis." if status is AgendaStatus.REJECTED else None,
                 "created_at": when - timedelta(days=1 + rnd.random() * 5),
             }
         )
@@ -278,9 +253,7 @@ def fill(
             {
                 "text": f"Empfehlung {n + 1}: Mehr Sprachkurse am Abend anbieten, mit Kinderbetreuung im Stadtteil.",
                 "status": RecommendationStatus.CLOSED if closed else RecommendationStatus.OPEN,
-                "deadline": created + timedelta(days=14)
-                if closed
-                else now + timedelta(days=1 + n % 10),
+                "deadline": created + timedelta(days=14) if closed else now + timedelta(days=1 + n % 10),
                 "outcome": "Die Stadt bietet zwei Abendkurse an." if closed else None,
                 "created_by_id": coordinator,
                 "created_at": created,
@@ -289,9 +262,7 @@ def fill(
             }
         )
     insert_all(Recommendation, recommendations)
-    recommendation_ids = (
-        connection.execute(select(Recommendation.id).order_by(Recommendation.id)).scalars().all()
-    )
+    recommendation_ids = connection.execute(select(Recommendation.id).order_by(Recommendation.id)).scalars().all()
     targets = {
         r: (group_ids[n % len(group_ids)], group_ids[(n + 1) % len(group_ids)])
         for n, r in enumerate(recommendation_ids)
@@ -300,9 +271,7 @@ def fill(
         recommendation_groups,
         [{"recommendation_id": r, "group_id": g} for r, pair in targets.items() for g in pair],
     )
-    created_at = {
-        r: row["created_at"] for r, row in zip(recommendation_ids, recommendations, strict=True)
-    }
+    created_at = {r: row["created_at"] for r, row in zip(recommendation_ids, recommendations, strict=True)}
 
     def answered(r: int) -> datetime:
         return created_at[r] + timedelta(days=14) * rnd.random()  # type: ignore[operator]

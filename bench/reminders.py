@@ -53,9 +53,7 @@ GROUP = "ak-eu"
 WAIT = 600.0  # guards against a hang only
 
 
-def insert_members(
-    connection: Connection, slug: str, telegram_ids: Iterable[int], now: datetime
-) -> int:
+def insert_members(connection: Connection, slug: str, telegram_ids: Iterable[int], now: datetime) -> int:
     """Registered people, approved members of group `slug`; returns how many."""
     group_id = connection.execute(select(Group.id).where(Group.slug == slug)).scalar_one()
     ids = list(telegram_ids)
@@ -74,9 +72,7 @@ def insert_members(
     if not people:
         return 0
     connection.execute(insert(Person), people)
-    person_ids = (
-        connection.execute(select(Person.id).where(Person.telegram_id.in_(ids))).scalars().all()
-    )
+    person_ids = connection.execute(select(Person.id).where(Person.telegram_id.in_(ids))).scalars().all()
     connection.execute(
         insert(Membership),
         [
@@ -156,18 +152,12 @@ async def invitations(members: int, postgres: str | None) -> dict[str, float]:
             settings = runtime.settings
             deliveries = application.bot_data["deliveries"]
             day = (now + timedelta(days=30)).astimezone(settings.timezone).date()
-            request = meetings.MeetingRequest(
-                GROUP, day, time(14, 0), "Benchmark-Sitzung", "Rathaus"
-            )
+            request = meetings.MeetingRequest(GROUP, day, time(14, 0), "Benchmark-Sitzung", "Rathaus")
             async with runtime.db.uow() as uow:
                 creator = await uow.people.by_telegram_id(coordinator.id)
                 assert creator is not None
-                scheduled = await meetings.schedule(
-                    uow, creator, request, settings, runtime.clock()
-                )
-            assert scheduled.invited == members, (
-                f"{scheduled.invited} invitations owed, expected {members}"
-            )
+                scheduled = await meetings.schedule(uow, creator, request, settings, runtime.clock())
+            assert scheduled.invited == members, f"{scheduled.invited} invitations owed, expected {members}"
 
             def everyone_has_one() -> bool:
                 return all(emu.messages(chat_id) for chat_id in chat_ids)
@@ -178,22 +168,16 @@ async def invitations(members: int, postgres: str | None) -> dict[str, float]:
                 await emu.wait_until(everyone_has_one, WAIT)
                 elapsed = monotonic() - started
             sent_by_tick = await asyncio.wait_for(tick, WAIT)
-            await emu.wait_idle(
-                quiet=1.5, timeout=WAIT
-            )  # anything doubled arrives now at the latest
+            await emu.wait_idle(quiet=1.5, timeout=WAIT)  # anything doubled arrives now at the latest
 
             async with runtime.db.uow() as uow:
                 recorded = await uow.session.scalar(
-                    select(func.count())
-                    .select_from(Delivery)
-                    .where(Delivery.status == DeliveryStatus.SENT)
+                    select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.SENT)
                 )
 
         delivered, lost, duplicates = tally(emu, chat_ids)
         invited = sum(
-            1
-            for chat_id in chat_ids
-            if any("Benchmark-Sitzung" in (m.text or "") for m in emu.messages(chat_id))
+            1 for chat_id in chat_ids if any("Benchmark-Sitzung" in (m.text or "") for m in emu.messages(chat_id))
         )
         floor = members / TELEGRAM_PER_SECOND
         ratio = elapsed / floor
@@ -281,9 +265,7 @@ async def suite(quick: bool, postgres: str | None) -> list[Row]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--members", type=int, default=600, help="approved members of the group (600)"
-    )
+    parser.add_argument("--members", type=int, default=600, help="approved members of the group (600)")
     parser.add_argument(
         "--postgres",
         metavar="URL",

@@ -102,9 +102,7 @@ class Fleet:
     Process `n` listens on `ports[n]` and logs to `p<n>-<start>.log` in `workdir`;
     `replace(n)` starts a fresh process in the place of a dead one."""
 
-    def __init__(
-        self, emu: Emulator, workdir: Path, url: str, coordinator_id: int, count: int, **extra: str
-    ) -> None:
+    def __init__(self, emu: Emulator, workdir: Path, url: str, coordinator_id: int, count: int, **extra: str) -> None:
         self.emu = emu
         self.workdir = workdir
         self.ports = [free_port() for _ in range(count)]
@@ -328,17 +326,11 @@ async def fan_out(postgres: str, processes: int, members: int) -> FanOut:
             doubled=sum(n - 1 for n in counts if n > 1),
         )
     print(f"Fan-out to {members} members, {processes} process(es), emulator with Telegram's limits")
-    print(
-        f"  coordinator got  {len(reply)} message(s): {reply[0][:60]!r}" if reply else "  no reply"
-    )
+    print(f"  coordinator got  {len(reply)} message(s): {reply[0][:60]!r}" if reply else "  no reply")
     print(f"  leader           process {leader}")
-    print(
-        f"  first invitation {result.first:6.2f} s after the command (target < {FIRST_TARGET:.0f} s)"
-    )
+    print(f"  first invitation {result.first:6.2f} s after the command (target < {FIRST_TARGET:.0f} s)")
     print(f"  last invitation  {result.last:6.2f} s after the command")
-    print(
-        f"  floor            {result.floor:6.2f} s ({members} / {TELEGRAM_PER_SECOND} per second)"
-    )
+    print(f"  floor            {result.floor:6.2f} s ({members} / {TELEGRAM_PER_SECOND} per second)")
     print(f"  last / floor     {result.ratio:6.3f} (target <= {FLOOR_RATIO})")
     print(f"  429 answered     {result.too_many}")
     print(f"  lost, doubled    {result.lost}, {result.doubled}", flush=True)
@@ -427,10 +419,7 @@ async def burst(postgres: str, processes: int, count: int) -> Burst:
         f"  {count} answered in {result.seconds:.2f} s = {result.per_second:.0f} updates/s"
         f" (half of them after {statistics.median(answered):.2f} s)"
     )
-    print(
-        f"  webhook requests per process {shares}; calls refused {refused};"
-        f" people answered twice {doubled}"
-    )
+    print(f"  webhook requests per process {shares}; calls refused {refused}; people answered twice {doubled}")
     cores = os.cpu_count() or 1
     busy = cpu["machine"] / (result.seconds * cores)
     each = ", ".join(f"{cpu[f'p{n}']:.1f}" for n in range(processes))
@@ -496,10 +485,7 @@ async def suite(quick: bool, postgres: str | None) -> list[Row]:
             f"floor {three.floor:.2f} s; 1 process {one.last:.2f} s ({one.ratio:.2f} x)",
             three.ratio,
             "<= 1.1 x, 0 x 429",
-            three.ratio <= FLOOR_RATIO
-            and three.too_many == 0
-            and three.lost == 0
-            and three.doubled == 0,
+            three.ratio <= FLOOR_RATIO and three.too_many == 0 and three.lost == 0 and three.doubled == 0,
         ),
         Row(
             f"scale-out: invitation to {members} members, 3 processes, first",

@@ -61,9 +61,7 @@ def insert_sessions(connection: Connection, count: int, now: datetime) -> None:
     """`count` one-off sessions from now on over SPAN, round robin over the groups."""
     tz = ZoneInfo(TIMEZONE)
     group_ids = connection.execute(select(Group.id).order_by(Group.id)).scalars().all()
-    creator = connection.execute(
-        select(Person.id).where(Person.telegram_id == COORDINATOR_ID)
-    ).scalar_one()
+    creator = connection.execute(select(Person.id).where(Person.telegram_id == COORDINATOR_ID)).scalar_one()
     step = SPAN / count
     first = now.replace(second=0, microsecond=0)
     starts = [first + step * (n + 1) for n in range(count)]
@@ -86,9 +84,7 @@ def insert_sessions(connection: Connection, count: int, now: datetime) -> None:
             for n, start in enumerate(starts)
         ],
     )
-    meetings = connection.execute(
-        select(Meeting.id, Meeting.start_local).order_by(Meeting.id)
-    ).all()
+    meetings = connection.execute(select(Meeting.id, Meeting.start_local).order_by(Meeting.id)).all()
     connection.execute(
         insert(Occurrence),
         [
@@ -149,13 +145,8 @@ async def one_start(template: Path, workdir: Path, label: str) -> dict[str, floa
             answered = monotonic() - started
             assert "/join" in (answer.text or ""), answer.text
             first_call = min((c.at for c in emu.calls), default=started) - started
-            first_poll = (
-                min((c.at for c in emu.calls if c.method == "getUpdates"), default=started)
-                - started
-            )
-            reminders = sum(
-                1 for c in emu.calls if c.method == "sendMessage" and c.chat_id != asker.id
-            )
+            first_poll = min((c.at for c in emu.calls if c.method == "getUpdates"), default=started) - started
+            reminders = sum(1 for c in emu.calls if c.method == "sendMessage" and c.chat_id != asker.id)
         finally:
             stopping = monotonic()
             process.send_signal(signal.SIGTERM)
@@ -226,12 +217,8 @@ async def suite(quick: bool, postgres: str | None) -> list[Row]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--sessions", type=int, default=10_000, help="future sessions in database (b) (10000)"
-    )
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="starts of each kind; the median counts (3)"
-    )
+    parser.add_argument("--sessions", type=int, default=10_000, help="future sessions in database (b) (10000)")
+    parser.add_argument("--repeat", type=int, default=3, help="starts of each kind; the median counts (3)")
     args = parser.parse_args()
     asyncio.run(run(args.sessions, args.repeat))
 

@@ -1,42 +1,45 @@
-"""Common: what every handler needs to translate between Telegram and the core.
+"""Common: the edge of one update, and what every handler needs to translate
+between Telegram and the core.
 
 - `Runtime`: the long-lived resources (settings, database, texts, clock),
   created in `post_init` and kept in `bot_data`.
-- `Request`: one update as handlers see it: the caller, their language,
-  the command arguments, the update's unit of work (`uow`), and `reply` /
-  `edit` / `answer` / `send_document` / `notify` / `t` to answer.
+- `Request`: one update as handlers see it: the caller, their language, the
+  command arguments, the caller's row (`person()`) in the update's unit of
+  work (`uow()`), separate reads (`read()`), and `reply` / `edit` / `answer` /
+  `send_document` / `notify` / `t` to answer.
 - `action`: the decorator every handler uses; it is the edge of one update.
+  It makes the `Request`, hands it to the handler, commits and answers.
 - `keyboard`: inline keyboards from (label, payload) rows.
 
-**One transaction per update.** `request.uow()` is the same unit of work
-however often a handler opens it; the core only flushes. When the handler
-is done, `action` marks the update handled in that transaction and commits
-it once: the update's effects and its mark are saved together or not at
-all. What the handler says (replies, edits, button answers, documents,
-messages to others) is collected meanwhile and sent only after the commit,
-so no one is told of a change that was not saved, and no transaction waits
-for Telegram. A `Refusal` undoes what the request did (a command still ends
-the guided step the person was in, and so does a refusal raised
-`ending_step()`), then the polite answer goes out. A database that does not
-answer leaves the update waiting to be handled again (`bot.telegram.inbox`); a bug
-is logged, the update marked, and the person gets an apology. When Telegram
-does not take the answers (an outage), they are sent when it is back
-(`Answers`); a person who blocked the bot is marked unreachable.
+**One transaction per update.** A handler never opens a unit of work nor
+commits: `request.uow()` is the same unit of work however often a handler
+asks for it, begun at the first call, and `request.person()` the caller's
+row in it, created on first contact; the core only flushes. When the
+handler is done, `action` marks the update handled in that transaction and
+commits it once: the update's effects and its mark are saved together or
+not at all. What the handler says (replies, edits, button answers,
+documents, messages to others) is collected meanwhile and sent only after
+the commit (`handlers.answers`), so no one is told of a change that was not
+saved, and no transaction waits for Telegram. A `Refusal` undoes what the
+request did (a command still ends the guided step the person was in, and so
+does a refusal raised `ending_step()`), then the polite answer goes out. A
+database that does not answer, or a transaction that collided with another
+one (`storage.database.again_later`), leaves the update waiting to be handled again
+(`bot.telegram.inbox`); a bug is logged, the update marked, and the person
+gets an apology. When Telegram does not take the answers (an outage), they
+are sent when it is back (`Answers`); a person who blocked the bot is marked
+unreachable.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any, Concatenate, ParamSpec, TypedDict, TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -45,33 +48,29 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.core import people, registration
+from bot.core import people, updates
 from bot.core.config import Settings
 from bot.core.errors import Key, Refusal
 from bot.core.people import Caller
 from bot.render.texts import Html, Texts
+from handlers.answers import Answers, Outgoing
 from handlers.payloads import Payload
-from storage.database import Database, unavailable
+from storage.database import Database, again_later, unavailable, worth_again
 from storage.inbox_repository import Handling, handling
 from storage.models import Person
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-ANSWER_RETRY_PAUSE = 30.0
-"""Seconds until answers Telegram did not take are tried again (or when it is back)."""
-ANSWER_TRIES = 5
-MAX_CONFLICT_TRIES = 3
-"""An update whose transaction keeps colliding with another one (a unique key two
-processes wrote at once) is handled again this often, then treated as a fault."""
 
 
 @dataclass
@@ -80,7 +79,7 @@ class Runtime:
     db: Database
     texts: Texts
     clock: Callable[[], datetime] = utc_now
-    answers: Answers = field(default_factory=lambda: Answers())
+    answers: Answers = field(default_factory=Answers)
     wake: Callable[[], Awaitable[None]] | None = None
     """Tell the leader's timer that something became due (see bot.telegram.app)."""
 
@@ -113,17 +112,6 @@ def keyboard(rows: Rows) -> InlineKeyboardMarkup | None:
 
 
 @dataclass
-class Outgoing:
-    """One call to Telegram in answer to an update, made after its commit."""
-
-    call: Callable[[], Awaitable[object]]
-    chat_id: int | None
-    """The private chat it goes to (a 403 there: that person blocked the bot)."""
-    expires: bool = False
-    """A button press's answer: Telegram takes it only for a few seconds."""
-
-
-@dataclass
 class Request:
     update: Update
     context: KimContext
@@ -134,6 +122,7 @@ class Request:
     outgoing: list[Outgoing] = field(default_factory=list)
     wakes: bool = False
     _uow: UnitOfWork | None = None
+    _person: Person | None = None
 
     @property
     def runtime(self) -> Runtime:
@@ -152,46 +141,49 @@ class Request:
         message = self.update.effective_message
         return self.update.callback_query is None and message is not None and (message.text or "").startswith("/")
 
-    @asynccontextmanager
-    async def uow(self) -> AsyncIterator[UnitOfWork]:
-        """The update's unit of work: one transaction, committed by `action`."""
+    async def uow(self) -> UnitOfWork:
+        """The update's unit of work: one transaction, begun at the first call and
+        committed by `action` when the handler is done."""
         if self._uow is None:
             raise RuntimeError("the unit of work of an update is opened by `action`")
         if not self._uow.opened:
             await self._uow.open()
-            await self._prelude()
-        yield self._uow
+            await self.note_contact()
+        return self._uow
+
+    async def person(self) -> Person:
+        """The caller's row in the update's transaction, created on first contact,
+        under their current username, and locked until the edge commits."""
+        if self._person is None:
+            self._person = await people.ensure_person(await self.uow(), self.caller, self.now())
+        return self._person
+
+    async def note_contact(self, ends_step: bool = False) -> None:
+        """What holds even when the request is refused: a person who writes is
+        reachable again, under their current username, and a command (or a refusal
+        that `ends_step`) ends the guided step they were in."""
+        assert self._uow is not None
+        await people.note_contact(self._uow, self.caller, ends_step or self.is_command)
+
+    def forget_rows(self) -> None:
+        """The transaction was rolled back: rows read in it are read again."""
+        self._person = None
+
+    async def read(
+        self, query: Callable[Concatenate[UnitOfWork, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`query(uow, ...)` in a separate unit of work that only reads, for long
+        reads (digest, report, export) that must not hold the write lock of the
+        update's transaction."""
+        async with self.runtime.db.reader() as reader:
+            return await query(reader, *args, **kwargs)
 
     async def reading_person(self) -> Person:
         """The caller's row, read without the write lock, for a command that then
-        reads for long (digest, report) in `reader()`; on first contact it is created
+        reads for long (digest, report) with `read`; on first contact it is created
         in the update's transaction."""
-        async with self.reader() as uow:
-            person = await uow.people.by_telegram_id(self.caller.telegram_id)
-        if person is None:
-            async with self.uow() as uow:
-                person = await people.ensure_person(uow, self.caller, self.now())
-        return person
-
-    def reader(self) -> UnitOfWork:
-        """A separate unit of work that only reads, for long reads (digest, report,
-        export) that must not hold the write lock of the update's transaction."""
-        return self.runtime.db.reader()
-
-    async def _prelude(self) -> None:
-        """What holds even when the request is refused: a person who writes is
-        reachable again, under their current username, and a command ends the
-        guided step they were in."""
-        assert self._uow is not None
-        person = await self._uow.people.by_telegram_id(self.caller.telegram_id)
-        if person is None:
-            return
-        if person.username != self.caller.username:
-            person.username = self.caller.username
-        if person.unreachable_since is not None:
-            person.unreachable_since = None
-        if self.is_command:
-            registration.leave_guided_step(person)
+        person = await self.read(people.known, self.caller.telegram_id)
+        return person if person is not None else await self.person()
 
     def now(self) -> datetime:
         return self.runtime.clock()
@@ -221,9 +213,7 @@ class Request:
         chat_id, private = self._chat()
         markup = keyboard(rows)
         bot = self.context.bot
-        self._later(
-            lambda: bot.send_message(chat_id, text, reply_markup=markup, **HTML), chat_id if private else None
-        )
+        self._later(lambda: bot.send_message(chat_id, text, reply_markup=markup, **HTML), chat_id if private else None)
 
     async def edit(self, text: str | None = None, rows: Rows = ()) -> None:
         """Change the message whose button was pressed (text, or only its buttons)."""
@@ -281,6 +271,10 @@ class Request:
         bot = self.context.bot
         self._later(lambda: bot.send_message(chat_id, text, reply_markup=markup, **HTML), chat_id)
 
+    async def language_of(self, telegram_id: int) -> str:
+        """The language of someone other than the caller (read in the update's transaction)."""
+        return await people.language_for(await self.uow(), telegram_id, self.settings)
+
 
 def render(texts: Texts, lang: str, key: str, **params: object) -> Html:
     """A catalog text; parameters that are `Key`s are translated first."""
@@ -304,8 +298,9 @@ def action(handler: Handler) -> Callable[[Update, KimContext], Coroutine[Any, An
         try:
             await _handle(update, context, caller, handler, current)
         except Exception as error:
-            if not _again_later(error, current):
+            if current is None or not again_later(error, current.tries):
                 raise
+            current.again = True
             # Nothing was saved: the update waits in the inbox and is handled again.
             if unavailable(error):
                 context.runtime.db.health.failed(error)
@@ -319,7 +314,7 @@ async def _handle(
     runtime = context.runtime
     # The language for the answers: read without the write lock (SQLite).
     async with runtime.db.reader() as reader:
-        known = await reader.people.by_telegram_id(caller.telegram_id)
+        known = await people.known(reader, caller.telegram_id)
     lang = people.language_of(known, caller.language_code, runtime.settings)
     request = Request(update, context, caller, lang)
     if update.callback_query is not None:
@@ -328,9 +323,8 @@ async def _handle(
         uow.for_update = current.update_id if current is not None else None
         request._uow = uow
         try:
-            if known is not None and _prelude_changes(request, known):
-                async with request.uow():
-                    pass  # begin now: what the prelude changes holds whatever follows
+            if known is not None and people.contact_changes(known, caller, request.is_command):
+                await request.uow()  # begin now: what it notes holds whatever follows
             try:
                 await handler(request)
             except Refusal as refusal:
@@ -339,7 +333,7 @@ async def _handle(
                 await request.answer()
             committed = await _commit(request, current)
         except Exception as error:
-            if current is not None and (unavailable(error) or isinstance(error, IntegrityError)):
+            if current is not None and worth_again(error):
                 raise  # the wrapper decides: again later, or a fault after all
             log.error("error while handling an update", exc_info=error)
             committed = await _give_up(request, current)
@@ -351,17 +345,7 @@ async def _handle(
             await runtime.wake()
         except Exception as error:  # noqa: BLE001 - the timer finds the records on its next run
             log.warning("could not wake the delivery timer: %s", type(error).__name__)
-    await runtime.answers.send(runtime, current.update_id if current else 0, request.outgoing)
-
-
-def _prelude_changes(request: Request, person: Person) -> bool:
-    """Whether the prelude has something to change for this (known) person."""
-    caller = request.caller
-    return (
-        person.username != caller.username
-        or person.unreachable_since is not None
-        or (person.awaiting is not None and request.is_command)
-    )
+    await runtime.answers.send(runtime.db, runtime.clock, current.update_id if current else 0, request.outgoing)
 
 
 async def _refused(request: Request, refusal: Refusal) -> None:
@@ -370,11 +354,8 @@ async def _refused(request: Request, refusal: Refusal) -> None:
     assert uow is not None
     if uow.opened:
         await uow.rollback()
-        await request._prelude()
-        if refusal.ends_step:
-            person = await uow.people.by_telegram_id(request.caller.telegram_id)
-            if person is not None:
-                registration.leave_guided_step(person)
+        request.forget_rows()
+        await request.note_contact(ends_step=refusal.ends_step)
     text = request.t(refusal.key, **refusal.params)
     if request.update.callback_query is not None:
         await request.answer()
@@ -389,7 +370,7 @@ async def _commit(request: Request, current: Handling | None) -> bool:
     if not uow.opened:
         await uow.open()
     if current is not None:
-        if not await uow.inbox.handled(current.update_id, utc_now()):
+        if not await updates.mark_handled(uow, current.update_id, utc_now()):
             log.info("update %s was handled by another process; this run is dropped", current.update_id)
             await uow.rollback()
             current.marked = True
@@ -400,21 +381,6 @@ async def _commit(request: Request, current: Handling | None) -> bool:
     return True
 
 
-def _again_later(error: BaseException, current: Handling | None) -> bool:
-    """Whether the update is handled again later (`current.again`) instead of given
-    up: the database did not answer, or the transaction collided with another one
-    (a unique key two processes wrote at once; not forever)."""
-    if current is None:
-        return False
-    if isinstance(error, IntegrityError) and not unavailable(error):
-        if current.tries + 1 >= MAX_CONFLICT_TRIES:
-            return False
-    elif not unavailable(error):
-        return False
-    current.again = True
-    return True
-
-
 async def _give_up(request: Request, current: Handling | None) -> bool:
     """A fault of ours: nothing of the request is kept, the update is marked handled
     (it would fail again), and the person gets an apology."""
@@ -422,86 +388,9 @@ async def _give_up(request: Request, current: Handling | None) -> bool:
     assert uow is not None
     if uow.opened:
         await uow.rollback()
+        request.forget_rows()
     request.outgoing = [o for o in request.outgoing if o.expires]
     chat = request.update.effective_chat
     if chat is not None and chat.type == "private":
         await request.reply(request.t("errors.internal"))
     return await _commit(request, current)
-
-
-class Answers:
-    """Sends the answers of handled updates; keeps them when Telegram does not take
-    them, and tries again when it is back (`retry_now`) or after a pause."""
-
-    def __init__(self) -> None:
-        self._waiting: dict[int, tuple[list[Outgoing], int]] = {}
-        self._runtime: Runtime | None = None
-
-    async def send(self, runtime: Runtime, update_id: int, outgoing: list[Outgoing], tries: int = 0) -> None:
-        self._runtime = runtime
-        # Sent outside the update's context: what follows (marking a person who
-        # blocked the bot) is no part of the update's transaction.
-        token = handling.set(None)
-        try:
-            for index, out in enumerate(outgoing):
-                try:
-                    await out.call()
-                except Forbidden:
-                    if out.chat_id is not None:
-                        await blocked(runtime, out.chat_id)
-                except BadRequest as error:
-                    log.error("Telegram refused an answer: %s", error.message)
-                except (NetworkError, RetryAfter) as error:
-                    rest = [o for o in outgoing[index:] if not o.expires]
-                    self._keep(update_id, rest, tries, error)
-                    return
-                except TelegramError as error:
-                    log.warning("an answer could not be sent: %s: %s", type(error).__name__, error.message)
-        finally:
-            handling.reset(token)
-
-    def _keep(self, update_id: int, rest: list[Outgoing], tries: int, error: TelegramError) -> None:
-        if not rest:
-            return
-        if tries + 1 >= ANSWER_TRIES:
-            log.warning("the answer to update %s was not sent after %d tries; given up", update_id, tries + 1)
-            return
-        log.info("an answer could not be sent (%s); it is sent when Telegram answers", type(error).__name__)
-        self._waiting[update_id] = (rest, tries + 1)
-        loop = asyncio.get_running_loop()
-        loop.call_later(ANSWER_RETRY_PAUSE, self._again, update_id, context=contextvars.Context())
-
-    def retry_now(self) -> None:
-        """Telegram answers again: send what waited."""
-        for update_id in list(self._waiting):
-            self._again(update_id)
-
-    def _again(self, update_id: int) -> None:
-        waiting = self._waiting.pop(update_id, None)
-        if waiting is None or self._runtime is None:
-            return
-        rest, tries = waiting
-        asyncio.get_running_loop().create_task(self.send(self._runtime, update_id, rest, tries))
-
-    @property
-    def waiting(self) -> int:
-        return len(self._waiting)
-
-
-async def blocked(runtime: Runtime, chat_id: int) -> None:
-    """Telegram refused a message to this person's private chat: they blocked the bot."""
-    try:
-        async with runtime.db.uow() as uow:
-            await people.mark_unreachable(uow, chat_id, runtime.clock())
-            await uow.commit()
-    except Exception as error:
-        if not unavailable(error):
-            raise
-        runtime.db.health.failed(error)
-        return
-    log.info("chat %s blocked the bot; marked unreachable", chat_id)
-
-
-async def language_for(uow: UnitOfWork, settings: Settings, telegram_id: int) -> str:
-    person = await uow.people.by_telegram_id(telegram_id)
-    return people.language_of(person, None, settings)

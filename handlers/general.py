@@ -28,9 +28,7 @@ log = logging.getLogger(__name__)
 @action
 async def show_help(request: Request) -> None:
     """The commands this person may use, with one example each."""
-    async with request.uow() as uow:
-        person = await people.ensure_person(uow, request.caller, request.now())
-        role = await people.role_of(uow, person, request.settings)
+    role = await people.role_of(await request.uow(), await request.person(), request.settings)
     lines: list[str] = [request.t(f"help.intro_{role.name.lower()}")]
     for command in commands.available(role):
         lines.append("")
@@ -61,8 +59,7 @@ async def language_pressed(request: Request) -> None:
 
 
 async def set_language(request: Request, lang: str) -> None:
-    async with request.uow() as uow:
-        await people.set_language(uow, request.caller, lang, request.now())
+    await people.set_language(await request.uow(), request.caller, lang, request.now())
     request.lang = lang
     await request.reply(request.t("language.done"))
 
@@ -93,11 +90,11 @@ async def chat_member_changed(request: Request) -> None:
     change: ChatMemberUpdated | None = request.update.my_chat_member
     if change is None or change.chat.type != "private":
         return
-    async with request.uow() as uow:
-        if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            await people.mark_unreachable(uow, change.chat.id, request.now())
-        else:
-            await people.mark_reachable(uow, change.chat.id)
+    uow = await request.uow()
+    if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+        await people.mark_unreachable(uow, change.chat.id, request.now())
+    else:
+        await people.mark_reachable(uow, change.chat.id)
 
 
 async def on_error(update: object, context: KimContext) -> None:
@@ -118,7 +115,9 @@ async def on_error(update: object, context: KimContext) -> None:
         if update.effective_user is not None:
             lang = people.language_of(None, update.effective_user.language_code, context.runtime.settings)
         # A button press was already answered by `action`; only the apology is left.
-        await context.bot.send_message(update.effective_chat.id, context.runtime.texts.get(lang, "errors.internal"), **HTML)
+        await context.bot.send_message(
+            update.effective_chat.id, context.runtime.texts.get(lang, "errors.internal"), **HTML
+        )
     except Exception:  # noqa: BLE001 - the apology itself may fail; the bot goes on
         log.warning("could not send the apology", exc_info=True)
 

@@ -4,25 +4,25 @@ calendar buttons, and how a session looks in a message."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot.core import agenda, meetings, people, reminders
+from bot.core import agenda, meetings, membership, people, reminders
 from bot.core.commands import by_name
-from bot.core.dates import format_when, parse_date, parse_time
+from bot.core.dates import format_when
 from bot.core.errors import Refusal
-from bot.core.membership import find_group
-from bot.core.recurrence import describe, from_rrule
+from bot.core.recurrence import from_rrule
 from bot.core.reminders import Due
-from bot.render.ics import calendar_file, filename
+from bot.core.steps import Step
+from bot.render.ics import session_file
+from bot.render.recurrence import describe
 from bot.render.texts import Html, Texts
-from handlers import agenda as agenda_views
+from handlers import agenda_messages
 from handlers import payloads as p
 from handlers.common import Request, Rows, Runtime, action
 from handlers.outbox import Batch, Message, Part, Renderer
-from storage.models import SESSION_KINDS, DeliveryKind, Occurrence, OccurrenceStatus, RsvpAnswer
+from storage.models import SESSION_KINDS, DeliveryKind, Occurrence, RsvpAnswer
 from storage.uow import UnitOfWork
 
 ANSWERS = {"yes": RsvpAnswer.YES, "no": RsvpAnswer.NO, "maybe": RsvpAnswer.MAYBE}
@@ -40,7 +40,7 @@ def session_card(texts: Texts, lang: str, occurrence: Occurrence) -> Html:
         lines.append(texts.get(lang, "meetings.card_where", location=meeting.location))
     if meeting.rrule:
         rule = from_rrule(meeting.rrule, meeting.timezone)
-        lines.append(texts.get(lang, "meetings.card_series", series=describe(rule, meeting.start_local, lang)))
+        lines.append(texts.get(lang, "meetings.card_series", series=describe(texts, rule, meeting.start_local, lang)))
     lines.append(texts.get(lang, "meetings.card_id", id=occurrence.id))
     return Html("\n".join(lines))
 
@@ -71,35 +71,29 @@ async def schedule_meeting(request: Request) -> None:
     """`/meeting <group> <date> <time> <title> [| <location> [| <recurrence>]]`."""
     message = request.update.effective_message
     text = (message.text or "").split(maxsplit=1) if message else []
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        people.require_coordinator(me, request.settings)
-        if len(text) < 2:
-            groups = await uow.groups.active()
-        else:
-            parsed = meetings.parse_meeting_command(text[1])
-            scheduled = await meetings.schedule(uow, me, parsed, request.settings, request.now())
+    uow, me = await request.uow(), await request.person()
     if len(text) < 2:
+        groups = await membership.groups_to_choose(uow, me, request.settings)
         await request.reply(request.t("meetings.choose_group"), [[(g.name, p.MeetingForGroup(g.id))] for g in groups])
         return
-    await confirm_scheduled(request, scheduled)
+    await confirm_scheduled(request, await meetings.schedule_command(uow, me, text[1], request.settings, request.now()))
 
 
 async def meeting_group_pressed(request: Request) -> None:
     """The group for a new session was chosen: ask for date, time and title."""
     assert isinstance(request.payload, p.MeetingForGroup)
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        group = await meetings.start_guided(uow, me, request.payload.group_id, request.settings)
+    group = await meetings.start_guided(
+        await request.uow(), await request.person(), request.payload.group_id, request.settings
+    )
     await request.edit(rows=())
     await request.reply(request.t("meetings.ask_details", group=group.name))
 
 
 async def guided_details(request: Request, text: str) -> None:
     """The coordinator's answer to "date, time, title?"."""
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        scheduled = await meetings.submit_guided(uow, me, text, request.settings, request.now())
+    scheduled = await meetings.submit_guided(
+        await request.uow(), await request.person(), text, request.settings, request.now()
+    )
     await confirm_scheduled(request, scheduled)
 
 
@@ -115,11 +109,10 @@ async def confirm_scheduled(request: Request, scheduled: meetings.Scheduled) -> 
 @action
 async def list_meetings(request: Request) -> None:
     """`/meetings [group]`: the next sessions with answer buttons."""
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        group = await find_group(uow, " ".join(request.args)) if request.args else None
-        found = await meetings.upcoming_for(uow, me, request.settings, request.now(), group)
-        coordinator = people.is_coordinator(me, request.settings)
+    uow, me = await request.uow(), await request.person()
+    group = await membership.find_group(uow, " ".join(request.args)) if request.args else None
+    found = await meetings.upcoming_for(uow, me, request.settings, request.now(), group)
+    coordinator = people.is_coordinator(me, request.settings)
     if not found:
         await request.reply(request.t("meetings.none"))
         return
@@ -136,16 +129,13 @@ async def list_meetings(request: Request) -> None:
 @action
 async def reschedule_meeting(request: Request) -> None:
     """`/reschedule <id> <date> <time>`."""
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        people.require_coordinator(me, request.settings)
-        if len(request.args) != 3:
-            raise Refusal("meetings.reschedule_usage")
-        occurrence_id = meetings.parse_id(request.args[0])
-        day, at = parse_date(request.args[1]), parse_time(request.args[2])
-        occurrence = await meetings.reschedule(uow, me, occurrence_id, day, at, request.settings, request.now())
+    occurrence = await meetings.reschedule_command(
+        await request.uow(), await request.person(), request.args, request.settings, request.now()
+    )
     await request.reply(
-        request.t("meetings.rescheduled", id=occurrence.id) + "\n\n" + session_card(request.runtime.texts, request.lang, occurrence)
+        request.t("meetings.rescheduled", id=occurrence.id)
+        + "\n\n"
+        + session_card(request.runtime.texts, request.lang, occurrence)
     )
     request.wake_deliveries()
 
@@ -153,12 +143,9 @@ async def reschedule_meeting(request: Request) -> None:
 @action
 async def cancel_meeting(request: Request) -> None:
     """`/cancel <id>`."""
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        people.require_coordinator(me, request.settings)
-        if len(request.args) != 1:
-            raise Refusal("meetings.cancel_usage")
-        occurrence = await meetings.cancel(uow, me, meetings.parse_id(request.args[0]), request.settings, request.now())
+    occurrence = await meetings.cancel_command(
+        await request.uow(), await request.person(), request.args, request.settings, request.now()
+    )
     await request.reply(request.t("meetings.cancelled", id=occurrence.id, title=occurrence.meeting.title))
     request.wake_deliveries()
 
@@ -169,42 +156,20 @@ async def answer_pressed(request: Request) -> None:
     value = ANSWERS.get(request.payload.answer)
     if value is None:
         raise Refusal("buttons.stale")
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        await meetings.answer(uow, me, request.payload.occurrence_id, value, request.settings, request.now())
+    uow, me = await request.uow(), await request.person()
+    await meetings.answer(uow, me, request.payload.occurrence_id, value, request.settings, request.now())
     await request.answer(request.label("meetings.answer_saved", answer=request.label(f"meetings.answer_{value.value}")))
 
 
 async def calendar_pressed(request: Request) -> None:
     """The calendar file of a session, as a document."""
     assert isinstance(request.payload, p.CalendarFile)
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        occurrence = await meetings.visible_occurrence(uow, me, request.payload.occurrence_id, request.settings)
-        siblings = await uow.meetings.occurrences_of(occurrence.meeting_id)
-    meeting = occurrence.meeting
-    tz = ZoneInfo(meeting.timezone)
-    series = meeting.rrule is not None and occurrence.revision == 0
-    start = meeting.start_local if series else occurrence.starts_at.astimezone(tz).replace(tzinfo=None)
-    data = calendar_file(
-        uid=f"kimbot-{'series' if series else 'session'}-{meeting.id if series else occurrence.id}@kimbot",
-        title=f"{meeting.group.name}: {meeting.title}",
-        start_local_naive=start,
-        tz_name=meeting.timezone,
-        duration=timedelta(minutes=meeting.duration_minutes),
-        location=meeting.location,
-        description=None,
-        url=None,
-        rrule=meeting.rrule,
-        # Cancelled and moved sessions leave the series; a moved one has its own file.
-        exdates=[o.original_local for o in siblings if series and (o.status is OccurrenceStatus.CANCELLED or o.revision)],
-        sequence=occurrence.revision,
-        cancelled=not series and occurrence.status is OccurrenceStatus.CANCELLED,
+    entry = await meetings.calendar_entry(
+        await request.uow(), await request.person(), request.payload.occurrence_id, request.settings
     )
+    data, name = session_file(entry)
     await request.answer()
-    await request.send_document(
-        data, filename(meeting.title, start.date()), caption=request.label("meetings.calendar_caption")
-    )
+    await request.send_document(data, name, caption=request.label("meetings.calendar_caption"))
 
 
 def handlers() -> list[BaseHandler]:
@@ -221,7 +186,7 @@ def handlers() -> list[BaseHandler]:
     ]
 
 
-TEXT_ANSWERS = {meetings.AWAIT_MEETING: guided_details}
+TEXT_ANSWERS = {Step.MEETING: guided_details}
 
 CALLBACKS = {
     p.MeetingForGroup: meeting_group_pressed,
@@ -236,7 +201,7 @@ async def render_session(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str
     texts = runtime.texts
     occurrence_id = item.occurrence_id
     assert occurrence_id is not None
-    occurrence = await batch.memo(("occurrence", occurrence_id), lambda: uow.meetings.occurrence(occurrence_id))
+    occurrence = await batch.memo(("occurrence", occurrence_id), lambda: meetings.find_occurrence(uow, occurrence_id))
     assert occurrence is not None
     card = session_card(texts, lang, occurrence)
     if item.kind is DeliveryKind.CANCELLED:
@@ -248,7 +213,7 @@ async def render_session(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str
     }[item.kind]
     text = texts.get(lang, header) + "\n\n" + card
     items = await batch.memo(("agenda", occurrence_id), lambda: agenda.items_on(uow, occurrence_id))
-    text += "\n\n" + agenda_views.agenda_block(texts, lang, items)
+    text += "\n\n" + agenda_messages.agenda_block(texts, lang, items)
     if reminders.calls_for_topics(item, runtime.settings):
         text += "\n\n" + texts.get(lang, "reminders.call_for_agenda", slug=occurrence.meeting.group.slug)
     text += "\n\n" + texts.get(lang, "reminders.question")

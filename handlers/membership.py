@@ -7,12 +7,12 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.core import membership, people
 from bot.core.commands import by_name
-from bot.core.errors import Key, NotRegistered, Refusal
+from bot.core.errors import Key, Refusal
 from bot.core.membership import JoinResult
 from bot.render.texts import Html
 from bot.render.units import split_text
 from handlers import payloads as p
-from handlers.common import Request, action, language_for, render
+from handlers.common import Request, action, render
 from storage.models import Group, Invite, Membership, MembershipStatus, Person
 
 PENDING_SHOWN = 20
@@ -21,9 +21,7 @@ PENDING_SHOWN = 20
 @action
 async def list_groups(request: Request) -> None:
     """All groups with the caller's status in each."""
-    async with request.uow() as uow:
-        person = await people.ensure_person(uow, request.caller, request.now())
-        rows = await membership.statuses(uow, person)
+    rows = await membership.statuses(await request.uow(), await request.person())
     lines: list[str] = [request.t("groups.title")]
     for group, status in rows:
         state = request.t(f"status.{status.value}" if status else "status.none")
@@ -36,30 +34,21 @@ async def list_groups(request: Request) -> None:
 @action
 async def ask_to_join(request: Request) -> None:
     """`/join <group>`; without a group, the groups as buttons."""
-    async with request.uow() as uow:
-        person = await people.ensure_person(uow, request.caller, request.now())
-        if person.registered_at is None:
-            raise NotRegistered()
-        if request.args:
-            group = await membership.find_group(uow, " ".join(request.args))
-            result = await membership.request_join(uow, person, group, request.settings, request.now())
-        else:
-            joinable = [g for g, status in await membership.statuses(uow, person) if status not in membership.ACTIVE]
+    uow, person = await request.uow(), await request.person()
     if request.args:
+        result = await membership.join_named(uow, person, " ".join(request.args), request.settings, request.now())
         await tell_join_result(request, result)
-    elif joinable:
-        await request.reply(request.t("join.choose"), [[(g.name, p.JoinGroup(g.id))] for g in joinable])
-    else:
-        raise Refusal("join.nothing_left")
+        return
+    joinable = await membership.joinable(uow, person)
+    await request.reply(request.t("join.choose"), [[(g.name, p.JoinGroup(g.id))] for g in joinable])
 
 
 async def join_pressed(request: Request) -> None:
     """A group button from /join or the end of registration."""
     assert isinstance(request.payload, p.JoinGroup)
-    async with request.uow() as uow:
-        person = await people.ensure_person(uow, request.caller, request.now())
-        group = await membership.get_group(uow, request.payload.group_id)
-        result = await membership.request_join(uow, person, group, request.settings, request.now())
+    uow, person = await request.uow(), await request.person()
+    group = await membership.get_group(uow, request.payload.group_id)
+    result = await membership.request_join(uow, person, group, request.settings, request.now())
     await request.answer()
     await tell_join_result(request, result)
 
@@ -71,16 +60,17 @@ async def tell_join_result(request: Request, result: JoinResult) -> None:
         return
     await request.reply(request.t("join.requested", group=m.group.name))
     for chat_id in result.notify_coordinators:
-        async with request.uow() as uow:
-            lang = await language_for(uow, request.settings, chat_id)
+        lang = await request.language_of(chat_id)
         text = request_card(request, lang, m)
         await request.notify(
             chat_id,
             text,
-            [[
-                (request.runtime.texts.plain(lang, "decide.approve_button"), p.DecideRequest(m.id, True)),
-                (request.runtime.texts.plain(lang, "decide.reject_button"), p.DecideRequest(m.id, False)),
-            ]],
+            [
+                [
+                    (request.runtime.texts.plain(lang, "decide.approve_button"), p.DecideRequest(m.id, True)),
+                    (request.runtime.texts.plain(lang, "decide.reject_button"), p.DecideRequest(m.id, False)),
+                ]
+            ],
         )
 
 
@@ -102,13 +92,12 @@ def request_card(request: Request, lang: str, m: Membership) -> Html:
 @action
 async def leave_group(request: Request) -> None:
     """`/leave <group>`; without a group, the caller's groups as buttons."""
-    async with request.uow() as uow:
-        person = await people.ensure_person(uow, request.caller, request.now())
-        if request.args:
-            group = await membership.find_group(uow, " ".join(request.args))
-            await membership.leave(uow, person, group, request.now())
-        else:
-            groups = await membership.active_groups(uow, person)
+    uow, person = await request.uow(), await request.person()
+    if request.args:
+        group = await membership.find_group(uow, " ".join(request.args))
+        await membership.leave(uow, person, group, request.now())
+    else:
+        groups = await membership.active_groups(uow, person)
     if request.args:
         await request.reply(request.t("leave.done", group=group.name))
     elif groups:
@@ -120,10 +109,9 @@ async def leave_group(request: Request) -> None:
 async def leave_pressed(request: Request) -> None:
     """A group button from /leave."""
     assert isinstance(request.payload, p.LeaveGroup)
-    async with request.uow() as uow:
-        person = await people.ensure_person(uow, request.caller, request.now())
-        group = await membership.get_group(uow, request.payload.group_id)
-        await membership.leave(uow, person, group, request.now())
+    uow, person = await request.uow(), await request.person()
+    group = await membership.get_group(uow, request.payload.group_id)
+    await membership.leave(uow, person, group, request.now())
     await request.edit(rows=())
     await request.reply(request.t("leave.done", group=group.name))
 
@@ -131,9 +119,7 @@ async def leave_pressed(request: Request) -> None:
 @action
 async def show_pending(request: Request) -> None:
     """Open join requests, each with approve and reject buttons."""
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        pending = await membership.pending_requests(uow, me, request.settings)
+    pending = await membership.pending_requests(await request.uow(), await request.person(), request.settings)
     await show_requests(request, pending)
 
 
@@ -149,10 +135,12 @@ async def show_requests(request: Request, pending: list[Membership]) -> None:
 
 
 def decision_buttons(request: Request, m: Membership) -> list[list[tuple[str, p.Payload]]]:
-    return [[
-        (request.label("decide.approve_button"), p.DecideRequest(m.id, True)),
-        (request.label("decide.reject_button"), p.DecideRequest(m.id, False)),
-    ]]
+    return [
+        [
+            (request.label("decide.approve_button"), p.DecideRequest(m.id, True)),
+            (request.label("decide.reject_button"), p.DecideRequest(m.id, False)),
+        ]
+    ]
 
 
 @action
@@ -169,15 +157,14 @@ async def reject_request(request: Request) -> None:
 
 async def decide_by_command(request: Request, approve: bool) -> None:
     """With a user: decide their request. Without: the open requests as cards."""
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        if request.args:
-            group_text = " ".join(request.args[1:]) or None
-            result = await membership.decide_by_reference(
-                uow, me, request.args[0], group_text, approve, request.settings, request.now()
-            )
-        else:
-            pending = await membership.pending_requests(uow, me, request.settings)
+    uow, me = await request.uow(), await request.person()
+    if request.args:
+        group_text = " ".join(request.args[1:]) or None
+        result = await membership.decide_by_reference(
+            uow, me, request.args[0], group_text, approve, request.settings, request.now()
+        )
+    else:
+        pending = await membership.pending_requests(uow, me, request.settings)
     if not request.args:
         if pending:
             await request.reply(request.t("decide.usage_approve" if approve else "decide.usage_reject"))
@@ -194,16 +181,15 @@ async def decide_by_command(request: Request, approve: bool) -> None:
 async def decision_pressed(request: Request) -> None:
     """Approve or reject from a request card."""
     assert isinstance(request.payload, p.DecideRequest)
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        try:
-            decided = await membership.decide(
-                uow, me, request.payload.membership_id, request.payload.approve, request.settings, request.now()
-            )
-        except Refusal as refusal:
-            if refusal.key == "decide.already_decided":
-                await request.edit(rows=())
-            raise
+    uow, me = await request.uow(), await request.person()
+    try:
+        decided = await membership.decide(
+            uow, me, request.payload.membership_id, request.payload.approve, request.settings, request.now()
+        )
+    except Refusal as refusal:
+        if refusal.key == "decide.already_decided":
+            await request.edit(rows=())
+        raise
     card = request_card(request, request.lang, decided)
     await request.answer(request.label(f"status.{decided.status.value}"))
     await request.edit(card + "\n\n" + outcome_line(request, decided))
@@ -219,8 +205,7 @@ async def tell_decision(request: Request, m: Membership) -> None:
     """Tell the person who asked what the coordination decided."""
     if m.person.telegram_id is None:
         return
-    async with request.uow() as uow:
-        lang = await language_for(uow, request.settings, m.person.telegram_id)
+    lang = await request.language_of(m.person.telegram_id)
     key = "decide.you_approved" if m.status is MembershipStatus.APPROVED else "decide.you_rejected"
     await request.notify(m.person.telegram_id, render(request.runtime.texts, lang, key, group=m.group.name))
 
@@ -228,18 +213,20 @@ async def tell_decision(request: Request, m: Membership) -> None:
 @action
 async def list_members(request: Request) -> None:
     """`/members [group]`: members with organisation and status."""
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        people.require_coordinator(me, request.settings)
-        group = await membership.find_group(uow, " ".join(request.args)) if request.args else None
-        listing = await membership.members(uow, me, request.settings, group)
+    listing = await membership.members(
+        await request.uow(), await request.person(), request.settings, " ".join(request.args) or None
+    )
     await send_members(request, listing)
 
 
 async def send_members(request: Request, listing: list[tuple[Group, list[Membership]]]) -> None:
     blocks = []
     for group, found in listing:
-        lines = [request.t("members.group", group=group.name, count=sum(m.status is MembershipStatus.APPROVED for m in found))]
+        lines = [
+            request.t(
+                "members.group", group=group.name, count=sum(m.status is MembershipStatus.APPROVED for m in found)
+            )
+        ]
         if not found:
             lines.append(request.t("members.empty"))
         for m in found:
@@ -265,34 +252,30 @@ def member_line(request: Request, person: Person, status: MembershipStatus) -> H
 @action
 async def create_invite(request: Request) -> None:
     """`/invite <group>`: a single-use deep link into the group."""
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        people.require_coordinator(me, request.settings)
-        if request.args:
-            group = await membership.find_group(uow, " ".join(request.args))
-            invite = await membership.create_invite(uow, me, group, request.settings, request.now())
-        else:
-            groups = await uow.groups.active()
+    uow, me = await request.uow(), await request.person()
     if request.args:
-        await send_invite(request, invite, group)
-    else:
-        await request.reply(request.t("invite.choose"), [[(g.name, p.InviteToGroup(g.id))] for g in groups])
+        invite = await membership.invite_to(uow, me, " ".join(request.args), request.settings, request.now())
+        await send_invite(request, invite)
+        return
+    groups = await membership.groups_to_choose(uow, me, request.settings)
+    await request.reply(request.t("invite.choose"), [[(g.name, p.InviteToGroup(g.id))] for g in groups])
 
 
 async def invite_pressed(request: Request) -> None:
     assert isinstance(request.payload, p.InviteToGroup)
-    async with request.uow() as uow:
-        me = await people.ensure_person(uow, request.caller, request.now())
-        group = await membership.get_group(uow, request.payload.group_id)
-        invite = await membership.create_invite(uow, me, group, request.settings, request.now())
+    uow, me = await request.uow(), await request.person()
+    group = await membership.get_group(uow, request.payload.group_id)
+    invite = await membership.create_invite(uow, me, group, request.settings, request.now())
     await request.edit(rows=())
-    await send_invite(request, invite, group)
+    await send_invite(request, invite)
 
 
-async def send_invite(request: Request, invite: Invite, group: Group) -> None:
+async def send_invite(request: Request, invite: Invite) -> None:
     link = f"https://t.me/{request.context.bot.username}?start={invite.token}"
     local = invite.expires_at.astimezone(request.settings.timezone)
-    await request.reply(request.t("invite.created", group=group.name, link=link, until=local.strftime("%d.%m.%Y")))
+    await request.reply(
+        request.t("invite.created", group=invite.group.name, link=link, until=local.strftime("%d.%m.%Y"))
+    )
 
 
 def handlers() -> list[BaseHandler]:

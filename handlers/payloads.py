@@ -136,7 +136,7 @@ class MeetingForGroup(Payload, prefix="mg"):
 
 @dataclass(frozen=True)
 class ProposeItem(Payload, prefix="ap"):
-    """"Thema vorschlagen" under an agenda; group 0: the person chooses."""
+    """ "Thema vorschlagen" under an agenda; group 0: the person chooses."""
 
     group_id: int
 

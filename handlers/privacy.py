@@ -17,14 +17,11 @@ from handlers.common import Handler, Request, action
 
 @action
 async def my_data(request: Request) -> None:
-    async with request.reader() as uow:
-        data = await core.my_data(uow, request.caller, request.now())
+    data = await request.read(core.my_data, request.caller, request.now())
     if data is None:
         await request.reply(request.t("privacy.nothing_stored"))
         return
-    await request.send_document(
-        core.as_json(data), core.FILE_NAME, caption=request.label("privacy.export_caption")
-    )
+    await request.send_document(core.as_json(data), core.FILE_NAME, caption=request.label("privacy.export_caption"))
 
 
 @action
@@ -44,8 +41,7 @@ async def forget_pressed(request: Request) -> None:
     if not request.payload.erase:
         await request.reply(request.t("privacy.forget_kept"))
         return
-    async with request.uow() as uow:
-        erased = await core.forget(uow, request.caller, request.now())
+    erased = await core.forget(await request.uow(), request.caller, request.now())
     await request.reply(request.t("privacy.forgotten" if erased else "privacy.nothing_stored"))
 
 
@@ -54,11 +50,7 @@ def handlers() -> list[BaseHandler]:
     for name, callback in (("mydata", my_data), ("forget", forget)):
         command = by_name(name)
         assert command is not None
-        result.append(
-            CommandHandler(
-                [command.name, *command.aliases], callback, filters=filters.ChatType.PRIVATE
-            )
-        )
+        result.append(CommandHandler([command.name, *command.aliases], callback, filters=filters.ChatType.PRIVATE))
     return result
 
 

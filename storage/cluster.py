@@ -262,8 +262,7 @@ class PostgresCluster(Cluster):
     def _lost(self, why: str) -> None:
         if self._leading:
             log.warning(
-                "process %s lost the leader lock (%s): it stops sending at once; "
-                "another process takes over",
+                "process %s lost the leader lock (%s): it stops sending at once; another process takes over",
                 self.process_id,
                 why,
             )

@@ -23,7 +23,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -55,9 +55,7 @@ def create_engine(url: str) -> AsyncEngine:
     if target.get_backend_name() != "sqlite":
         # A database that went away is noticed by the pre-ping, and a connection
         # attempt to one that does not answer gives up after CONNECT_TIMEOUT.
-        return create_async_engine(
-            target, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT}
-        )
+        return create_async_engine(target, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT})
     engine = create_async_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -91,8 +89,7 @@ class Health:
         if not self.down:
             self.down = True
             log.warning(
-                "the database is not reachable (%s); updates and deliveries wait and are "
-                "done when it is back",
+                "the database is not reachable (%s); updates and deliveries wait and are done when it is back",
                 _describe(error),
             )
 
@@ -114,9 +111,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._readers = async_sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
-        )
+        self._readers = async_sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
         sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = WriteLock() if sqlite else None
         self.cluster: Cluster = cluster_for(url, self.engine)
@@ -137,9 +132,7 @@ class Database:
             if connection.dialect.name == "postgresql":
                 # Held until this transaction ends: a second process waits here,
                 # then finds every migration applied.
-                await connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
-                )
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             await connection.run_sync(_upgrade)
 
     async def dispose(self) -> None:
@@ -166,12 +159,39 @@ def unavailable(error: BaseException | None) -> bool:
         if isinstance(error, DBAPIError) and error.connection_invalidated:
             return True
         kind = type(error)
-        if kind.__module__.startswith("asyncpg") and any(
-            base.__name__ in _PASSING_ASYNCPG for base in kind.__mro__
-        ):
+        if kind.__module__.startswith("asyncpg") and any(base.__name__ in _PASSING_ASYNCPG for base in kind.__mro__):
             return True
         error = getattr(error, "orig", None) or error.__cause__
     return False
+
+
+# A request is done again when the database could not do it *now* (`unavailable`:
+# gone, restarting, locked), and when its transaction collided with another one:
+# two processes wrote the same unique key at once (the same person's first
+# contact, say). Done again, the request finds the other's row. A collision that
+# keeps coming back is a fault after `MAX_CONFLICT_TRIES`.
+
+MAX_CONFLICT_TRIES = 3
+"""An update whose transaction keeps colliding with another one is handled again
+this often, then treated as a fault."""
+
+
+def collided(error: BaseException) -> bool:
+    """Whether the transaction collided with another one (a unique key written twice)."""
+    return isinstance(error, IntegrityError) and not unavailable(error)
+
+
+def worth_again(error: BaseException) -> bool:
+    """Whether `error` may be worth doing the request again (decided by `again_later`)."""
+    return unavailable(error) or isinstance(error, IntegrityError)
+
+
+def again_later(error: BaseException, tries: int) -> bool:
+    """Whether a request that failed with `error` after `tries` earlier runs is
+    done again later (True) or given up as a fault (False)."""
+    if collided(error):
+        return tries + 1 < MAX_CONFLICT_TRIES
+    return unavailable(error)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -115,7 +115,11 @@ class InboxRepository:
         await self.session.execute(
             delete(InboxUpdate).where(
                 (InboxUpdate.handled_at < before)
-                | (InboxUpdate.handled_at.is_(None) & InboxUpdate.payload.is_(None) & (InboxUpdate.received_at < before))
+                | (
+                    InboxUpdate.handled_at.is_(None)
+                    & InboxUpdate.payload.is_(None)
+                    & (InboxUpdate.received_at < before)
+                )
             )
         )
 

@@ -112,9 +112,7 @@ class Person(Base):
     awaiting_data: Mapped[dict[str, object] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
-    memberships: Mapped[list[Membership]] = relationship(
-        back_populates="person", foreign_keys="Membership.person_id"
-    )
+    memberships: Mapped[list[Membership]] = relationship(back_populates="person", foreign_keys="Membership.person_id")
 
 
 class Group(Base):
@@ -301,9 +299,7 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint(
-            "occurrence_id", "person_id", "kind", "lead_seconds", "revision", name="uq_deliveries_once"
-        ),
+        UniqueConstraint("occurrence_id", "person_id", "kind", "lead_seconds", "revision", name="uq_deliveries_once"),
         UniqueConstraint("recommendation_id", "person_id", "kind", name="uq_deliveries_recommendation_once"),
         UniqueConstraint("scheduled_for", "person_id", "kind", name="uq_deliveries_scheduled_once"),
         Index("ix_deliveries_status_due", "status", "due_at"),

@@ -62,9 +62,7 @@ class PrivacyRepository:
             .order_by(Occurrence.starts_at)
         )
         items = await self.session.execute(
-            select(
-                AgendaItem.id, Group.name, AgendaItem.text, AgendaItem.status, AgendaItem.created_at
-            )
+            select(AgendaItem.id, Group.name, AgendaItem.text, AgendaItem.status, AgendaItem.created_at)
             .join(Group, Group.id == AgendaItem.group_id)
             .where(AgendaItem.author_id == pid)
             .order_by(AgendaItem.created_at)
@@ -122,14 +120,8 @@ class PrivacyRepository:
                 {"id": i, "group": g, "text": t, "status": str(s), "created_at": _at(at)}
                 for i, g, t, s, at in items.all()
             ],
-            "stances": [
-                {"recommendation": r, "stance": str(v), "answered_at": _at(at)}
-                for r, v, at in stances.all()
-            ],
-            "comments": [
-                {"recommendation": r, "text": t, "created_at": _at(at)}
-                for r, t, at in comments.all()
-            ],
+            "stances": [{"recommendation": r, "stance": str(v), "answered_at": _at(at)} for r, v, at in stances.all()],
+            "comments": [{"recommendation": r, "text": t, "created_at": _at(at)} for r, t, at in comments.all()],
             "messages_from_the_bot": [
                 {"kind": str(k), "status": str(s), "due_at": _at(due), "sent_at": _at(sent)}
                 for k, s, due, sent in deliveries.all()
@@ -147,15 +139,9 @@ class PrivacyRepository:
         """
         pid = person.id
         await self.session.execute(delete(Membership).where(Membership.person_id == pid))
-        await self.session.execute(
-            update(AgendaItem).where(AgendaItem.author_id == pid).values(author_id=None)
-        )
-        await self.session.execute(
-            update(Stance).where(Stance.person_id == pid).values(person_id=None)
-        )
-        await self.session.execute(
-            update(Comment).where(Comment.person_id == pid).values(person_id=None)
-        )
+        await self.session.execute(update(AgendaItem).where(AgendaItem.author_id == pid).values(author_id=None))
+        await self.session.execute(update(Stance).where(Stance.person_id == pid).values(person_id=None))
+        await self.session.execute(update(Comment).where(Comment.person_id == pid).values(person_id=None))
         await self.session.execute(
             update(Delivery)
             .where(Delivery.person_id == pid, Delivery.status == DeliveryStatus.PENDING)

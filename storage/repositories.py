@@ -89,8 +89,9 @@ class PeopleRepository(_Repository):
         dialect = self.session.get_bind().dialect.name
         statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(Person)
         await self.session.execute(
-            statement.values(telegram_id=telegram_id, created_at=now, is_coordinator=False)
-            .on_conflict_do_nothing(index_elements=[Person.telegram_id])
+            statement.values(telegram_id=telegram_id, created_at=now, is_coordinator=False).on_conflict_do_nothing(
+                index_elements=[Person.telegram_id]
+            )
         )
         return (await self.session.execute(query)).scalar_one()
 
@@ -121,9 +122,7 @@ class GroupRepository(_Repository):
         return result.scalar_one_or_none()
 
     async def active(self) -> Sequence[Group]:
-        result = await self.session.execute(
-            select(Group).where(Group.archived_at.is_(None)).order_by(Group.id)
-        )
+        result = await self.session.execute(select(Group).where(Group.archived_at.is_(None)).order_by(Group.id))
         return result.scalars().all()
 
 
@@ -300,7 +299,9 @@ class DeliveryRepository(_Repository):
         )
         return {(not_null(o), p, str(k), lead, rev) for o, p, k, lead, rev in result.all()}
 
-    async def told_at(self, occurrence_ids: Iterable[int], kinds: Iterable[str]) -> dict[tuple[int, int, int], datetime]:
+    async def told_at(
+        self, occurrence_ids: Iterable[int], kinds: Iterable[str]
+    ) -> dict[tuple[int, int, int], datetime]:
         """When each (session, person, revision) was last owed a notice of these kinds."""
         ids = list(occurrence_ids)
         if not ids:

@@ -167,7 +167,5 @@ class UnitOfWork:
     async def commit(self) -> None:
         current = handling.get()
         if current is not None and current.update_id != self.for_update:
-            raise RuntimeError(
-                f"update {current.update_id} is being handled: only its own unit of work commits"
-            )
+            raise RuntimeError(f"update {current.update_id} is being handled: only its own unit of work commits")
         await self.session.commit()

@@ -73,9 +73,7 @@ def reduce_spec(full: dict[str, Any]) -> dict[str, Any]:
     types: dict[str, Any] = {}
     for name, type_ in sorted(full["types"].items()):
         entry: dict[str, Any] = {
-            "fields": _reduce_fields(
-                type_.get("fields", []), union_member=bool(type_.get("subtype_of"))
-            )
+            "fields": _reduce_fields(type_.get("fields", []), union_member=bool(type_.get("subtype_of")))
         }
         if type_.get("subtypes"):
             entry["subtypes"] = list(type_["subtypes"])
@@ -121,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dump(reduced), encoding="utf-8")
     print(
-        f"{out}: {reduced['version']}, {len(reduced['methods'])} methods, "
-        f"{len(reduced['types'])} types",
+        f"{out}: {reduced['version']}, {len(reduced['methods'])} methods, {len(reduced['types'])} types",
         file=sys.stderr,
     )
     return 0

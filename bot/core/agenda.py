@@ -39,28 +39,61 @@ Rules that live here:
   `item.author_id`, coordinator = `bot.core.people.is_coordinator`, member = an
   approved membership.
 
-Guided input is kept on the person (`Person.awaiting` and `awaiting_data`),
-committed with the change, so it survives a restart; any command ends it.
+Guided input is kept on the person (`bot.core.steps`: `Person.awaiting` and
+`awaiting_data`), committed with the change, so it survives a restart; any
+command ends it.
 A refusal raised while checking the item behind a guided answer (it was
 decided or withdrawn meanwhile) also ends the guided step, committed before
 the refusal is raised, so the person is not asked again for an answer that
 can no longer be used. Refusals of the answer itself (empty, too long)
 keep the step, so the person can simply send a better text.
+
+What the use cases return is in `bot.core.agenda_views`, the order of the
+agenda (sessions over, deadlines, positions) in `bot.core.agenda_order`, and
+the checks that refuse a change in `bot.core.agenda_checks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
+from bot.core import steps
+from bot.core.agenda_checks import (
+    editable,
+    guided,
+    no_longer_open,
+    not_your_group,
+    open_or_refuse,
+    own_group,
+    own_groups,
+    visible,
+)
+from bot.core.agenda_order import (
+    Positions,
+    agenda_closes,
+    first_open_session,
+    leaving,
+    number,
+    place_at_end,
+    session_over,
+    swap,
+)
+from bot.core.agenda_views import (
+    AskGroup,
+    AskText,
+    Decision,
+    ItemView,
+    Overview,
+    Placement,
+    group_agenda,
+    item_view,
+)
 from bot.core.config import Settings
-from bot.core.errors import Key, Refusal
+from bot.core.errors import Refusal
 from bot.core.groups import leading_group
 from bot.core.people import is_coordinator, require_coordinator
-from bot.core.registration import free_text
-from storage.agenda_repository import OPEN
+from bot.core.steps import Step
+from bot.core.text import free_text
 from storage.models import (
     AGENDA_TEXT_MAX,
     REASON_MAX,
@@ -70,108 +103,22 @@ from storage.models import (
     DeliveryKind,
     DeliveryStatus,
     Group,
-    MembershipStatus,
     Occurrence,
-    OccurrenceStatus,
     Person,
 )
 from storage.uow import UnitOfWork
 
-AWAIT_GROUP = "agenda_group"
+AWAIT_GROUP = Step.AGENDA_GROUP
 """The bot asked for the group (`awaiting_data["text"]`: the item's text, if already given)."""
-AWAIT_TEXT = "agenda_text"
+AWAIT_TEXT = Step.AGENDA_TEXT
 """The bot asked for a new item's text (`awaiting_data["group"]`)."""
-AWAIT_EDIT = "agenda_edit"
+AWAIT_EDIT = Step.AGENDA_EDIT
 """The bot asked the author for the new text of `awaiting_data["item"]`."""
-AWAIT_REASON = "agenda_reason"
+AWAIT_REASON = Step.AGENDA_REASON
 """The bot asked a coordinator why `awaiting_data["item"]` is rejected."""
-
-T = TypeVar("T")
 
 AUTHOR_ACTIONS = frozenset({"edit", "withdraw"})
 COORDINATION_ACTIONS = frozenset({"accept", "reject", "defer", "up", "down"})
-
-
-# --- what the use cases return ---------------------------------------------------
-
-
-@dataclass
-class Placement:
-    """A new item and where it went."""
-
-    item: AgendaItem
-    session: Occurrence | None
-    number: int
-    missed: Occurrence | None = None
-    """The session whose agenda deadline had passed (the item went to `session`)."""
-    missed_deadline: datetime | None = None
-
-
-@dataclass
-class SessionAgenda:
-    occurrence: Occurrence
-    items: list[AgendaItem]
-    deadline: datetime | None
-    """When members' new items stop going to this session (None: no deadline)."""
-    deadline_passed: bool
-    """New items of this viewer go to a later session (never for coordinators)."""
-    running: bool
-
-
-@dataclass
-class GroupAgenda:
-    group: Group
-    sessions: list[SessionAgenda]
-    waiting: list[AgendaItem]
-
-
-@dataclass
-class Overview:
-    """The agendas `/agenda` shows to one person."""
-
-    groups: list[GroupAgenda]
-    viewer_id: int
-    coordinator: bool
-
-    def may_open(self, item: AgendaItem) -> bool:
-        """Whether the viewer may act on the item (its card gets a button)."""
-        return self.coordinator or item.author_id == self.viewer_id
-
-
-@dataclass
-class AskGroup:
-    """The bot has to ask for the group (the item's text is held, if given)."""
-
-    groups: list[Group]
-
-
-@dataclass
-class AskText:
-    """The bot has to ask for the text of a new item for `group`."""
-
-    group: Group
-
-
-@dataclass
-class ItemView:
-    """An item as one person sees it: where it is, and what they may do with it."""
-
-    item: AgendaItem
-    number: int | None
-    count: int
-    may_edit: bool
-    may_decide: bool
-    first: bool
-    last: bool
-
-
-@dataclass
-class Decision:
-    view: ItemView
-    told: bool
-    """The author is owed a note about it."""
-    reopened: bool = False
-    """An accepted item was edited and is proposed again."""
 
 
 # --- /agenda with or without text ------------------------------------------------------
@@ -204,72 +151,30 @@ async def command(
     if len(own) == 1:
         return await propose(uow, person, own[0], rest, settings, now)
     held = free_text(rest, AGENDA_TEXT_MAX, "agenda.text")
-    person.awaiting = AWAIT_GROUP
-    person.awaiting_data = {"text": held}
+    steps.ask(person, Step.AGENDA_GROUP, {"text": held})
     await uow.flush()
     return AskGroup(own)
 
 
-def not_your_group(group: Group, own: list[Group]) -> Refusal:
-    return Refusal(
-        "agenda.not_your_group",
-        group=group.name,
-        groups=", ".join(g.name for g in own),
-        slug=own[0].slug if own else "ak-eu",
-    )
-
-
-async def own_groups(uow: UnitOfWork, person: Person, settings: Settings) -> list[Group]:
-    """The groups the person proposes items for: a coordinator every active
-    group, a member their approved groups; none is a refusal saying how to join."""
-    if is_coordinator(person, settings):
-        groups = list(await uow.groups.active())
-    else:
-        groups = [
-            m.group
-            for m in await uow.memberships.of_person(person.id)
-            if m.status is MembershipStatus.APPROVED and m.group.archived_at is None
-        ]
-    if not groups:
-        raise Refusal("agenda.no_groups")
-    return groups
-
-
-async def overview(
-    uow: UnitOfWork, person: Person, groups: list[Group], settings: Settings, now: datetime
-) -> Overview:
+async def overview(uow: UnitOfWork, person: Person, groups: list[Group], settings: Settings, now: datetime) -> Overview:
     """Per group: the session running now (if any) and the next one, each with its
     numbered agenda, or the waiting items when no session is planned."""
     await carry_over(uow, now)
     await uow.flush()
     ids = [g.id for g in groups]
-    sessions = [o for o in await uow.agenda.current_sessions(ids, now) if not _over(o, now)]
+    sessions = [o for o in await uow.agenda.current_sessions(ids, now) if not session_over(o, now)]
     for group in groups:
         upcoming = await uow.agenda.next_session(group.id, now)
         if upcoming is not None:
             sessions.append(upcoming)
     items = await uow.agenda.on_sessions(o.id for o in sessions)
     waiting = await uow.agenda.waiting(ids)
-    deadline = settings.agenda_deadline
     coordinator = is_coordinator(person, settings)
-    result = []
-    for group in groups:
-        agendas = []
-        for o in sessions:
-            if o.meeting.group_id != group.id:
-                continue
-            closes = o.starts_at - deadline if deadline > timedelta(0) else None
-            agendas.append(
-                SessionAgenda(
-                    o,
-                    [i for i in items if i.occurrence_id == o.id],
-                    closes,
-                    closes is not None and not coordinator and now >= closes,
-                    o.starts_at <= now,
-                )
-            )
-        result.append(GroupAgenda(group, agendas, [i for i in waiting if i.group_id == group.id]))
-    return Overview(result, person.id, coordinator)
+    return Overview(
+        [group_agenda(g, sessions, items, waiting, settings.agenda_deadline, coordinator, now) for g in groups],
+        person.id,
+        coordinator,
+    )
 
 
 # --- proposing -------------------------------------------------------------------
@@ -286,11 +191,7 @@ async def propose(
     not_before: datetime | None = None
     deadline = settings.agenda_deadline
     if target is not None and deadline > timedelta(0) and not is_coordinator(person, settings):
-        if now >= target.starts_at - deadline:
-            missed = target
-        while target is not None and now >= target.starts_at - deadline:
-            not_before = target.starts_at
-            target = await uow.agenda.next_session(group.id, not_before)
+        target, missed, not_before = await first_open_session(uow, group.id, target, deadline, now)
     position = await uow.agenda.last_position(group.id, target.id if target else None) + 1
     item = AgendaItem(
         group_id=group.id,
@@ -306,25 +207,23 @@ async def propose(
         created_at=now,
     )
     uow.agenda.add(item)
-    _leave_guided(person)
+    steps.end(person)
     await uow.agenda.flush()
-    number = await _number(uow, item)
+    rank = await number(uow, item)
     await uow.flush()
-    return Placement(item, target, number, missed, missed.starts_at - deadline if missed else None)
+    return Placement(item, target, rank, missed, agenda_closes(missed, deadline) if missed else None)
 
 
 async def start_proposal(uow: UnitOfWork, person: Person, group_id: int, settings: Settings) -> AskGroup | AskText:
-    """"Thema vorschlagen" pressed: ask for the group (group 0, several groups)
+    """ "Thema vorschlagen" pressed: ask for the group (group 0, several groups)
     or for the text."""
     own = await own_groups(uow, person, settings)
     if group_id == 0 and len(own) > 1:
-        person.awaiting = AWAIT_GROUP
-        person.awaiting_data = {}
+        steps.ask(person, Step.AGENDA_GROUP)
         await uow.flush()
         return AskGroup(own)
-    group = own[0] if group_id == 0 else await _own_group(uow, group_id, own)
-    person.awaiting = AWAIT_TEXT
-    person.awaiting_data = {"group": group.id}
+    group = own[0] if group_id == 0 else await own_group(uow, group_id, own)
+    steps.ask(person, Step.AGENDA_TEXT, {"group": group.id})
     await uow.flush()
     return AskText(group)
 
@@ -334,15 +233,14 @@ async def choose_group(
 ) -> Placement | AskText:
     """A group button pressed while the bot asks for the group: propose the held
     text there, or ask for the text. A button of an old question is refused."""
-    if person.awaiting != AWAIT_GROUP:
+    if steps.current(person) is not Step.AGENDA_GROUP:
         raise Refusal("agenda.stale_choice")
     own = await own_groups(uow, person, settings)
-    group = await _own_group(uow, group_id, own)
-    held = (person.awaiting_data or {}).get("text")
+    group = await own_group(uow, group_id, own)
+    held = steps.recall(person, "text")
     if isinstance(held, str) and held:
         return await propose(uow, person, group, held, settings, now)
-    person.awaiting = AWAIT_TEXT
-    person.awaiting_data = {"group": group.id}
+    steps.ask(person, Step.AGENDA_TEXT, {"group": group.id})
     await uow.flush()
     return AskText(group)
 
@@ -353,24 +251,22 @@ async def hold_text(
     """A text sent while the bot asks for the group: it is the item's text
     (replacing one held before); the group is still to be chosen."""
     held = free_text(text, AGENDA_TEXT_MAX, "agenda.text")
-    own = await _guided(uow, person, own_groups(uow, person, settings))
+    own = await guided(own_groups(uow, person, settings))
     if len(own) == 1:
         return await propose(uow, person, own[0], held, settings, now)
-    person.awaiting_data = {"text": held}
+    steps.remember(person, {"text": held})
     await uow.flush()
     return AskGroup(own)
 
 
-async def submit_text(
-    uow: UnitOfWork, person: Person, text: str, settings: Settings, now: datetime
-) -> Placement:
+async def submit_text(uow: UnitOfWork, person: Person, text: str, settings: Settings, now: datetime) -> Placement:
     """The text of a new item, after the group was chosen."""
-    group_id = _awaited_id(person, "group")
+    group_id = steps.recall_id(person, "group")
 
     async def check() -> Group:
-        return await _own_group(uow, group_id, await own_groups(uow, person, settings))
+        return await own_group(uow, group_id, await own_groups(uow, person, settings))
 
-    group = await _guided(uow, person, check())
+    group = await guided(check())
     return await propose(uow, person, group, text, settings, now)
 
 
@@ -380,37 +276,30 @@ async def submit_text(
 async def open_item(uow: UnitOfWork, person: Person, item_id: int, settings: Settings, now: datetime) -> ItemView:
     """An item's card: coordinators, its author and the members of its group see it."""
     await carry_over(uow, now)
-    item = await _item(uow, item_id)
-    if not (is_coordinator(person, settings) or item.author_id == person.id):
-        member_of = {
-            m.group_id for m in await uow.memberships.of_person(person.id) if m.status is MembershipStatus.APPROVED
-        }
-        if item.group_id not in member_of:
-            raise Refusal("agenda.not_your_item_group", group=item.group.name)
-    view = await _view(uow, person, item, settings, now)
+    item = await visible(uow, person, item_id, settings)
+    view = await item_view(uow, person, item, settings, now)
     await uow.flush()
     return view
 
 
 async def start_edit(uow: UnitOfWork, person: Person, item_id: int, settings: Settings, now: datetime) -> AgendaItem:
-    """"Ändern" pressed by the author: the bot asks for the new text."""
+    """ "Ändern" pressed by the author: the bot asks for the new text."""
     await carry_over(uow, now)
-    item = await _editable(uow, person, item_id, now)
-    person.awaiting = AWAIT_EDIT
-    person.awaiting_data = {"item": item.id}
+    item = await editable(uow, person, item_id, now)
+    steps.ask(person, Step.AGENDA_EDIT, {"item": item.id})
     await uow.flush()
     return item
 
 
 async def submit_edit(uow: UnitOfWork, person: Person, text: str, settings: Settings, now: datetime) -> Decision:
     """The author's new text; an accepted item is proposed again."""
-    item_id = _awaited_id(person, "item")
+    item_id = steps.recall_id(person, "item")
 
     async def check() -> AgendaItem:
         await carry_over(uow, now)
-        return await _editable(uow, person, item_id, now)
+        return await editable(uow, person, item_id, now)
 
-    item = await _guided(uow, person, check())
+    item = await guided(check())
     text = free_text(text, AGENDA_TEXT_MAX, "agenda.text")
     reopened = item.status is AgendaStatus.ACCEPTED
     item.text = text
@@ -419,8 +308,8 @@ async def submit_edit(uow: UnitOfWork, person: Person, text: str, settings: Sett
         item.status = AgendaStatus.PROPOSED
         item.decided_at = None
         item.decided_by_id = None
-    _leave_guided(person)
-    view = await _view(uow, person, item, settings, now)
+    steps.end(person)
+    view = await item_view(uow, person, item, settings, now)
     await uow.flush()
     return Decision(view, told=False, reopened=reopened)
 
@@ -428,10 +317,10 @@ async def submit_edit(uow: UnitOfWork, person: Person, text: str, settings: Sett
 async def withdraw(uow: UnitOfWork, person: Person, item_id: int, settings: Settings, now: datetime) -> ItemView:
     """The author takes the item off the agenda."""
     await carry_over(uow, now)
-    item = await _editable(uow, person, item_id, now)
+    item = await editable(uow, person, item_id, now)
     item.status = AgendaStatus.WITHDRAWN
     item.updated_at = now
-    view = await _view(uow, person, item, settings, now)
+    view = await item_view(uow, person, item, settings, now)
     await uow.flush()
     return view
 
@@ -439,46 +328,45 @@ async def withdraw(uow: UnitOfWork, person: Person, item_id: int, settings: Sett
 async def accept(uow: UnitOfWork, person: Person, item_id: int, settings: Settings, now: datetime) -> ItemView:
     require_coordinator(person, settings)
     await carry_over(uow, now)
-    item = await _open(uow, item_id)
+    item = await open_or_refuse(uow, item_id)
     if item.status is AgendaStatus.ACCEPTED:
-        raise _closed(item)
+        raise no_longer_open(item)
     item.status = AgendaStatus.ACCEPTED
     item.decided_at = now
     item.decided_by_id = person.id
-    view = await _view(uow, person, item, settings, now)
+    view = await item_view(uow, person, item, settings, now)
     await uow.flush()
     return view
 
 
 async def start_reject(uow: UnitOfWork, person: Person, item_id: int, settings: Settings, now: datetime) -> AgendaItem:
-    """"Ablehnen" pressed: the bot asks for the reason; nothing is decided yet."""
+    """ "Ablehnen" pressed: the bot asks for the reason; nothing is decided yet."""
     require_coordinator(person, settings)
     await carry_over(uow, now)
-    item = await _open(uow, item_id)
-    person.awaiting = AWAIT_REASON
-    person.awaiting_data = {"item": item.id}
+    item = await open_or_refuse(uow, item_id)
+    steps.ask(person, Step.AGENDA_REASON, {"item": item.id})
     await uow.flush()
     return item
 
 
 async def submit_reason(uow: UnitOfWork, person: Person, text: str, settings: Settings, now: datetime) -> Decision:
     """The reason: the item is rejected and its author is owed a note with it."""
-    item_id = _awaited_id(person, "item")
+    item_id = steps.recall_id(person, "item")
 
     async def check() -> AgendaItem:
         require_coordinator(person, settings)
         await carry_over(uow, now)
-        return await _open(uow, item_id)
+        return await open_or_refuse(uow, item_id)
 
-    item = await _guided(uow, person, check())
+    item = await guided(check())
     reason = free_text(text, REASON_MAX, "agenda.reason")
     item.status = AgendaStatus.REJECTED
     item.reason = reason
     item.decided_at = now
     item.decided_by_id = person.id
     told = await _tell_author(uow, item, person, DeliveryKind.ITEM_REJECTED, now)
-    _leave_guided(person)
-    view = await _view(uow, person, item, settings, now)
+    steps.end(person)
+    view = await item_view(uow, person, item, settings, now)
     await uow.flush()
     return Decision(view, told)
 
@@ -492,7 +380,7 @@ async def defer(
     on it (the same button pressed twice), nothing is deferred a second time."""
     require_coordinator(person, settings)
     await carry_over(uow, now)
-    item = await _open(uow, item_id)
+    item = await open_or_refuse(uow, item_id)
     current = item.occurrence
     if from_session is not None and (current is None or current.id != from_session):
         raise Refusal("buttons.stale")
@@ -500,157 +388,26 @@ async def defer(
         raise Refusal("agenda.not_on_session", id=item.id)
     item.not_before = current.starts_at
     target = await uow.agenda.next_session(item.group_id, max(now, current.starts_at))
-    await _place(uow, item, target, {})
+    await place_at_end(uow, item, target, {})
     item.updated_at = now
     told = await _tell_author(uow, item, person, DeliveryKind.ITEM_DEFERRED, now)
     await uow.agenda.flush()
-    view = await _view(uow, person, item, settings, now)
+    view = await item_view(uow, person, item, settings, now)
     await uow.flush()
     return Decision(view, told)
 
 
-async def move(
-    uow: UnitOfWork, person: Person, item_id: int, up: bool, settings: Settings, now: datetime
-) -> ItemView:
+async def move(uow: UnitOfWork, person: Person, item_id: int, up: bool, settings: Settings, now: datetime) -> ItemView:
     """Swap the item with its neighbour above (or below) on its agenda."""
     require_coordinator(person, settings)
     await carry_over(uow, now)
-    item = await _open(uow, item_id)
-    items = await uow.agenda.same_list(item)
-    index = next(i for i, other in enumerate(items) if other.id == item.id)
-    if up and index == 0:
-        raise Refusal("agenda.already_first", id=item.id)
-    if not up and index == len(items) - 1:
-        raise Refusal("agenda.already_last", id=item.id)
-    other = index - 1 if up else index + 1
-    items[index], items[other] = items[other], items[index]
-    for position, each in enumerate(items, 1):
-        each.position = position
+    item = await open_or_refuse(uow, item_id)
+    swap(await uow.agenda.same_list(item), item, up)
     item.updated_at = now
     await uow.agenda.flush()
-    view = await _view(uow, person, item, settings, now)
+    view = await item_view(uow, person, item, settings, now)
     await uow.flush()
     return view
-
-
-# --- carrying over, and the agenda inside reminders -----------------------------------------
-
-
-async def carry_over(uow: UnitOfWork, now: datetime) -> int:
-    """Move the items not handled at a session that is over (or cancelled) to the
-    group's next session, and attach waiting items to the first session planned
-    for them; returns how many moved. Does not commit.
-
-    Accepted items of a session that is over stay with it (handled). Items of a
-    session still running stay until it is over.
-    """
-    moving: list[AgendaItem] = []
-    for item in await uow.agenda.to_carry(now):
-        session = item.occurrence
-        if session is None or session.status is OccurrenceStatus.CANCELLED:
-            moving.append(item)
-        elif item.status is AgendaStatus.PROPOSED and _over(session, now):
-            moving.append(item)
-    moving.sort(key=lambda i: (i.group_id, i.occurrence.starts_at if i.occurrence else i.created_at, i.position, i.id))
-    targets: dict[tuple[int, datetime], Occurrence | None] = {}
-    positions: dict[tuple[int, int | None], int] = {}
-    moved = 0
-    for item in moving:
-        after = max(now, item.not_before) if item.not_before is not None else now
-        if (item.group_id, after) not in targets:
-            targets[(item.group_id, after)] = await uow.agenda.next_session(item.group_id, after)
-        target = targets[(item.group_id, after)]
-        if target is None and item.occurrence is None:
-            continue  # waiting, and still no session for it
-        await _place(uow, item, target, positions)
-        moved += 1
-    if moved:
-        await uow.agenda.flush()
-    return moved
-
-
-async def items_on(uow: UnitOfWork, occurrence_id: int) -> list[AgendaItem]:
-    """The items on a session's agenda (proposed or accepted), in agenda order."""
-    return list(await uow.agenda.on_sessions([occurrence_id]))
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _over(session: Occurrence, now: datetime) -> bool:
-    return session.starts_at + timedelta(minutes=session.meeting.duration_minutes) <= now
-
-
-async def _place(
-    uow: UnitOfWork, item: AgendaItem, target: Occurrence | None, positions: dict[tuple[int, int | None], int]
-) -> None:
-    """Put the item at the end of `target`'s agenda (None: the group's waiting list)."""
-    key = (item.group_id, target.id if target else None)
-    if key not in positions:
-        positions[key] = await uow.agenda.last_position(item.group_id, key[1])
-    positions[key] += 1
-    item.position = positions[key]
-    item.occurrence = target
-    item.occurrence_id = key[1]
-
-
-async def _number(uow: UnitOfWork, item: AgendaItem) -> int:
-    number, _ = await uow.agenda.place(item)
-    return number
-
-
-async def _view(uow: UnitOfWork, person: Person, item: AgendaItem, settings: Settings, now: datetime) -> ItemView:
-    is_open = item.status in OPEN
-    number, count = await uow.agenda.place(item) if is_open else (None, 0)
-    started = item.occurrence is not None and item.occurrence.starts_at <= now
-    return ItemView(
-        item=item,
-        number=number,
-        count=count,
-        may_edit=is_open and item.author_id == person.id and not started,
-        may_decide=is_open and is_coordinator(person, settings),
-        first=number == 1,
-        last=number is not None and number == count,
-    )
-
-
-async def _item(uow: UnitOfWork, item_id: int) -> AgendaItem:
-    item = await uow.agenda.get(item_id)
-    if item is None:
-        raise Refusal("agenda.unknown", id=item_id)
-    return item
-
-
-def _closed(item: AgendaItem) -> Refusal:
-    return Refusal("agenda.closed", id=item.id, state=Key(f"agenda.state_{item.status.value}"))
-
-
-async def _open(uow: UnitOfWork, item_id: int) -> AgendaItem:
-    item = await _item(uow, item_id)
-    if item.status not in OPEN:
-        raise _closed(item)
-    return item
-
-
-async def _editable(uow: UnitOfWork, person: Person, item_id: int, now: datetime) -> AgendaItem:
-    item = await _item(uow, item_id)
-    if item.author_id != person.id:
-        raise Refusal("agenda.not_author", id=item.id)
-    if item.status not in OPEN:
-        raise _closed(item)
-    if item.occurrence is not None and item.occurrence.starts_at <= now:
-        raise Refusal("agenda.session_started", id=item.id, session=item.occurrence.id)
-    return item
-
-
-async def _own_group(uow: UnitOfWork, group_id: int, own: list[Group]) -> Group:
-    for group in own:
-        if group.id == group_id:
-            return group
-    found = await uow.groups.get(group_id)
-    if found is None or found.archived_at is not None:
-        raise Refusal("buttons.stale")
-    raise not_your_group(found, own)
 
 
 async def _tell_author(uow: UnitOfWork, item: AgendaItem, decider: Person, kind: DeliveryKind, now: datetime) -> bool:
@@ -674,19 +431,34 @@ async def _tell_author(uow: UnitOfWork, item: AgendaItem, decider: Person, kind:
     return True
 
 
-def _awaited_id(person: Person, name: str) -> int:
-    value = (person.awaiting_data or {}).get(name)
-    return value if isinstance(value, int) else 0
+# --- carrying over, and the agenda inside reminders -----------------------------------------
 
 
-def _leave_guided(person: Person) -> None:
-    person.awaiting = None
-    person.awaiting_data = None
+async def carry_over(uow: UnitOfWork, now: datetime) -> int:
+    """Move the items not handled at a session that is over (or cancelled) to the
+    group's next session, and attach waiting items to the first session planned
+    for them; returns how many moved. Does not commit.
+
+    Accepted items of a session that is over stay with it (handled). Items of a
+    session still running stay until it is over.
+    """
+    targets: dict[tuple[int, datetime], Occurrence | None] = {}
+    positions: Positions = {}
+    moved = 0
+    for item in leaving(await uow.agenda.to_carry(now), now):
+        after = max(now, item.not_before) if item.not_before is not None else now
+        if (item.group_id, after) not in targets:
+            targets[(item.group_id, after)] = await uow.agenda.next_session(item.group_id, after)
+        target = targets[(item.group_id, after)]
+        if target is None and item.occurrence is None:
+            continue  # waiting, and still no session for it
+        await place_at_end(uow, item, target, positions)
+        moved += 1
+    if moved:
+        await uow.agenda.flush()
+    return moved
 
 
-async def _guided(uow: UnitOfWork, person: Person, check: Awaitable[T]) -> T:
-    """Await `check`; when it refuses, the refusal also ends the guided step."""
-    try:
-        return await check
-    except Refusal as refusal:
-        raise refusal.ending_step() from None
+async def items_on(uow: UnitOfWork, occurrence_id: int) -> list[AgendaItem]:
+    """The items on a session's agenda (proposed or accepted), in agenda order."""
+    return list(await uow.agenda.on_sessions([occurrence_id]))

@@ -100,7 +100,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     token = get("TELEGRAM_BOT_TOKEN")
     if token is not None:
         if not re.fullmatch(r"[^\s/]+", token):
-            raise ConfigError("TELEGRAM_BOT_TOKEN", "<hidden>", "a token like 123456789:AAE… from @BotFather, without spaces or '/'")
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN", "<hidden>", "a token like 123456789:AAE… from @BotFather, without spaces or '/'"
+            )
         values["telegram_bot_token"] = token
 
     if (url := get("TELEGRAM_API_URL")) is not None:
@@ -177,7 +179,9 @@ def parse_agenda_deadline(text: str) -> timedelta:
         return timedelta(0)
     match = re.fullmatch(r"\s*(\d{1,4})\s*([dhms])\s*", text)
     if not match:
-        raise ConfigError("AGENDA_DEADLINE", text, "a lead time with unit d, h, m or s, e.g. 2d or 36h; 0 for no deadline")
+        raise ConfigError(
+            "AGENDA_DEADLINE", text, "a lead time with unit d, h, m or s, e.g. 2d or 36h; 0 for no deadline"
+        )
     return timedelta(seconds=int(match.group(1)) * _OFFSET_UNITS[match.group(2)])
 
 
@@ -201,7 +205,9 @@ def _coordinator_ids(text: str) -> frozenset[int]:
         if not part:
             continue
         if not re.fullmatch(r"[0-9]+", part):
-            raise ConfigError("COORDINATOR_IDS", text, "comma-separated numeric Telegram user ids, e.g. 11111111,22222222")
+            raise ConfigError(
+                "COORDINATOR_IDS", text, "comma-separated numeric Telegram user ids, e.g. 11111111,22222222"
+            )
         ids.add(int(part))
     return frozenset(ids)
 
@@ -215,7 +221,9 @@ def _database_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):  # ValueError: a non-numeric port
-        raise ConfigError("DATABASE_URL", shown, "a SQLAlchemy URL such as sqlite:///kimbot.db or postgresql://user@host/db") from None
+        raise ConfigError(
+            "DATABASE_URL", shown, "a SQLAlchemy URL such as sqlite:///kimbot.db or postgresql://user@host/db"
+        ) from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError("DATABASE_URL", shown, "a sqlite:// or postgresql:// URL")
     return url

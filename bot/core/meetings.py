@@ -11,24 +11,29 @@ Rules that live here:
 - creating a session owes every approved member of the group one
   invitation; moving or cancelling one owes them a notice, and the reminders
   planned for the old time are dropped (`bot.core.reminders` plans the new ones);
-- members answer Zusage / Absage / Vielleicht, and may change the answer.
+- members answer Zusage / Absage / Vielleicht, and may change the answer;
+- what a session's calendar file says: the series or the one session, its
+  UID, the sessions left out of the series (`calendar_entry`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import recurrence as rec
+from bot.core import steps
 from bot.core.config import Settings
 from bot.core.dates import local_datetime, parse_date, parse_time
 from bot.core.errors import Refusal
 from bot.core.groups import resolve_group
 from bot.core.people import is_coordinator, require_coordinator
-from bot.core.registration import field_text
+from bot.core.steps import Step
+from bot.core.text import field_text
 from storage.models import (
     LOCATION_MAX,
     TITLE_MAX,
@@ -46,7 +51,8 @@ from storage.models import (
 )
 from storage.uow import UnitOfWork
 
-AWAIT_MEETING = "meeting"
+AWAIT_MEETING = Step.MEETING
+"""The guided /meeting step (another name for `bot.core.steps.Step.MEETING`)."""
 HORIZON = timedelta(days=400)
 DEFAULT_DURATION = timedelta(hours=2)
 
@@ -86,8 +92,7 @@ async def start_guided(uow: UnitOfWork, coordinator: Person, group_id: int, sett
     group = await uow.groups.get(group_id)
     if group is None or group.archived_at is not None:
         raise Refusal("buttons.stale")
-    coordinator.awaiting = AWAIT_MEETING
-    coordinator.awaiting_data = {"group": group.slug}
+    steps.ask(coordinator, Step.MEETING, {"group": group.slug})
     await uow.flush()
     return group
 
@@ -96,10 +101,9 @@ async def submit_guided(
     uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime
 ) -> Scheduled:
     """The text after choosing the group: `<date> <time> <title> [| <location> [| <recurrence>]]`."""
-    slug = str((coordinator.awaiting_data or {}).get("group", ""))
+    slug = str(steps.recall(coordinator, "group", ""))
     request = parse_meeting_command(f"{slug} {text}")
-    coordinator.awaiting = None
-    coordinator.awaiting_data = None
+    steps.end(coordinator)
     return await schedule(uow, coordinator, request, settings, now)
 
 
@@ -108,6 +112,13 @@ class Scheduled:
     meeting: Meeting
     occurrences: list[Occurrence]
     invited: int
+
+
+async def schedule_command(uow: UnitOfWork, creator: Person, text: str, settings: Settings, now: datetime) -> Scheduled:
+    """`/meeting <group> <date> <time> <title> [| <location> [| <recurrence>]]`;
+    only a coordinator's arguments are read at all."""
+    require_coordinator(creator, settings)
+    return await schedule(uow, creator, parse_meeting_command(text), settings, now)
 
 
 async def schedule(
@@ -193,6 +204,28 @@ async def reschedule(
     return occurrence
 
 
+async def reschedule_command(
+    uow: UnitOfWork, coordinator: Person, args: Sequence[str], settings: Settings, now: datetime
+) -> Occurrence:
+    """`/reschedule <id> <date> <time>`; only a coordinator's arguments are read at all."""
+    require_coordinator(coordinator, settings)
+    if len(args) != 3:
+        raise Refusal("meetings.reschedule_usage")
+    occurrence_id = parse_id(args[0])
+    day, at = parse_date(args[1]), parse_time(args[2])
+    return await reschedule(uow, coordinator, occurrence_id, day, at, settings, now)
+
+
+async def cancel_command(
+    uow: UnitOfWork, coordinator: Person, args: Sequence[str], settings: Settings, now: datetime
+) -> Occurrence:
+    """`/cancel <id>`; only a coordinator's arguments are read at all."""
+    require_coordinator(coordinator, settings)
+    if len(args) != 1:
+        raise Refusal("meetings.cancel_usage")
+    return await cancel(uow, coordinator, parse_id(args[0]), settings, now)
+
+
 async def cancel(
     uow: UnitOfWork, coordinator: Person, occurrence_id: int, settings: Settings, now: datetime
 ) -> Occurrence:
@@ -266,9 +299,7 @@ async def upcoming_for(
 
 
 async def _member_group_ids(uow: UnitOfWork, person: Person) -> list[int]:
-    return [
-        m.group_id for m in await uow.memberships.of_person(person.id) if m.status is MembershipStatus.APPROVED
-    ]
+    return [m.group_id for m in await uow.memberships.of_person(person.id) if m.status is MembershipStatus.APPROVED]
 
 
 async def answer(
@@ -296,18 +327,70 @@ async def answer(
     return Upcoming(occurrence, value, Counter(a.answer for a in answers))
 
 
-async def visible_occurrence(
-    uow: UnitOfWork, person: Person, occurrence_id: int, settings: Settings
-) -> Occurrence:
+async def visible_occurrence(uow: UnitOfWork, person: Person, occurrence_id: int, settings: Settings) -> Occurrence:
     """One session the person may see: a member of its group, or a coordinator."""
     occurrence = await uow.meetings.occurrence(occurrence_id)
     if occurrence is None:
         raise Refusal("meetings.unknown", id=occurrence_id)
-    if not is_coordinator(person, settings) and occurrence.meeting.group_id not in await _member_group_ids(
-        uow, person
-    ):
+    if not is_coordinator(person, settings) and occurrence.meeting.group_id not in await _member_group_ids(uow, person):
         raise Refusal("meetings.not_your_group", group=occurrence.meeting.group.name)
     return occurrence
+
+
+async def find_occurrence(uow: UnitOfWork, occurrence_id: int) -> Occurrence | None:
+    """One session with its meeting and group, whoever asks (the delivery timer)."""
+    return await uow.meetings.occurrence(occurrence_id)
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """What the calendar file of one session says (`bot.render.ics` writes it).
+
+    A session of a series that was never moved stands for the whole series: UID
+    `kimbot-series-<meeting>@kimbot`, the series' first start, and one EXDATE per
+    session that left the series (cancelled, or moved: a moved one has its own
+    file). Any other session is its own event, `kimbot-session-<id>@kimbot`, and
+    CANCELLED when it is. SEQUENCE is the session's revision, so calendars
+    replace an older copy of the same UID."""
+
+    uid: str
+    summary: str
+    title: str
+    """The meeting's title alone (the file is named after it)."""
+    start_local: datetime
+    """Naive, in `tz_name`."""
+    tz_name: str
+    duration: timedelta
+    location: str | None
+    rrule: str | None
+    exdates: list[datetime]
+    sequence: int
+    cancelled: bool
+
+
+async def calendar_entry(uow: UnitOfWork, person: Person, occurrence_id: int, settings: Settings) -> CalendarEntry:
+    """The calendar file's content for one session the person may see."""
+    occurrence = await visible_occurrence(uow, person, occurrence_id, settings)
+    siblings = await uow.meetings.occurrences_of(occurrence.meeting_id)
+    meeting = occurrence.meeting
+    tz = ZoneInfo(meeting.timezone)
+    series = meeting.rrule is not None and occurrence.revision == 0
+    start = meeting.start_local if series else occurrence.starts_at.astimezone(tz).replace(tzinfo=None)
+    # Cancelled and moved sessions leave the series; a moved one has its own file.
+    left = [o.original_local for o in siblings if o.status is OccurrenceStatus.CANCELLED or o.revision]
+    return CalendarEntry(
+        uid=f"kimbot-{'series' if series else 'session'}-{meeting.id if series else occurrence.id}@kimbot",
+        summary=f"{meeting.group.name}: {meeting.title}",
+        title=meeting.title,
+        start_local=start,
+        tz_name=meeting.timezone,
+        duration=timedelta(minutes=meeting.duration_minutes),
+        location=meeting.location,
+        rrule=meeting.rrule,
+        exdates=left if series else [],
+        sequence=occurrence.revision,
+        cancelled=not series and occurrence.status is OccurrenceStatus.CANCELLED,
+    )
 
 
 def parse_id(text: str) -> int:

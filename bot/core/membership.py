@@ -40,8 +40,21 @@ class JoinResult:
         return self.membership.status is MembershipStatus.APPROVED
 
 
+def require_registered(person: Person) -> None:
+    """Only registered people (privacy notice acknowledged, name given) join groups."""
+    if person.registered_at is None:
+        raise NotRegistered()
+
+
 async def find_group(uow: UnitOfWork, text: str) -> Group:
     return resolve_group(await uow.groups.active(), text)
+
+
+async def groups_to_choose(uow: UnitOfWork, coordinator: Person, settings: Settings) -> list[Group]:
+    """Every active group, for a coordinator to choose from (`/meeting`, `/invite`,
+    `/recommend` without a group); coordinators only."""
+    require_coordinator(coordinator, settings)
+    return list(await uow.groups.active())
 
 
 async def get_group(uow: UnitOfWork, group_id: int) -> Group:
@@ -51,12 +64,9 @@ async def get_group(uow: UnitOfWork, group_id: int) -> Group:
     return group
 
 
-async def request_join(
-    uow: UnitOfWork, person: Person, group: Group, settings: Settings, now: datetime
-) -> JoinResult:
+async def request_join(uow: UnitOfWork, person: Person, group: Group, settings: Settings, now: datetime) -> JoinResult:
     """Ask to join `group`; approved at once when JOIN_POLICY is open."""
-    if person.registered_at is None:
-        raise NotRegistered()
+    require_registered(person)
     membership = await uow.memberships.of(person.id, group.id)
     if membership is not None and membership.status is MembershipStatus.APPROVED:
         raise Refusal("join.already_member", group=group.name)
@@ -70,6 +80,22 @@ async def request_join(
     notify = [] if approve else await coordinator_chat_ids(uow, settings)
     await uow.flush()
     return JoinResult(membership, notify)
+
+
+async def join_named(uow: UnitOfWork, person: Person, group_text: str, settings: Settings, now: datetime) -> JoinResult:
+    """`/join <group>`: whether the person is registered is checked before the group is looked up."""
+    require_registered(person)
+    return await request_join(uow, person, await find_group(uow, group_text), settings, now)
+
+
+async def joinable(uow: UnitOfWork, person: Person) -> list[Group]:
+    """`/join` alone: the groups a registered person may still ask to join
+    (refused when there is none left)."""
+    require_registered(person)
+    groups = await not_joined(uow, person)
+    if not groups:
+        raise Refusal("join.nothing_left")
+    return groups
 
 
 async def decide(
@@ -180,19 +206,24 @@ async def active_groups(uow: UnitOfWork, person: Person) -> list[Group]:
     return [g for g, status in await statuses(uow, person) if status in ACTIVE]
 
 
+async def not_joined(uow: UnitOfWork, person: Person) -> list[Group]:
+    """Groups the person neither belongs to nor asked to join."""
+    return [g for g, status in await statuses(uow, person) if status not in ACTIVE]
+
+
 async def members(
-    uow: UnitOfWork, requester: Person, settings: Settings, group: Group | None
+    uow: UnitOfWork, requester: Person, settings: Settings, group_text: str | None
 ) -> list[tuple[Group, list[Membership]]]:
-    """Approved and pending members per group (coordinators only)."""
+    """Approved and pending members per group, of all groups or of the one
+    `group_text` names (coordinators only, checked before the group is looked up)."""
     require_coordinator(requester, settings)
+    group = await find_group(uow, group_text) if group_text else None
     groups = [group] if group is not None else list(await uow.groups.active())
     found = await uow.memberships.with_status(ACTIVE, group.id if group else None)
     return [(g, [m for m in found if m.group_id == g.id]) for g in groups]
 
 
-async def create_invite(
-    uow: UnitOfWork, creator: Person, group: Group, settings: Settings, now: datetime
-) -> Invite:
+async def create_invite(uow: UnitOfWork, creator: Person, group: Group, settings: Settings, now: datetime) -> Invite:
     require_coordinator(creator, settings)
     invite = Invite(
         token=secrets.token_urlsafe(12),
@@ -205,6 +236,12 @@ async def create_invite(
     uow.invites.add(invite)
     await uow.flush()
     return invite
+
+
+async def invite_to(uow: UnitOfWork, creator: Person, group_text: str, settings: Settings, now: datetime) -> Invite:
+    """`/invite <group>` (coordinators only, checked before the group is looked up)."""
+    require_coordinator(creator, settings)
+    return await create_invite(uow, creator, await find_group(uow, group_text), settings, now)
 
 
 async def check_invite(uow: UnitOfWork, token: str, person: Person, now: datetime) -> Invite:

@@ -2,6 +2,7 @@
 
 `Caller` is what Telegram tells us about the person acting. `ensure_person`
 finds or creates their row (and notes that Telegram reaches them again);
+`note_contact` notes the same for a known person whatever their request;
 `role_of` derives guest / member / coordinator from the database and the
 configured `COORDINATOR_IDS`, never from anything a client sends.
 """
@@ -12,6 +13,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core import steps
 from bot.core.config import Settings
 from bot.core.errors import CoordinatorsOnly, Refusal
 from storage.models import MembershipStatus, Person
@@ -41,11 +43,41 @@ async def ensure_person(uow: UnitOfWork, caller: Caller, now: datetime) -> Perso
     """The caller's row, created on first contact, username kept current; a person
     who writes is reachable again. Locked for the rest of the transaction."""
     person = await uow.people.caller(caller.telegram_id, now)
+    _noted(person, caller)
+    return person
+
+
+async def known(uow: UnitOfWork, telegram_id: int) -> Person | None:
+    """The row of the person with this Telegram id; None before their first contact."""
+    return await uow.people.by_telegram_id(telegram_id)
+
+
+def contact_changes(person: Person, caller: Caller, command: bool) -> bool:
+    """Whether `note_contact` has something to change for this (known) person."""
+    return (
+        person.username != caller.username
+        or person.unreachable_since is not None
+        or (steps.waiting(person) and command)
+    )
+
+
+async def note_contact(uow: UnitOfWork, caller: Caller, ends_step: bool) -> None:
+    """What holds whenever a known person writes, even when the request is then
+    refused: they are reachable again, under their current username, and (a
+    command, or a refusal that ends the step) the guided step they were in ends."""
+    person = await known(uow, caller.telegram_id)
+    if person is None:
+        return
+    _noted(person, caller)
+    if ends_step:
+        steps.end_by_command(person)
+
+
+def _noted(person: Person, caller: Caller) -> None:
     if person.username != caller.username:
         person.username = caller.username
     if person.unreachable_since is not None:
         person.unreachable_since = None
-    return person
 
 
 def name_of(person: Person | None) -> str:
@@ -58,9 +90,7 @@ def name_of(person: Person | None) -> str:
 
 
 def is_coordinator(person: Person, settings: Settings) -> bool:
-    return person.is_coordinator or (
-        person.telegram_id is not None and person.telegram_id in settings.coordinator_ids
-    )
+    return person.is_coordinator or (person.telegram_id is not None and person.telegram_id in settings.coordinator_ids)
 
 
 async def role_of(uow: UnitOfWork, person: Person, settings: Settings) -> Role:
@@ -75,6 +105,16 @@ async def role_of(uow: UnitOfWork, person: Person, settings: Settings) -> Role:
 def require_coordinator(person: Person, settings: Settings) -> None:
     if not is_coordinator(person, settings):
         raise CoordinatorsOnly()
+
+
+async def language_for(uow: UnitOfWork, telegram_id: int, settings: Settings) -> str:
+    """The language of the person with this Telegram id (someone other than the caller)."""
+    return language_of(await known(uow, telegram_id), None, settings)
+
+
+async def language_of_row(uow: UnitOfWork, person_id: int, settings: Settings) -> str:
+    """The language of the person with this row id (the reader of a delivery)."""
+    return language_of(await uow.people.get(person_id), None, settings)
 
 
 def language_of(person: Person | None, language_code: str | None, settings: Settings) -> str:

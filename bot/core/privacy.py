@@ -22,7 +22,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.core.people import Caller
+from bot.core.people import Caller, known
 from storage.uow import UnitOfWork
 
 FILE_NAME = "kimbot-meine-daten.json"
@@ -30,7 +30,7 @@ FILE_NAME = "kimbot-meine-daten.json"
 
 async def my_data(uow: UnitOfWork, caller: Caller, now: datetime) -> dict[str, Any] | None:
     """Everything stored about the caller, or None when nothing is."""
-    person = await uow.people.by_telegram_id(caller.telegram_id)
+    person = await known(uow, caller.telegram_id)
     if person is None:
         return None
     return {"exported_at": now.isoformat(), **await uow.privacy.export(person)}
@@ -43,7 +43,7 @@ def as_json(data: dict[str, Any]) -> bytes:
 async def forget(uow: UnitOfWork, caller: Caller, now: datetime) -> bool:
     """Erase the caller's data, also from the inbox of updates; False when nothing was stored."""
     await uow.inbox.forget_user(caller.telegram_id)
-    person = await uow.people.by_telegram_id(caller.telegram_id)
+    person = await known(uow, caller.telegram_id)
     if person is not None:
         await uow.privacy.erase(person)
     await uow.flush()

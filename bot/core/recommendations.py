@@ -18,7 +18,7 @@ want. Rules that live here:
   as Telegram counts them (UTF-16 code units: an emoji counts twice), so
   the message whose subject they are always fits; comments 1..2000
   characters (they are only ever shown shortened to others). Lines and
-  spacing are kept as written (`registration.free_text`).
+  spacing are kept as written (`bot.core.text.free_text`).
 - Publishing owes every reachable approved member of the target groups one
   message (a person in two target groups gets one), and, when the deadline
   is more than a day away, one reminder a day before it (the same wall time
@@ -42,24 +42,45 @@ end; a `Refusal` means nothing was saved. The one exception is a guided
 step that can no longer succeed (the recommendation closed or its deadline
 passed while the bot waited for a comment): the step is ended and saved,
 then the refusal says why.
+
+Reading `/recommend` is in `bot.core.recommendation_parsing`; when a
+recommendation takes answers, and which of its messages are still sent when
+due, in `bot.core.recommendation_screening`; what the use cases return in
+`bot.core.recommendation_views`.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import cast
-from zoneinfo import ZoneInfo
 
+from bot.core import steps
 from bot.core.config import Settings
-from bot.core.dates import local_datetime, normalize, parse_date, parse_time
 from bot.core.errors import Refusal
-from bot.core.groups import leading_group, resolve_group
 from bot.core.people import require_coordinator
-from bot.core.registration import free_text
+from bot.core.recommendation_parsing import Targets, parse_deadline, parse_targets, split_deadline
+from bot.core.recommendation_screening import (
+    answer_refusal,
+    owed,
+    reminder_time,
+    skip_reason,
+    takes_answers,
+)
+from bot.core.recommendation_views import (
+    Closed,
+    Commented,
+    MemberView,
+    OpenList,
+    Overview,
+    Published,
+    StanceGiven,
+    TextWanted,
+    Waiting,
+)
+from bot.core.steps import Step
+from bot.core.text import free_text, telegram_length
 from storage.models import (
     COMMENT_MAX,
     OUTCOME_MAX,
@@ -68,8 +89,6 @@ from storage.models import (
     Comment,
     Delivery,
     DeliveryKind,
-    DeliveryStatus,
-    Group,
     Person,
     Recommendation,
     RecommendationStatus,
@@ -78,104 +97,22 @@ from storage.models import (
 )
 from storage.uow import UnitOfWork
 
-AWAIT_TEXT = "recommendation_text"
+AWAIT_TEXT = Step.RECOMMENDATION_TEXT
 """Guided /recommend: the target is chosen, the next text is the recommendation."""
-AWAIT_COMMENT = "recommendation_comment"
+AWAIT_COMMENT = Step.RECOMMENDATION_COMMENT
 """The Kommentar button was pressed: the next text is the comment."""
-AWAIT_OUTCOME = "recommendation_outcome"
+AWAIT_OUTCOME = Step.RECOMMENDATION_OUTCOME
 """Abschließen was pressed: the next text is the outcome note."""
 
 STANCES = {value.value: value for value in StanceValue}
-END_OF_DAY = time(23, 59)
-REMIND_BEFORE = timedelta(days=1)
 LIST_LIMIT = 10
 """At most this many recommendations in one /feedback answer."""
+LATEST_COMMENTS = 5
 
-_ALL = ("all", "alle")
-_DATE_WORD = re.compile(r"\d{1,4}[.-]\d{1,2}(?:[.-]\d{0,4})?")
-_GROUP_LIST = re.compile(r"\s*([^\s,]+(?:\s*,\s*[^\s,]+)+)")
 _ID = re.compile(r"#?(\d{1,9})")
 
 
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units): an emoji counts twice."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-# --- parsing ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Targets:
-    """The target groups; `everyone` when the coordinator wrote `all`."""
-
-    groups: list[Group]
-    everyone: bool = False
-
-
-def parse_targets(groups: Sequence[Group], text: str) -> tuple[Targets, str]:
-    """The target at the start of `/recommend`'s text, and the rest as written."""
-    stripped = text.lstrip()
-    first = stripped.split(maxsplit=1)[0] if stripped else ""
-    if not first:
-        raise Refusal("recommendations.usage")
-    if first.casefold() in _ALL:
-        return Targets(list(groups), everyone=True), stripped[len(first) :]
-    if match := _GROUP_LIST.match(text):
-        chosen: list[Group] = []
-        for name in match.group(1).split(","):
-            if name.strip().casefold() in _ALL:
-                return Targets(list(groups), everyone=True), text[match.end() :]
-            group = _resolve(groups, name.strip())
-            if group not in chosen:
-                chosen.append(group)
-        return Targets(sorted(chosen, key=lambda g: g.id)), text[match.end() :]
-    found = leading_group(groups, text)
-    if found is None:
-        _resolve(groups, first)  # raises with the reason: unknown or ambiguous
-        raise Refusal("recommendations.unknown_group", text=first)
-    group, rest, _exact = found
-    return Targets([group]), rest
-
-
-def _resolve(groups: Sequence[Group], name: str) -> Group:
-    try:
-        return resolve_group(groups, name)
-    except Refusal as refusal:
-        if refusal.key == "groups.ambiguous":
-            raise Refusal("recommendations.ambiguous_group", **refusal.params) from None
-        raise Refusal("recommendations.unknown_group", text=name) from None
-
-
-def split_deadline(body: str) -> tuple[str, str | None]:
-    """(text, deadline as typed or None): the part after the last `|` is the
-    deadline when it begins with a date; a `|` with nothing after it is dropped."""
-    head, bar, tail = body.rpartition("|")
-    if not bar:
-        return body, None
-    words = tail.split()
-    if not words:
-        return head, None
-    if _DATE_WORD.fullmatch(words[0]):
-        return head, tail.strip()
-    return body, None
-
-
-def parse_deadline(text: str, tz: ZoneInfo, now: datetime) -> datetime:
-    """`15.12.2026` (end of that day) or `15.12.2026 18:00`, in the future."""
-    day_text, *rest = text.split(maxsplit=1)
-    day = parse_date(day_text)
-    at = parse_time(rest[0]) if rest else END_OF_DAY
-    moment = local_datetime(day, at, tz)
-    if moment <= now:
-        raise Refusal("recommendations.deadline_past", when=moment)
-    return moment
-
-
-def reminder_time(deadline: datetime, tz: ZoneInfo) -> datetime:
-    """A day before the deadline at the same wall time (so 23:59 stays 23:59 across DST)."""
-    wall = deadline.astimezone(tz).replace(tzinfo=None) - REMIND_BEFORE
-    return normalize(wall, tz)
+# --- texts -----------------------------------------------------------------
 
 
 def parse_id(text: str) -> int:
@@ -210,19 +147,6 @@ def comment_text(text: str, recommendation_id: int) -> str:
 # --- publishing ------------------------------------------------------------
 
 
-@dataclass
-class Published:
-    recommendation: Recommendation
-    recipients: int
-
-
-@dataclass
-class TextWanted:
-    """`/recommend <group>` without text: the bot now waits for the text."""
-
-    targets: Targets
-
-
 async def recommend(
     uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime
 ) -> Published | TextWanted:
@@ -251,8 +175,9 @@ async def start_guided(uow: UnitOfWork, coordinator: Person, group_id: int, sett
 
 
 async def _wait_for_text(uow: UnitOfWork, coordinator: Person, targets: Targets) -> None:
-    coordinator.awaiting = AWAIT_TEXT
-    coordinator.awaiting_data = {"all": targets.everyone, "groups": [g.id for g in targets.groups]}
+    steps.ask(
+        coordinator, Step.RECOMMENDATION_TEXT, {"all": targets.everyone, "groups": [g.id for g in targets.groups]}
+    )
     await uow.flush()
 
 
@@ -261,13 +186,12 @@ async def submit_guided(
 ) -> Published:
     """The text (and optional `| deadline`) after the target was chosen."""
     require_coordinator(coordinator, settings)
-    data = coordinator.awaiting_data or {}
     groups = await uow.groups.active()
-    if data.get("all"):
+    if steps.recall(coordinator, "all"):
         targets = Targets(list(groups), everyone=True)
     else:
         # the ids `_wait_for_text` kept (a JSON list of ints)
-        wanted = {int(i) for i in cast("list[int]", data.get("groups", []) or [])}
+        wanted = {int(i) for i in cast("list[int]", steps.recall(coordinator, "groups", []) or [])}
         targets = Targets([g for g in groups if g.id in wanted])
     if not targets.groups:
         raise Refusal("recommendations.target_gone").ending_step()
@@ -296,59 +220,43 @@ async def publish(
     uow.recommendations.add(recommendation)
     await uow.recommendations.flush()
     person_ids = await uow.recommendations.target_people(g.id for g in targets.groups)
-    rows = [_owed(recommendation.id, person_id, DeliveryKind.RECOMMENDATION, now) for person_id in person_ids]
+    rows = [owed(recommendation.id, person_id, DeliveryKind.RECOMMENDATION, now) for person_id in person_ids]
     if deadline is not None and (remind_at := reminder_time(deadline, tz)) > now:
-        rows += [_owed(recommendation.id, person_id, DeliveryKind.FEEDBACK_DUE, remind_at) for person_id in person_ids]
+        rows += [owed(recommendation.id, person_id, DeliveryKind.FEEDBACK_DUE, remind_at) for person_id in person_ids]
     await uow.deliveries.insert_many(rows)
-    coordinator.awaiting = None
-    coordinator.awaiting_data = None
+    steps.end(coordinator)
     await uow.flush()
     return Published(recommendation, len(person_ids))
-
-
-def _owed(recommendation_id: int, person_id: int, kind: DeliveryKind, due_at: datetime) -> dict[str, object]:
-    return {
-        "recommendation_id": recommendation_id,
-        "person_id": person_id,
-        "kind": kind,
-        "lead_seconds": 0,
-        "revision": 0,
-        "due_at": due_at,
-        "status": DeliveryStatus.PENDING,
-        "attempts": 0,
-    }
 
 
 # --- answering -------------------------------------------------------------
 
 
-async def _answerable(uow: UnitOfWork, person: Person, recommendation_id: int, now: datetime) -> Recommendation:
-    """The recommendation, if this person may answer it now; else a Refusal saying why."""
+async def _known(uow: UnitOfWork, recommendation_id: int) -> Recommendation:
     recommendation = await uow.recommendations.get(recommendation_id)
     if recommendation is None:
         raise Refusal("recommendations.unknown", id=recommendation_id)
+    return recommendation
+
+
+async def _targeting(uow: UnitOfWork, person: Person, recommendation_id: int) -> Recommendation:
+    """The recommendation, if the person is an approved member of one of its target groups."""
+    recommendation = await _known(uow, recommendation_id)
     if not await uow.recommendations.is_target_member(recommendation.id, person.id):
         raise Refusal(
             "recommendations.not_target",
             id=recommendation.id,
             groups=", ".join(g.name for g in recommendation.groups),
         )
-    _still_open(recommendation, now)
     return recommendation
 
 
-def _still_open(recommendation: Recommendation, now: datetime) -> None:
-    if recommendation.status is RecommendationStatus.CLOSED:
-        raise Refusal("recommendations.closed", id=recommendation.id)
-    if recommendation.deadline is not None and recommendation.deadline < now:
-        raise Refusal("recommendations.deadline_passed", id=recommendation.id, when=recommendation.deadline)
-
-
-@dataclass
-class StanceGiven:
-    recommendation: Recommendation
-    value: StanceValue
-    changed: bool
+async def _answerable(uow: UnitOfWork, person: Person, recommendation_id: int, now: datetime) -> Recommendation:
+    """The recommendation, if this person may answer it now; else a Refusal saying why."""
+    recommendation = await _targeting(uow, person, recommendation_id)
+    if (refusal := answer_refusal(recommendation, now)) is not None:
+        raise refusal
+    return recommendation
 
 
 async def give_stance(
@@ -372,17 +280,10 @@ async def give_stance(
     return StanceGiven(recommendation, value, changed=True)
 
 
-@dataclass
-class Commented:
-    recommendation: Recommendation
-    stance: StanceValue | None
-
-
 async def start_comment(uow: UnitOfWork, person: Person, recommendation_id: int, now: datetime) -> Recommendation:
     """The Kommentar button: the person's next text is the comment."""
     recommendation = await _answerable(uow, person, recommendation_id, now)
-    person.awaiting = AWAIT_COMMENT
-    person.awaiting_data = {"recommendation": recommendation.id}
+    steps.ask(person, Step.RECOMMENDATION_COMMENT, {"recommendation": recommendation.id})
     await uow.flush()
     return recommendation
 
@@ -390,7 +291,7 @@ async def start_comment(uow: UnitOfWork, person: Person, recommendation_id: int,
 async def submit_comment(uow: UnitOfWork, person: Person, text: str, now: datetime) -> Commented:
     """The text after the Kommentar button. Too long or empty: refused, and
     the bot keeps waiting, so the person can send it again."""
-    recommendation_id = int((person.awaiting_data or {}).get("recommendation", 0))  # type: ignore[call-overload]
+    recommendation_id = steps.recall_id(person, "recommendation")
     try:
         recommendation = await _answerable(uow, person, recommendation_id, now)
     except Refusal as refusal:
@@ -411,8 +312,7 @@ async def _comment(
     uow.recommendations.add(
         Comment(recommendation_id=recommendation.id, person_id=person.id, text=value, created_at=now)
     )
-    person.awaiting = None
-    person.awaiting_data = None
+    steps.end(person)
     stance = await uow.recommendations.stance(recommendation.id, person.id)
     await uow.flush()
     return Commented(recommendation, stance.value if stance else None)
@@ -421,71 +321,28 @@ async def _comment(
 # --- what a member sees ----------------------------------------------------
 
 
-@dataclass
-class Waiting:
-    recommendations: Sequence[Recommendation]
-    total: int
-
-
 async def waiting_for(uow: UnitOfWork, person: Person, now: datetime, limit: int = LIST_LIMIT) -> Waiting:
     """Open recommendations to the person's groups they have not answered, deadline not passed."""
     found, total = await uow.recommendations.waiting_for(person.id, now, limit)
     return Waiting(found, total)
 
 
-@dataclass
-class MemberView:
-    recommendation: Recommendation
-    stance: StanceValue | None
-    comments: int
-    answerable: bool
-
-
 async def member_view(uow: UnitOfWork, person: Person, recommendation_id: int, now: datetime) -> MemberView:
     """`/feedback <id>` for a member of a target group: the card, and whether they may still answer."""
-    recommendation = await uow.recommendations.get(recommendation_id)
-    if recommendation is None:
-        raise Refusal("recommendations.unknown", id=recommendation_id)
-    if not await uow.recommendations.is_target_member(recommendation.id, person.id):
-        raise Refusal(
-            "recommendations.not_target",
-            id=recommendation.id,
-            groups=", ".join(g.name for g in recommendation.groups),
-        )
+    recommendation = await _targeting(uow, person, recommendation_id)
     stance = await uow.recommendations.stance(recommendation.id, person.id)
     comments = await uow.recommendations.comment_count_of(recommendation.id, person.id)
-    answerable = recommendation.status is RecommendationStatus.OPEN and (
-        recommendation.deadline is None or recommendation.deadline >= now
-    )
+    answerable = takes_answers(recommendation, now)
     return MemberView(recommendation, stance.value if stance else None, comments, answerable)
 
 
 # --- the coordination's view -----------------------------------------------
 
 
-@dataclass
-class Overview:
-    recommendation: Recommendation
-    tally: Counter[StanceValue]
-    members: int
-    answered: int
-    comments: int
-    latest: list[tuple[Comment, Person | None]] = field(default_factory=list)
-
-    @property
-    def missing(self) -> int:
-        return max(self.members - self.answered, 0)
-
-
-LATEST_COMMENTS = 5
-
-
 async def overview(uow: UnitOfWork, coordinator: Person, recommendation_id: int, settings: Settings) -> Overview:
     """One recommendation's feedback: tally, who has not answered, the latest comments."""
     require_coordinator(coordinator, settings)
-    recommendation = await uow.recommendations.get(recommendation_id)
-    if recommendation is None:
-        raise Refusal("recommendations.unknown", id=recommendation_id)
+    recommendation = await _known(uow, recommendation_id)
     ids = [recommendation.id]
     members, answered = (await uow.recommendations.member_counts(ids))[recommendation.id]
     return Overview(
@@ -498,15 +355,7 @@ async def overview(uow: UnitOfWork, coordinator: Person, recommendation_id: int,
     )
 
 
-@dataclass
-class OpenList:
-    overviews: list[Overview]
-    total: int
-
-
-async def open_overviews(
-    uow: UnitOfWork, coordinator: Person, settings: Settings, limit: int = LIST_LIMIT
-) -> OpenList:
+async def open_overviews(uow: UnitOfWork, coordinator: Person, settings: Settings, limit: int = LIST_LIMIT) -> OpenList:
     """The open recommendations (newest first) with their tallies, for `/feedback`."""
     require_coordinator(coordinator, settings)
     found, total = await uow.recommendations.open_ones(limit)
@@ -528,27 +377,18 @@ async def start_close(
 ) -> Recommendation:
     """Abschließen pressed: the coordinator's next text is the outcome note."""
     require_coordinator(coordinator, settings)
-    recommendation = await uow.recommendations.get(recommendation_id)
-    if recommendation is None:
-        raise Refusal("recommendations.unknown", id=recommendation_id)
+    recommendation = await _known(uow, recommendation_id)
     if recommendation.status is RecommendationStatus.CLOSED:
         raise Refusal("recommendations.already_closed", id=recommendation.id)
-    coordinator.awaiting = AWAIT_OUTCOME
-    coordinator.awaiting_data = {"recommendation": recommendation.id}
+    steps.ask(coordinator, Step.RECOMMENDATION_OUTCOME, {"recommendation": recommendation.id})
     await uow.flush()
     return recommendation
-
-
-@dataclass
-class Closed:
-    recommendation: Recommendation
-    told: int
 
 
 async def close(uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime) -> Closed:
     """The outcome note: close the recommendation and owe everyone who answered a message."""
     require_coordinator(coordinator, settings)
-    recommendation_id = int((coordinator.awaiting_data or {}).get("recommendation", 0))  # type: ignore[call-overload]
+    recommendation_id = steps.recall_id(coordinator, "recommendation")
     outcome = outcome_text(text)
     recommendation = await uow.recommendations.get(recommendation_id)
     if recommendation is None or not await uow.recommendations.close_if_open(
@@ -562,10 +402,9 @@ async def close(uow: UnitOfWork, coordinator: Person, text: str, settings: Setti
     )
     person_ids = await uow.recommendations.answered_people(recommendation.id)
     await uow.deliveries.insert_many(
-        [_owed(recommendation.id, person_id, DeliveryKind.OUTCOME, now) for person_id in person_ids]
+        [owed(recommendation.id, person_id, DeliveryKind.OUTCOME, now) for person_id in person_ids]
     )
-    coordinator.awaiting = None
-    coordinator.awaiting_data = None
+    steps.end(coordinator)
     await uow.flush()
     return Closed(recommendation, len(person_ids))
 
@@ -597,12 +436,7 @@ async def screen_due(uow: UnitOfWork, rows: Sequence[Delivery], now: datetime) -
     for row in screened:
         recommendation = row.recommendation
         assert recommendation is not None
-        if recommendation.status is RecommendationStatus.CLOSED:
-            reasons[row.id] = "recommendation closed"
-        elif recommendation.deadline is not None and recommendation.deadline <= now:
-            reasons[row.id] = "deadline passed"
-        elif not any((row.person_id, g) in memberships for g in targets.get(recommendation.id, ())):
-            reasons[row.id] = "not a member of a target group"
-        elif row.kind is DeliveryKind.FEEDBACK_DUE and (recommendation.id, row.person_id) in answered:
-            reasons[row.id] = "already answered"
+        groups = targets.get(recommendation.id, set())
+        if (reason := skip_reason(row, recommendation, groups, memberships, answered, now)) is not None:
+            reasons[row.id] = reason
     return reasons

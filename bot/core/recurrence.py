@@ -21,8 +21,9 @@ instant moves by an hour instead.
   exists twice is the first (fold=0); both as RFC 5545 reads a DTSTART.
   Exclusions are compared as instants, so an EXDATE of either 02:30 or 03:30
   removes the moved instance.
-- `parse_recurrence`: the words people type, German and English; `describe`
-  says it back (`jeden 2. Dienstag im Monat, bis 30.06.2027`).
+- `parse_recurrence`: the words people type, German and English;
+  `bot.render.recurrence.describe` says it back (`jeden 2. Dienstag im Monat,
+  bis 30.06.2027`).
 
 The two frequencies are generated here directly rather than with
 python-dateutil, which is only a dependency of icalendar, not of KIM-Bot;
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.dates import format_date, normalize, parse_date, weekday_name
+from bot.core.dates import normalize, parse_date
 from bot.core.errors import Refusal
 
 FREQUENCIES = ("weekly", "monthly")
@@ -222,9 +223,19 @@ def occurrences(
 # --- what people type -----------------------------------------------------------
 
 _NUMBERS = {
-    "zwei": 2, "zweite": 2, "two": 2, "second": 2, "other": 2,
-    "drei": 3, "dritte": 3, "three": 3, "third": 3,
-    "vier": 4, "vierte": 4, "four": 4, "fourth": 4,
+    "zwei": 2,
+    "zweite": 2,
+    "two": 2,
+    "second": 2,
+    "other": 2,
+    "drei": 3,
+    "dritte": 3,
+    "three": 3,
+    "third": 3,
+    "vier": 4,
+    "vierte": 4,
+    "four": 4,
+    "fourth": 4,
 }
 _N = r"(?P<n>[0-9]{1,2}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + ")"
 _RHYTHMS: tuple[tuple[re.Pattern[str], str, int | None], ...] = tuple(
@@ -240,9 +251,7 @@ _RHYTHMS: tuple[tuple[re.Pattern[str], str, int | None], ...] = tuple(
         (r"(?:jeden|every) " + _N + r"(?:\.|nd|rd|th)? (?:monat|month)", "monthly", None),
     )
 )
-_UNTIL = re.compile(
-    r"(?P<head>.*?) ?\b(?:bis|until|till)(?: zum| einschlie(?:ss|ß)lich)? (?P<date>\S+)"
-)
+_UNTIL = re.compile(r"(?P<head>.*?) ?\b(?:bis|until|till)(?: zum| einschlie(?:ss|ß)lich)? (?P<date>\S+)")
 _COUNT = re.compile(r"(?P<head>.*?) ?\b(?P<count>[0-9]+) ?-?(?:x|mal|times|termine|sessions)")
 _FOLD = str.maketrans({"ö": "o", "ä": "a", "ü": "u"})
 
@@ -263,9 +272,7 @@ def parse_recurrence(text: str, start: date) -> Recurrence:
         simple = match["head"]
         until = parse_date(match["date"])
         if until < start:
-            raise Refusal(
-                "recurrence.until_before_start", until=f"{until:%d.%m.%Y}", start=f"{start:%d.%m.%Y}"
-            )
+            raise Refusal("recurrence.until_before_start", until=f"{until:%d.%m.%Y}", start=f"{start:%d.%m.%Y}")
     elif match := _COUNT.fullmatch(simple):
         simple, count = match["head"], int(match["count"])
         if count == 0:
@@ -281,38 +288,3 @@ def parse_recurrence(text: str, start: date) -> Recurrence:
                 raise Refusal("recurrence.bad", value=value)
             return Recurrence(freq, interval, until, count)
     raise Refusal("recurrence.bad", value=value)
-
-
-# --- what people read -------------------------------------------------------------
-
-_ORDINAL_EN = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", LAST: "last"}
-
-
-def describe(rec: Recurrence, start_local: datetime | date, lang: str) -> str:
-    """`jeden 2. Dienstag im Monat, bis 30.06.2027` / `every 2 weeks, 10 sessions`."""
-    english = lang == "en"
-    day = start_local.date() if isinstance(start_local, datetime) else start_local
-    n = rec.interval
-    if rec.freq == "weekly":
-        if english:
-            parts = ["every week" if n == 1 else f"every {n} weeks"]
-        else:
-            parts = ["jede Woche" if n == 1 else f"alle {n} Wochen"]
-    else:
-        nth = nth_weekday(day)
-        weekday = weekday_name(day.weekday(), lang)
-        if english:
-            on = f"on the {_ORDINAL_EN[nth]} {weekday}"
-            parts = [f"every month {on}" if n == 1 else f"every {n} months {on}"]
-        else:
-            which = "letzten" if nth == LAST else f"{nth}."
-            every = "jeden" if n == 1 else f"alle {n} Monate am"
-            parts = [f"{every} {which} {weekday}" + (" im Monat" if n == 1 else "")]
-    if rec.until is not None:
-        parts.append(f"{'until' if english else 'bis'} {format_date(rec.until, lang)}")
-    if rec.count is not None:
-        if english:
-            parts.append(f"{rec.count} session" + ("" if rec.count == 1 else "s"))
-        else:
-            parts.append(f"{rec.count} Termin" + ("" if rec.count == 1 else "e"))
-    return ", ".join(parts)

@@ -171,8 +171,7 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
         else:
             send.append(row)
     answers = {
-        (r.occurrence_id, r.person_id): r.answer
-        for r in await uow.meetings.rsvps({_session_id(row) for row in rows})
+        (r.occurrence_id, r.person_id): r.answer for r in await uow.meetings.rsvps({_session_id(row) for row in rows})
     }
     approved = await uow.memberships.approved_pairs({row.person_id for row in rows})
     sent: dict[tuple[int, int], list[Delivery]] = defaultdict(list)
@@ -268,7 +267,9 @@ def _skip(row: Delivery, reason: str) -> None:
     row.error = reason
 
 
-async def mark(uow: UnitOfWork, delivery_id: int, status: DeliveryStatus, now: datetime, error: str | None = None) -> None:
+async def mark(
+    uow: UnitOfWork, delivery_id: int, status: DeliveryStatus, now: datetime, error: str | None = None
+) -> None:
     """Record the outcome of one send (sent only after Telegram accepted it)."""
     row = await uow.deliveries.get(delivery_id)
     if row is None:

@@ -17,6 +17,7 @@ the change, as RFC 5545 defines it. Zones without such a rule get one DTSTART
 plus RDATEs per observance over the years the series can touch; zones without
 changes get a single STANDARD observance.
 
+`session_file` writes the entry `bot.core.meetings.calendar_entry` describes;
 `filename` makes a plain ASCII name for Telegram: `2026-12-03-auftakt-ak-eu.ics`.
 """
 
@@ -33,6 +34,7 @@ from icalendar import Calendar, Event, TimezoneDaylight, TimezoneStandard, vRecu
 from icalendar import Timezone as VTimezone
 
 from bot.core.dates import normalize
+from bot.core.meetings import CalendarEntry
 
 _BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 YEARS_BEFORE = 1  # observances start in the year before the first session
@@ -92,6 +94,24 @@ def calendar_file(
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def session_file(entry: CalendarEntry) -> tuple[bytes, str]:
+    """The .ics bytes and the file name of one session's calendar entry (what it
+    says, UID and EXDATEs included, is decided by `bot.core.meetings.calendar_entry`)."""
+    data = calendar_file(
+        uid=entry.uid,
+        title=entry.summary,
+        start_local_naive=entry.start_local,
+        tz_name=entry.tz_name,
+        duration=entry.duration,
+        location=entry.location,
+        rrule=entry.rrule,
+        exdates=entry.exdates,
+        sequence=entry.sequence,
+        cancelled=entry.cancelled,
+    )
+    return data, filename(entry.title, entry.start_local.date())
 
 
 def filename(title: str, day: date) -> str:
@@ -166,6 +186,7 @@ def _yearly_rule(changes: list[_Change], years: range) -> str | None:
     """`FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU` if the changes follow one such rule every year."""
     if [change.onset.year for change in changes] != list(years):
         return None
+
     def shape(change: _Change) -> tuple[object, ...]:
         onset = change.onset
         return (onset.month, onset.weekday(), onset.time(), change.offset_from, change.offset_to, change.name)

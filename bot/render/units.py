@@ -1,15 +1,86 @@
-"""Messages: fitting long texts into Telegram's 4096-character limit.
+"""Text units: how long a text is as Telegram counts it, shortening, and
+fitting long texts into Telegram's 4096-character limit. The one module for
+these rules; everything that measures, cuts or packs a message uses it.
 
-`split_text` splits plain or escaped text; `split_html` splits Telegram HTML
-with tags (bold headings, code) and keeps every part valid on its own.
+- Length: Telegram counts UTF-16 code units (an emoji counts twice) of the
+  text after parsing. `telegram_length` measures plain text (defined with the
+  core's limits, `bot.core.text`), `visible_length` Telegram HTML.
+- Shortening: `shorten` cuts a text to a number of units with "…";
+  `one_line` first folds it onto one line; `shorten_words` cuts a line
+  between words (" …").
+- Splitting: `split_text` splits plain or escaped text; `split_html` splits
+  Telegram HTML with tags (bold headings, code) and keeps every part valid on
+  its own.
+- Packing: `pack` fills messages piece by piece (lines with their buttons,
+  blocks), `pack_blocks` blocks that may each be longer than a message.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from bot.core.text import telegram_length as telegram_length
+from bot.render.texts import Html
 
 LIMIT = 4000  # below 4096, room for a closing question or a line break
+T = TypeVar("T")
+
+
+def char_units(char: str) -> int:
+    """The units of one character: 2 outside the Basic Multilingual Plane (an emoji), else 1."""
+    return 2 if ord(char) > 0xFFFF else 1
+
+
+def cut(text: str, limit: int) -> str:
+    """The longest start of `text` of at most `limit` units (never half a character)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += char_units(char)
+        if used > limit:
+            return text[:index]
+    return text
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-16 code units, with "…" when cut
+    (lines kept as they are)."""
+    if telegram_length(text) <= limit:
+        return text
+    return cut(text, limit - 1).rstrip() + "…"
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line (runs of white space folded), at most `limit` units, "…" where cut."""
+    return shorten(" ".join(text.split()), limit)
+
+
+_WORD = re.compile(r"\S+")
+
+
+def shorten_words(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` units, cut between words with " …"
+    (a word longer than the limit is cut with "…"). Reads only as much of `text`
+    as it keeps."""
+    kept: list[str] = []
+    used = 0
+    word = ""
+    for match in _WORD.finditer(text):
+        word = match.group()
+        width = telegram_length(word) + (1 if kept else 0)
+        if used + width > limit:
+            break
+        kept.append(word)
+        used += width
+    else:
+        return " ".join(kept)
+    line = " ".join(kept)
+    if used + 2 > limit or not kept:  # room for " …"; or one word longer than the limit
+        return cut(line if kept else word, limit - 1).rstrip() + "…"
+    return line + " …"
 
 
 def split_text(text: str, limit: int = LIMIT) -> list[str]:
@@ -40,9 +111,9 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
 
 def visible_length(text: str) -> int:
     """The length Telegram counts for HTML: UTF-16 code units of the text after
-    parsing (tags removed, `&lt;` one character)."""
-    plain = html.unescape(re.sub(r"<[^>]*>", "", text))
-    return len(plain.encode("utf-16-le")) // 2
+    parsing (tags removed, `&lt;` one character). User text in it must be
+    escaped, so that every `<` starts a tag."""
+    return telegram_length(html.unescape(re.sub(r"<[^>]*>", "", text)))
 
 
 def balanced(text: str) -> bool:
@@ -59,7 +130,7 @@ def balanced(text: str) -> bool:
 def _width(token: str) -> int:
     if token.startswith("<") and len(token) > 1:
         return 0
-    return len(html.unescape(token).encode("utf-16-le")) // 2
+    return telegram_length(html.unescape(token))
 
 
 def _tokens(text: str, limit: int) -> list[str]:
@@ -72,7 +143,7 @@ def _tokens(text: str, limit: int) -> list[str]:
             continue
         piece, used = "", 0
         for char in token:
-            width = 2 if ord(char) > 0xFFFF else 1
+            width = char_units(char)
             if used + width > limit // 2:
                 tokens.append(piece)
                 piece, used = "", 0
@@ -136,3 +207,66 @@ def split_html(text: str, limit: int = LIMIT) -> list[str]:
             parts.append(body)
         start, reopen = next_start, open_tags
     return parts or [""]
+
+
+# --- packing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece(Generic[T]):
+    """One piece of a message: its text (Telegram HTML), what joins it to the piece
+    before it in the same message, and what it brings along (a button)."""
+
+    text: str
+    joiner: str = "\n"
+    extra: T | None = None
+
+
+def pack(pieces: Iterable[Piece[T]], limit: int = LIMIT, most_extras: int | None = None) -> list[tuple[Html, list[T]]]:
+    """Pieces into as few messages as possible, in order: a piece goes into the
+    current message while that stays within `limit` units (joiners counted) and,
+    for a piece that brings something, within `most_extras` of them; otherwise it
+    starts the next message. A piece is never cut (cut it before: `split_html`).
+    Each message comes with the extras of its pieces; line breaks around a
+    message are dropped, and a message left empty is."""
+    messages: list[tuple[Html, list[T]]] = []
+    parts: list[str] = []
+    extras: list[T] = []
+    size = 0
+
+    def flush() -> None:
+        text = "".join(parts).strip("\n")
+        if text:
+            messages.append((Html(text), list(extras)))
+
+    for piece in pieces:
+        width = visible_length(piece.text)
+        joiner = piece.joiner if parts else ""
+        full = most_extras is not None and piece.extra is not None and len(extras) >= most_extras
+        if parts and (size + len(joiner) + width > limit or full):
+            flush()
+            parts, extras, size, joiner = [], [], 0, ""
+        parts.append(joiner + piece.text)
+        size += len(joiner) + width
+        if piece.extra is not None:
+            extras.append(piece.extra)
+    flush()
+    return messages
+
+
+def _block_pieces(block: str, limit: int) -> list[Piece[None]]:
+    """A block as pieces that each fit a message: itself, else its lines (each line
+    of a layout is complete HTML), or `split_html`'s parts where a line is not."""
+    if visible_length(block) <= limit:
+        return [Piece(block, "\n\n")]
+    lines = block.split("\n")
+    if not all(balanced(line) and visible_length(line) <= limit for line in lines):
+        lines = split_html(block, limit)
+    return [Piece(line, "\n\n" if n == 0 else "\n") for n, line in enumerate(lines)]
+
+
+def pack_blocks(blocks: Iterable[str], limit: int = LIMIT) -> list[Html]:
+    """Blocks (a blank line between two) into as few messages as possible, cut only
+    between blocks; a block longer than a message is cut between its lines."""
+    pieces = [piece for block in blocks for piece in _block_pieces(block, limit)]
+    return [text for text, _ in pack(pieces, limit)]

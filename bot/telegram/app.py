@@ -45,11 +45,13 @@ from bot.telegram.link import TelegramLink, WatchedRequest
 from bot.telegram.ratelimit import RetryAfterLimiter
 from handlers import (
     agenda,
+    agenda_messages,
     digest,
     general,
     meetings,
     membership,
     privacy,
+    recommendation_messages,
     recommendations,
     registration,
     report,
@@ -61,7 +63,12 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
-RENDERERS = {**meetings.RENDERERS, **agenda.RENDERERS, **recommendations.RENDERERS, **digest.RENDERERS}
+RENDERERS = {
+    **meetings.RENDERERS,
+    **agenda_messages.RENDERERS,
+    **recommendation_messages.RENDERERS,
+    **digest.RENDERERS,
+}
 """What the delivery timer sends, per delivery kind, from the features that own them."""
 
 
@@ -188,10 +195,7 @@ async def publish_commands(application: Application) -> None:
     bot = application.bot
 
     def menu(role: Role, lang: str) -> list[BotCommand]:
-        return [
-            BotCommand(c.name, runtime.texts.plain(lang, f"help.{c.name}")[:256])
-            for c in commands.available(role)
-        ]
+        return [BotCommand(c.name, runtime.texts.plain(lang, f"help.{c.name}")[:256]) for c in commands.available(role)]
 
     menus: list[tuple[list[BotCommand], BotCommandScope, str | None]] = [
         (menu(Role.MEMBER, lang), BotCommandScopeDefault(), lang) for lang in ("de", "en")

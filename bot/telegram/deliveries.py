@@ -113,9 +113,7 @@ class Deliveries:
         if unavailable(error):
             self.runtime.db.health.failed(error)
         elif not self._failed_run:
-            log.error(
-                "the delivery timer failed; it tries again every %.0f s", FAILED_RETRY, exc_info=error
-            )
+            log.error("the delivery timer failed; it tries again every %.0f s", FAILED_RETRY, exc_info=error)
         else:
             log.debug("the delivery timer failed again: %s", type(error).__name__)
         self._failed_run = True
@@ -220,8 +218,7 @@ class Deliveries:
 
     async def _render(self, uow: UnitOfWork, batch: Batch, item: Due) -> list[Part]:
         runtime = self.runtime
-        person = await uow.people.get(item.person_id)
-        lang = people.language_of(person, None, runtime.settings)
+        lang = await people.language_of_row(uow, item.person_id, runtime.settings)
         return await self.renderers[item.kind](runtime, uow, item, lang, batch)
 
     async def _arm(self) -> None:

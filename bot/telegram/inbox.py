@@ -109,10 +109,7 @@ class Inbox(asyncio.Queue[object]):
 
     async def _add(self, updates: Sequence[Update]) -> set[int]:
         assert self._db is not None
-        rows = [
-            (u.update_id, u.effective_user.id if u.effective_user else None, u.to_json())
-            for u in updates
-        ]
+        rows = [(u.update_id, u.effective_user.id if u.effective_user else None, u.to_json()) for u in updates]
         async with self._db.uow() as uow:
             new = await uow.inbox.add_many(rows, _now())
             await uow.commit()

@@ -1,0 +1,115 @@
+"""The checks before a change to the agenda (`bot.core.agenda`).
+
+Each finds what a request is about, or refuses with the reason the person is
+told: a person in no group, a group the person does not propose for, an
+unknown item, an item the person may not see, an item no longer open (the
+refusal names its state), an item that is not the person's or whose session
+has started. A check made for a guided answer runs inside `guided`, so its
+refusal also ends the guided step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import TypeVar
+
+from bot.core.config import Settings
+from bot.core.errors import Key, Refusal
+from bot.core.people import is_coordinator
+from storage.agenda_repository import OPEN
+from storage.models import AgendaItem, Group, MembershipStatus, Person
+from storage.uow import UnitOfWork
+
+T = TypeVar("T")
+
+
+def not_your_group(group: Group, own: list[Group]) -> Refusal:
+    """The refusal for a group the person does not propose for; it names their own groups."""
+    return Refusal(
+        "agenda.not_your_group",
+        group=group.name,
+        groups=", ".join(g.name for g in own),
+        slug=own[0].slug if own else "ak-eu",
+    )
+
+
+async def own_groups(uow: UnitOfWork, person: Person, settings: Settings) -> list[Group]:
+    """The groups the person proposes items for: a coordinator every active
+    group, a member their approved groups; none is a refusal saying how to join."""
+    if is_coordinator(person, settings):
+        groups = list(await uow.groups.active())
+    else:
+        groups = [
+            m.group
+            for m in await uow.memberships.of_person(person.id)
+            if m.status is MembershipStatus.APPROVED and m.group.archived_at is None
+        ]
+    if not groups:
+        raise Refusal("agenda.no_groups")
+    return groups
+
+
+async def own_group(uow: UnitOfWork, group_id: int, own: list[Group]) -> Group:
+    """The group of a button among `own` (the person's groups); a group that is
+    gone is a stale button, another group is not theirs."""
+    for group in own:
+        if group.id == group_id:
+            return group
+    found = await uow.groups.get(group_id)
+    if found is None or found.archived_at is not None:
+        raise Refusal("buttons.stale")
+    raise not_your_group(found, own)
+
+
+async def get_item(uow: UnitOfWork, item_id: int) -> AgendaItem:
+    item = await uow.agenda.get(item_id)
+    if item is None:
+        raise Refusal("agenda.unknown", id=item_id)
+    return item
+
+
+async def visible(uow: UnitOfWork, person: Person, item_id: int, settings: Settings) -> AgendaItem:
+    """The item, if `person` may see its card: a coordinator, its author, or a
+    member of its group."""
+    item = await get_item(uow, item_id)
+    if not (is_coordinator(person, settings) or item.author_id == person.id):
+        member_of = {
+            m.group_id for m in await uow.memberships.of_person(person.id) if m.status is MembershipStatus.APPROVED
+        }
+        if item.group_id not in member_of:
+            raise Refusal("agenda.not_your_item_group", group=item.group.name)
+    return item
+
+
+def no_longer_open(item: AgendaItem) -> Refusal:
+    """The refusal for a decision on an item that is no longer open; it says the item's state."""
+    return Refusal("agenda.closed", id=item.id, state=Key(f"agenda.state_{item.status.value}"))
+
+
+async def open_or_refuse(uow: UnitOfWork, item_id: int) -> AgendaItem:
+    """The item, if it is open (proposed or accepted)."""
+    item = await get_item(uow, item_id)
+    if item.status not in OPEN:
+        raise no_longer_open(item)
+    return item
+
+
+async def editable(uow: UnitOfWork, person: Person, item_id: int, now: datetime) -> AgendaItem:
+    """The item, if `person` wrote it, it is open and its session has not started."""
+    item = await get_item(uow, item_id)
+    if item.author_id != person.id:
+        raise Refusal("agenda.not_author", id=item.id)
+    if item.status not in OPEN:
+        raise no_longer_open(item)
+    if item.occurrence is not None and item.occurrence.starts_at <= now:
+        raise Refusal("agenda.session_started", id=item.id, session=item.occurrence.id)
+    return item
+
+
+async def guided(check: Awaitable[T]) -> T:
+    """Await `check`; when it refuses, the refusal also ends the guided step."""
+    try:
+        return await check
+    except Refusal as refusal:
+        raise refusal.ending_step() from None

@@ -1,0 +1,240 @@
+"""When a message may leave under Telegram's limits (for `bot.telegram.delivery.Pacer`).
+
+`Schedule` is the arithmetic of the limits, without waiting: an even spacing
+of 1/`per_second` seconds between two messages overall, `per_chat_interval`
+seconds between two messages to one chat, and at most `group_per_minute`
+messages to a group chat (negative id) in any `group_window` seconds.
+
+`Gate` hands out the `Schedule`'s slots to waiting messages, first come,
+first served: a free slot goes to the longest-waiting message whose chat may
+receive one now. A slot is taken at the moment it is granted (`clock()`),
+never planned ahead, so an event loop that wakes late cannot cause a burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import itertools
+import math
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+GROUP_WINDOW = 60.0
+"""Length in seconds of the window in which `group_per_minute` applies."""
+
+
+class Schedule:
+    """The arithmetic of the limits, without waiting: when may a chat get a message?
+
+    Times are seconds of any monotonic clock. `record` notes a message that
+    left at `at`; `global_ready_at` and `chat_ready_at` tell the earliest
+    time the next one may leave (overall, and to that chat).
+    """
+
+    def __init__(
+        self,
+        per_second: float = 29,
+        per_chat_interval: float = 1.0,
+        group_per_minute: int = 20,
+        group_window: float = GROUP_WINDOW,
+    ) -> None:
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        if per_chat_interval < 0:
+            raise ValueError("per_chat_interval must not be negative")
+        if group_per_minute < 1:
+            raise ValueError("group_per_minute must be at least 1")
+        self.spacing = 1.0 / per_second
+        self.per_chat_interval = per_chat_interval
+        self.group_per_minute = group_per_minute
+        self.group_window = group_window
+        self._global_next = -math.inf
+        self._chat_next: dict[int, float] = {}
+        self._groups: dict[int, deque[float]] = {}
+        self._tidy_at = 4096
+
+    def global_ready_at(self) -> float:
+        return self._global_next
+
+    def chat_ready_at(self, chat_id: int, now: float) -> float:
+        """When `chat_id` may get its next message, as far as its own limits go."""
+        ready = self._chat_next.get(chat_id, -math.inf)
+        stamps = self._groups.get(chat_id)
+        if stamps:
+            self._expire(stamps, now)
+            if len(stamps) >= self.group_per_minute:
+                ready = max(ready, stamps[-self.group_per_minute] + self.group_window)
+        return ready
+
+    def ready_at(self, chat_id: int, now: float) -> float:
+        return max(self._global_next, self.chat_ready_at(chat_id, now))
+
+    def record(self, chat_id: int, at: float) -> None:
+        """A message to `chat_id` left at `at` (a paced one, or a direct answer)."""
+        self._global_next = max(self._global_next, at) + self.spacing
+        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, -math.inf), at + self.per_chat_interval)
+        if chat_id < 0:
+            self._groups.setdefault(chat_id, deque()).append(at)
+        if len(self._chat_next) > self._tidy_at:
+            self._tidy(at)
+
+    def finished(self, chat_id: int, started: float, at: float) -> None:
+        """The call that left at `started` returned at `at`.
+
+        A call that took longer than the chat interval may have been sent again
+        inside the bot (429 retried by the rate limiter): the chat then waits a
+        full interval from now.
+        """
+        if at - started >= self.per_chat_interval:
+            self._chat_next[chat_id] = max(self._chat_next.get(chat_id, -math.inf), at + self.per_chat_interval)
+
+    def _expire(self, stamps: deque[float], now: float) -> None:
+        horizon = now - self.group_window
+        while stamps and stamps[0] <= horizon:
+            stamps.popleft()
+
+    def _tidy(self, now: float) -> None:
+        self._chat_next = {chat: t for chat, t in self._chat_next.items() if t > now}
+        for chat_id in list(self._groups):
+            stamps = self._groups[chat_id]
+            self._expire(stamps, now)
+            if not stamps:
+                del self._groups[chat_id]
+        self._tidy_at = max(4096, 2 * len(self._chat_next))
+
+
+class Ticket:
+    """One message waiting at the `Gate`, or holding its chat while it is sent."""
+
+    __slots__ = ("seq", "chat_id", "future")
+
+    def __init__(self, seq: int, chat_id: int) -> None:
+        self.seq = seq
+        self.chat_id = chat_id
+        self.future: asyncio.Future[float] | None = None
+
+
+class Gate:
+    """Hands out slots of a `Schedule` to waiting messages, first come first served.
+
+    One task (started when someone waits, ending when nobody does) grants the
+    slots. A message owns its chat from its first slot until it is done, so
+    messages to one chat leave one after the other, retries included.
+    """
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[object]],
+    ) -> None:
+        self.schedule = schedule
+        self._clock = clock
+        self._sleep = sleep
+        self._seq = itertools.count()
+        self._waiting: list[Ticket] = []  # by seq
+        self._owners: dict[int, Ticket] = {}
+        self._pump: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+
+    def ticket(self, chat_id: int) -> Ticket:
+        return Ticket(next(self._seq), chat_id)
+
+    async def turn(self, ticket: Ticket) -> float:
+        """Wait for a slot for this message; returns the time it was granted."""
+        ticket.future = asyncio.get_running_loop().create_future()
+        bisect.insort(self._waiting, ticket, key=lambda t: t.seq)
+        self._kick()
+        try:
+            return await ticket.future
+        finally:
+            self._discard(ticket)  # still waiting if cancelled (granted tickets are gone)
+
+    def finished(self, ticket: Ticket, started: float) -> None:
+        self.schedule.finished(ticket.chat_id, started, self._clock())
+
+    def leave(self, ticket: Ticket) -> None:
+        """The message is done: its chat is free for the next one."""
+        self._discard(ticket)
+        if self._owners.get(ticket.chat_id) is ticket:
+            del self._owners[ticket.chat_id]
+            self._kick()
+
+    def _discard(self, ticket: Ticket) -> None:
+        index = bisect.bisect_left(self._waiting, ticket.seq, key=lambda t: t.seq)
+        if index < len(self._waiting) and self._waiting[index] is ticket:
+            del self._waiting[index]
+
+    def _kick(self) -> None:
+        if self._pump is None or self._pump.done():
+            self._wake = asyncio.Event()
+            self._pump = asyncio.get_running_loop().create_task(self._run(self._wake))
+        else:
+            assert self._wake is not None
+            self._wake.set()
+
+    async def _run(self, wake: asyncio.Event) -> None:
+        try:
+            while self._waiting:
+                wake.clear()
+                now = self._clock()
+                global_at = self.schedule.global_ready_at()
+                if global_at > now:
+                    await self._sleep(global_at - now)  # no one may go before
+                    continue
+                chat_at = self._grant(now)
+                if chat_at is None:
+                    continue  # granted one: the next slot is `spacing` later
+                await self._nap(wake, chat_at - now)
+        except BaseException as error:
+            for ticket in self._waiting:
+                if ticket.future is not None and not ticket.future.done():
+                    if isinstance(error, asyncio.CancelledError):
+                        ticket.future.cancel()
+                    else:
+                        ticket.future.set_exception(RuntimeError("the pacer stopped"))
+            raise
+
+    def _grant(self, now: float) -> float | None:
+        """Grant the slot to the longest-waiting message whose chat is ready.
+
+        Returns None when it did, else when the next chat becomes ready (inf:
+        only when some chat is freed).
+        """
+        earliest = math.inf
+        passed: set[int] = set()
+        for index, ticket in enumerate(self._waiting):
+            chat_id = ticket.chat_id
+            if chat_id in passed:
+                continue
+            passed.add(chat_id)
+            owner = self._owners.get(chat_id)
+            if owner is not None and owner is not ticket:
+                continue
+            ready = self.schedule.chat_ready_at(chat_id, now)
+            if ready > now:
+                earliest = min(earliest, ready)
+                continue
+            del self._waiting[index]
+            assert ticket.future is not None
+            if ticket.future.done():  # its caller was cancelled meanwhile
+                return None
+            self._owners[chat_id] = ticket
+            self.schedule.record(chat_id, now)
+            ticket.future.set_result(now)
+            return None
+        return earliest
+
+    async def _nap(self, wake: asyncio.Event, seconds: float) -> None:
+        """Sleep `seconds` (forever if inf) or until a message arrives or a chat is freed."""
+        if math.isinf(seconds):
+            await wake.wait()
+            return
+        waker = asyncio.ensure_future(wake.wait())
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        try:
+            await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waker.cancel()
+            sleeper.cancel()
