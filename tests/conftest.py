@@ -9,6 +9,11 @@ groups.
 `figures` collects what the reliability tests did (faults injected, crashes
 survived, hostile messages sent, updates lost, messages sent twice); the
 totals are printed at the end of the run.
+
+Hypothesis (the property tests) keeps the examples that failed in
+`.hypothesis/` at the root of the repository and tries them first in the next
+run; a failure also prints the `@reproduce_failure` line that replays it
+where that directory is gone (a CI run on a clean clone).
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -31,6 +39,18 @@ from storage.seed import seed_groups
 from tests.harness import FIGURES, BotHarness, make_settings, start_harness
 
 POSTGRES_ENV = "KIMBOT_TEST_POSTGRES_URL"
+ROOT = Path(__file__).resolve().parent.parent
+
+settings.register_profile(
+    "kimbot",
+    database=DirectoryBasedExampleDatabase(ROOT / ".hypothesis" / "examples"),
+    print_blob=True,
+    deadline=None,  # a conversation with the real bot takes as long as it takes
+    # An example restores its own world (tests/snapshots.py): the function-scoped
+    # fixtures it shares with the others (a database URL, caplog) hold no state of it.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("kimbot")
 
 
 @pytest.fixture
@@ -100,10 +120,25 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterato
         async with db.engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 await conn.execute(table.delete())
+            if conn.dialect.name == "postgresql":
+                # Ids start at 1 in every test, as on SQLite: a test sees the same ids
+                # whichever tests ran before it.
+                await conn.execute(text("SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'"))
             await conn.run_sync(seed_groups)
     finally:
         await db.dispose()
     yield url
+
+
+@pytest.fixture
+async def database_writer(database_url: str) -> AsyncIterator[Database]:
+    """A connection pool of the test's own on its database: the property tests
+    restore their world through it in every example (tests/snapshots.py)."""
+    db = Database(database_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
 @pytest.fixture
@@ -124,13 +159,9 @@ def bot_env() -> dict[str, str]:
 
 
 @pytest.fixture
-async def bot(
-    emulator: Emulator, database_url: str, bot_env: dict[str, str]
-) -> AsyncIterator[BotHarness]:
+async def bot(emulator: Emulator, database_url: str, bot_env: dict[str, str]) -> AsyncIterator[BotHarness]:
     """The real bot, with one coordinator ("Sabine Weber") already known to Telegram."""
-    coordinator = emulator.add_user(
-        "Sabine", last_name="Weber", username="sabine_kim", language_code="de"
-    )
+    coordinator = emulator.add_user("Sabine", last_name="Weber", username="sabine_kim", language_code="de")
     settings = make_settings(emulator, database_url, [coordinator.id], **bot_env)
     harness, context = await start_harness(emulator, settings)
     from tests.harness import Person

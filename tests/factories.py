@@ -7,10 +7,16 @@ through the chat would be slow and beside the point.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from bot.core import meetings
+from bot.dev.emulator import Emulator
+from bot.dev.emulator.state import User
+from storage.database import Database
 from storage.models import Membership, MembershipStatus, Person
 from storage.uow import UnitOfWork
+from tests.harness import make_settings
 
 
 def registered(uow: UnitOfWork, telegram_id: int, name: str, now: datetime, group_id: int | None = None) -> Person:
@@ -48,3 +54,34 @@ async def coordinator_and_members(
     for number, member_id in enumerate(member_ids, 1):
         registered(uow, member_id, f"Mitglied {number}", now, group.id)
     return coordinator
+
+
+async def session_owed_to_members(
+    emulator: Emulator, database_url: str, coordinator_id: int, users: list[User], title: str
+) -> int:
+    """Members of AK EU in the database, and a session (`title`) in five hours,
+    scheduled by the core rules.
+
+    Returns the session (occurrence) id; every member is owed one invitation.
+    """
+    settings = make_settings(emulator, database_url, [coordinator_id])
+    now = datetime.now(UTC)
+    db = Database(database_url)
+    try:
+        await db.upgrade()
+        async with db.uow() as uow:
+            await coordinator_and_members(uow, coordinator_id, [u.id for u in users], now)
+            await uow.commit()
+        # A session in a few hours: the 7-day and 1-day lead times are covered by
+        # the invitation, the 2-hour reminder lies ahead; only invitations are due.
+        start = (now + timedelta(hours=5)).astimezone(ZoneInfo(settings.timezone_name))
+        request = meetings.MeetingRequest("ak-eu", start.date(), time(start.hour, start.minute), title)
+        async with db.uow() as uow:
+            coordinator = await uow.people.by_telegram_id(coordinator_id)
+            assert coordinator is not None
+            scheduled = await meetings.schedule(uow, coordinator, request, settings, now)
+            await uow.commit()
+        assert scheduled.invited == len(users)
+        return scheduled.occurrences[0].id
+    finally:
+        await db.dispose()

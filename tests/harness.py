@@ -32,7 +32,9 @@ FIGURES: Counter[str] = Counter()
 """What the reliability tests did (faults injected, crashes survived, hostile
 updates sent, updates lost, messages sent twice); printed at the end of the run."""
 
-SETTLE_TIMEOUT = 15.0  # guards against a hang only; not a performance limit
+HANG_GUARD = 120.0
+"""Seconds after which a wait for the bot fails: the bot hangs. Only a guard against
+a hang, never a performance limit: a slow machine must not fail a test."""
 
 
 class Clock:
@@ -93,16 +95,10 @@ class Person:
         """Press the button labelled `label` on `message` (default: the newest message that has it)."""
         if message is None:
             message = next(
-                (
-                    m
-                    for m in reversed(self.messages)
-                    if any(label == b[0] for row in m.buttons for b in row)
-                ),
+                (m for m in reversed(self.messages) if any(label == b[0] for row in m.buttons for b in row)),
                 None,
             )
-            assert message is not None, (
-                f"no button {label!r} in {[m.buttons for m in self.messages]}"
-            )
+            assert message is not None, f"no button {label!r} in {[m.buttons for m in self.messages]}"
         self.new()
         self.harness.emulator.press_button(self.user, message, label)
         await self.harness.settle()
@@ -143,6 +139,7 @@ class BotHarness:
     application: Any = None
     clock: Clock = field(default_factory=Clock)
     people: dict[str, Person] = field(default_factory=dict)
+    group_chats: list[Any] = field(default_factory=list)
 
     async def tick(self) -> int:
         """Run the reminder timer now (at the harness clock's time); returns how many were sent."""
@@ -169,32 +166,36 @@ class BotHarness:
     async def person(
         self, first_name: str, *, username: str | None = None, language_code: str = "de", **kw: Any
     ) -> Person:
-        user = self.emulator.add_user(
-            first_name, username=username, language_code=language_code, **kw
-        )
+        user = self.emulator.add_user(first_name, username=username, language_code=language_code, **kw)
         person = Person(self, user)
         self.people[first_name] = person
         return person
 
     async def settle(self) -> None:
-        """Wait until the bot has fetched and completely handled every update."""
+        """Wait until the bot has fetched and completely handled every update sent so far.
+
+        Waits for the events themselves (the emulator hands the updates over, the
+        bot's update processor counts them finished); `HANG_GUARD` only turns a
+        hang into a failure."""
+        emulator, processor = self.emulator, self.processor
 
         async def idle() -> None:
             while True:
-                await self.emulator.wait_all_delivered()
-                await self.processor.wait_finished(self.emulator.delivered_count)
-                if (
-                    self.emulator.pending_updates == 0
-                    and self.processor.finished >= self.emulator.delivered_count
-                ):
+                await emulator.wait_fetched(HANG_GUARD)
+                await processor.wait_finished(emulator.delivered_count)
+                if emulator.pending_updates == 0 and processor.finished >= emulator.delivered_count:
                     return
 
-        await asyncio.wait_for(idle(), SETTLE_TIMEOUT)
+        try:
+            await asyncio.wait_for(idle(), HANG_GUARD)
+        except TimeoutError:
+            raise AssertionError(
+                f"the bot hangs: {emulator.pending_updates} update(s) not fetched, "
+                f"{emulator.delivered_count - processor.finished} not finished after {HANG_GUARD:.0f} s"
+            ) from None
 
 
-def make_settings(
-    emulator: Emulator, database_url: str, coordinator_ids: list[int], **extra: str
-) -> Settings:
+def make_settings(emulator: Emulator, database_url: str, coordinator_ids: list[int], **extra: str) -> Settings:
     env = {
         "TELEGRAM_BOT_TOKEN": emulator.token,
         "TELEGRAM_API_URL": emulator.base_url,
@@ -205,8 +206,10 @@ def make_settings(
     return load_settings(env)
 
 
-async def start_harness(emulator: Emulator, settings: Settings):  # type: ignore[no-untyped-def]
-    clock = Clock()
+async def start_harness(emulator: Emulator, settings: Settings, clock: Clock | None = None):  # type: ignore[no-untyped-def]
+    """The bot started against the emulator; `clock` (default: real time until a test
+    sets it) is the bot's clock from its first moment, its first timer run included."""
+    clock = clock or Clock()
     application = build_application(settings, clock=clock)
     processor = application.update_processor
     assert isinstance(processor, ChatOrderedProcessor)
@@ -215,10 +218,11 @@ async def start_harness(emulator: Emulator, settings: Settings):  # type: ignore
     # The timer runs in the leading process; on PostgreSQL this one leads once the
     # advisory lock is free (the bot of the test before has released it).
     cluster = application.bot_data["runtime"].db.cluster
-    await emulator.wait_until(lambda: cluster.leading, SETTLE_TIMEOUT)
-    harness = BotHarness(
-        emulator, settings, processor, application.bot_data["runtime"].db, application, clock
-    )
+    leads = asyncio.Event()
+    cluster.on_leading(lambda leading: leads.set() if leading else None)
+    if not cluster.leading:
+        await asyncio.wait_for(leads.wait(), HANG_GUARD)
+    harness = BotHarness(emulator, settings, processor, application.bot_data["runtime"].db, application, clock)
     return harness, context
 
 

@@ -64,15 +64,11 @@ class RoundRobinProxy:
 
     async def _forward(self, handler: tornado.web.RequestHandler, path: str) -> None:
         assert self._client is not None
-        headers = {
-            k: v for k, v in handler.request.headers.get_all() if k.lower() not in ("host", "content-length")
-        }
+        headers = {k: v for k, v in handler.request.headers.get_all() if k.lower() not in ("host", "content-length")}
         for _ in range(len(self.backends)):
             backend = self.backends[next(self._next) % len(self.backends)]
             try:
-                response = await self._client.post(
-                    f"{backend}/{path}", content=handler.request.body, headers=headers
-                )
+                response = await self._client.post(f"{backend}/{path}", content=handler.request.body, headers=headers)
             except httpx.TransportError:
                 continue  # that process is gone: the next one
             self.forwarded.append((backend, response.status_code))
@@ -99,9 +95,7 @@ class TcpOutage:
 
     async def up(self) -> None:
         if self._server is None:
-            self._server = await asyncio.start_server(
-                self._serve, "127.0.0.1", self.port, reuse_address=True
-            )
+            self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
             self.port = self._server.sockets[0].getsockname()[1]
         self.is_up = True
 

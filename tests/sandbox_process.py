@@ -54,6 +54,4 @@ async def running_sandbox(workdir: Path, *args: str) -> AsyncIterator[str]:
         if process.returncode is None:
             process.terminate()
             await asyncio.wait_for(process.wait(), STOP_WAIT)
-    assert process.returncode == 0, "the sandbox stops cleanly on SIGTERM\n" + log_path.read_text(
-        errors="replace"
-    )
+    assert process.returncode == 0, "the sandbox stops cleanly on SIGTERM\n" + log_path.read_text(errors="replace")

@@ -25,7 +25,12 @@ async def members(bot, coordinator):  # type: ignore[no-untyped-def]
     """Ana and Ben in AK EU, Carl in AK Ehrenamt, Dora in both; the clock at START."""
     bot.clock.set(START)
     people = {}
-    for name, slugs in (("Ana", ["ak-eu"]), ("Ben", ["ak-eu"]), ("Carl", ["ak-ehrenamt"]), ("Dora", ["ak-eu", "ak-ehrenamt"])):
+    for name, slugs in (
+        ("Ana", ["ak-eu"]),
+        ("Ben", ["ak-eu"]),
+        ("Carl", ["ak-ehrenamt"]),
+        ("Dora", ["ak-eu", "ak-ehrenamt"]),
+    ):
         person = await bot.person(name, username=name.lower())
         await person.register()
         for slug in slugs:
@@ -86,7 +91,11 @@ async def test_one_line_with_the_group_goes_to_the_next_session(bot, coordinator
     labels = [b[0] for row in replies[-1].buttons for b in row]
     assert labels == ["✏️ Ändern", "↩️ Zurückziehen"]
     [saved] = await stored(bot)
-    assert (saved.occurrence_id, saved.status, saved.text) == (s1, AgendaStatus.PROPOSED, "Bericht aus der Beratungsstelle")
+    assert (saved.occurrence_id, saved.status, saved.text) == (
+        s1,
+        AgendaStatus.PROPOSED,
+        "Bericht aus der Beratungsstelle",
+    )
 
 
 async def test_group_names_and_prefixes_and_aliases(bot, coordinator, members):
@@ -174,7 +183,7 @@ async def test_item_waits_for_the_next_session_created(bot, coordinator, members
     assert "Für AK EU ist noch keine Sitzung geplant" in replies[-1].text
     replies = await ana.send("/agenda")
     assert "Noch keine Sitzung geplant." in replies[-1].text
-    assert "wartet" in replies[-1].text or "warten" in replies[-1].text
+    assert "Diese Themen warten auf die nächste Sitzung, die geplant wird:" in replies[-1].text
     assert "1. Thema ohne Sitzung — Ana (#" in replies[-1].text
     s1 = await schedule(bot, coordinator, S1)
     invitation = ana.last.text
@@ -266,7 +275,7 @@ async def test_a_long_agenda_is_split_into_valid_messages(bot, coordinator, memb
     ana = members["Ana"]
     ids = [await propose(ana, f"/agenda Thema {n} " + "😀 & <x> " * 110) for n in range(12)]
     replies = await ana.send("/agenda")
-    assert len(replies) >= 3
+    assert len(replies) == 4
     assert refused_calls(bot) == []
     everything = "\n".join(r.text for r in replies)
     for number, item_id in enumerate(ids, 1):
@@ -422,7 +431,10 @@ async def test_coordinator_defers_and_the_author_is_told(bot, coordinator, membe
     await coordinator.send("/agenda")
     await coordinator.press(f"#{item_id} Später besprechen")
     replies = await coordinator.press("⏭ Vertagen")
-    assert f"Thema #{item_id} ist vertagt auf Sitzung #{s2} „Zweite Sitzung“ am Do., 17.12.2026, 14:00 Uhr" in replies[-1].text
+    assert (
+        f"Thema #{item_id} ist vertagt auf Sitzung #{s2} „Zweite Sitzung“ am Do., 17.12.2026, 14:00 Uhr"
+        in replies[-1].text
+    )
     assert "Ana bekommt eine Nachricht" in replies[-1].text
     await bot.tick()
     assert f"Ihr Thema #{item_id} für AK EU wurde von der Koordination vertagt" in ana.last.text
@@ -470,7 +482,10 @@ async def test_after_the_deadline_an_item_goes_to_the_following_session(bot, coo
     s2 = await schedule(bot, coordinator, S2, "Zweite Sitzung")
     assert (await item(bot, late.id)).occurrence_id == s2
     replies = await members["Ben"].send("/agenda ak-eu Auch zu spät")
-    assert f"Ihr Thema kommt deshalb auf die Sitzung danach: #{s2} „Zweite Sitzung“ am Do., 17.12.2026, 14:00 Uhr, als Punkt 2" in replies[-1].text
+    assert (
+        f"Ihr Thema kommt deshalb auf die Sitzung danach: #{s2} „Zweite Sitzung“ am Do., 17.12.2026, 14:00 Uhr, als Punkt 2"
+        in replies[-1].text
+    )
     item_id = await propose(coordinator, "/agenda ak-eu Die Koordination setzt die Tagesordnung")
     assert (await item(bot, item_id)).occurrence_id == s1, "coordinators are not bound by the deadline"
 

@@ -82,9 +82,7 @@ async def people(bot, coordinator):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("command", COORDINATOR_COMMANDS, ids=lambda c: c.name)
-async def test_coordinator_commands_are_refused_for_everyone_else(
-    bot, coordinator, people, command
-) -> None:  # type: ignore[no-untyped-def]
+async def test_coordinator_commands_are_refused_for_everyone_else(bot, coordinator, people, command) -> None:  # type: ignore[no-untyped-def]
     for who, person in people.items():
         for name in (command.name, *command.aliases):
             for args in ("", ARGS[command.name]):
@@ -93,18 +91,11 @@ async def test_coordinator_commands_are_refused_for_everyone_else(
                 replies = await person.send(text)
                 assert [r.text for r in replies] == [REFUSED], f"{who}: {text}"
                 assert await bot.every_row() == before, f"{who}: {text} changed the database"
-    nobody_else = [
-        m
-        for p in people.values()
-        for m in p.messages
-        if "Einladung" in m.text and "Rathaus" in m.text
-    ]
+    nobody_else = [m for p in people.values() for m in p.messages if "Einladung" in m.text and "Rathaus" in m.text]
     assert nobody_else == [], "no session was scheduled by a refused command"
 
     replies = await coordinator.send(f"/{command.name} {ARGS[command.name]}".strip())
-    assert replies and all(r.text != REFUSED for r in replies), (
-        f"the coordinator may /{command.name}"
-    )
+    assert replies and all(r.text != REFUSED for r in replies), f"the coordinator may /{command.name}"
 
 
 async def test_a_copied_name_and_username_give_no_rights(bot, coordinator) -> None:  # type: ignore[no-untyped-def]
@@ -231,15 +222,11 @@ REFUSALS = {key: _pattern(_TEXTS.catalogs["de"][key]) for key in REFUSAL_KEYS}
 
 def refusal(text: str | None) -> str | None:
     """The refusal key `text` is, or None."""
-    return next(
-        (key for key, pattern in REFUSALS.items() if text and pattern.fullmatch(text)), None
-    )
+    return next((key for key, pattern in REFUSALS.items() if text and pattern.fullmatch(text)), None)
 
 
 def test_every_button_type_has_realistic_data_here() -> None:
-    assert set(BUTTONS) == set(p.Payload.registry.values()), (
-        "a new button type needs a line in BUTTONS"
-    )
+    assert set(BUTTONS) == set(p.Payload.registry.values()), "a new button type needs a line in BUTTONS"
     ids = dict.fromkeys(
         ("ak_eu", "request", "session", "item_of_member", "item_of_coordinator", "recommendation"),
         7,
@@ -303,9 +290,7 @@ async def world(bot, coordinator) -> World:  # type: ignore[no-untyped-def]
     async with bot.db.reader() as uow:
         session = uow.session
         request = (
-            await session.execute(
-                select(Membership).where(Membership.status == MembershipStatus.PENDING)
-            )
+            await session.execute(select(Membership).where(Membership.status == MembershipStatus.PENDING))
         ).scalar_one()
         items = (await session.execute(select(AgendaItem).order_by(AgendaItem.id))).scalars().all()
         ids = {
@@ -356,9 +341,7 @@ async def rights(bot) -> set[tuple[int | None, str]]:  # type: ignore[no-untyped
             .where(Membership.status == MembershipStatus.APPROVED)
         )
         held = {(telegram_id, slug) for telegram_id, slug in rows}
-        promoted = await uow.session.execute(
-            select(Person.telegram_id).where(Person.is_coordinator.is_(True))
-        )
+        promoted = await uow.session.execute(select(Person.telegram_id).where(Person.is_coordinator.is_(True)))
         held |= {(telegram_id, "coordinator") for (telegram_id,) in promoted}
     return held
 
@@ -393,9 +376,7 @@ async def test_buttons_are_refused_for_everyone_without_the_right(bot, world, ki
         for role in ("guest", "other", "member"):
             held = await rights(bot)
             pressed = await press_as(bot, world.people[role], data)
-            assert pressed.answered and pressed.calls == [], (
-                f"{role} pressing {data}: {pressed.calls}"
-            )
+            assert pressed.answered and pressed.calls == [], f"{role} pressing {data}: {pressed.calls}"
             assert await rights(bot) <= held, f"{role} pressing {data} gained a right"
         return
 
@@ -421,9 +402,7 @@ def data_of(message, label: str) -> str:  # type: ignore[no-untyped-def]
     return next(data for row in message.buttons for text, data in row if text == label)
 
 
-async def press_twice(
-    bot, person: harness.Person, message, label: str
-) -> tuple[list[str], list[str | None]]:  # type: ignore[no-untyped-def]
+async def press_twice(bot, person: harness.Person, message, label: str) -> tuple[list[str], list[str | None]]:  # type: ignore[no-untyped-def]
     """Press the button `label` twice at once: the texts sent to `person`, and the two notices."""
     data = data_of(message, label)
     since = len(bot.emulator.calls)
@@ -465,12 +444,8 @@ async def test_approve_pressed_twice_decides_once_and_tells_once(bot, world, coo
     approvals = len([t for t in guest.texts if "Sie sind jetzt Mitglied in AK EU" in t])
     replies, notices = await press_twice(bot, coordinator, card, "✅ Annehmen")
     assert notices == ["Mitglied", None]
-    assert replies == [
-        "Die Anfrage von Gast für AK EU ist schon entschieden: Mitglied (von @sabine_kim)."
-    ]
-    assert (
-        len([t for t in guest.texts if "Sie sind jetzt Mitglied in AK EU" in t]) == approvals + 1
-    ), "told once"
+    assert replies == ["Die Anfrage von Gast für AK EU ist schon entschieden: Mitglied (von @sabine_kim)."]
+    assert len([t for t in guest.texts if "Sie sind jetzt Mitglied in AK EU" in t]) == approvals + 1, "told once"
     assert (guest.id, "ak-eu") in await rights(bot)
     assert await count(bot, Membership, Membership.status == MembershipStatus.PENDING) == 0
 
@@ -500,12 +475,8 @@ async def test_accept_pressed_twice_accepts_once(bot, world, coordinator) -> Non
         f"Thema #{item_id} ist schon angenommen. Es wurde nichts geändert.",
     ]
     assert await count(bot, AgendaItem, AgendaItem.status == AgendaStatus.ACCEPTED) == 1
-    assert await count(bot, Delivery, Delivery.agenda_item_id == item_id) == 0, (
-        "no note owed to the author"
-    )
-    assert {n: c for n, c in inboxes(bot).items() if n != "Sabine"} == {
-        n: c for n, c in told.items() if n != "Sabine"
-    }
+    assert await count(bot, Delivery, Delivery.agenda_item_id == item_id) == 0, "no note owed to the author"
+    assert {n: c for n, c in inboxes(bot).items() if n != "Sabine"} == {n: c for n, c in told.items() if n != "Sabine"}
 
 
 async def test_defer_pressed_twice_defers_once_and_tells_once(bot, world, coordinator) -> None:  # type: ignore[no-untyped-def]
@@ -530,9 +501,7 @@ async def test_defer_pressed_twice_defers_once_and_tells_once(bot, world, coordi
     mira = world.people["member"]
     assert len([t for t in mira.texts if f"Ihr Thema #{item_id} für AK EU wurde" in t]) == 1
     replies = await coordinator.press("⏭ Vertagen", card)
-    assert f"ist vertagt auf Sitzung #{later[1]}" in replies[-1].text, (
-        "the redrawn card defers again"
-    )
+    assert f"ist vertagt auf Sitzung #{later[1]}" in replies[-1].text, "the redrawn card defers again"
 
 
 async def test_stance_pressed_twice_is_one_stance(bot, world, coordinator) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from tests.test_cli import clean_env, kimbot
+from tests.bot_process import clean_env, kimbot
 
 
 def writer(path: Path, stop: threading.Event, written: list[int]) -> None:
@@ -47,9 +47,7 @@ def test_backup_of_a_live_database_is_consistent(tmp_path: Path) -> None:
     copy = sqlite3.connect(tmp_path / "copy.db")
     try:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",), (
-            "one file, no -wal needed"
-        )
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",), "one file, no -wal needed"
         rows, pairs = copy.execute("SELECT count(*), count(DISTINCT n) FROM pairs").fetchone()
         assert rows == 2 * pairs and pairs >= 200, "whole transactions only"
     finally:
@@ -68,11 +66,7 @@ def test_default_name_and_refusals(tmp_path: Path) -> None:
     (made,) = tmp_path.glob("kimbot-backup-*.db")
     assert str(made.name) in result.stdout
 
-    missing = kimbot(
-        tmp_path, "backup", env=clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}")
-    )
+    missing = kimbot(tmp_path, "backup", env=clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}"))
     assert missing.returncode == 2 and "no database file" in missing.stderr
-    postgres = kimbot(
-        tmp_path, "backup", env=clean_env(DATABASE_URL="postgresql://kim@localhost/kimbot")
-    )
+    postgres = kimbot(tmp_path, "backup", env=clean_env(DATABASE_URL="postgresql://kim@localhost/kimbot"))
     assert postgres.returncode == 2 and "pg_dump" in postgres.stderr

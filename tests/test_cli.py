@@ -9,25 +9,19 @@ whether it ever tried to reach the Bot API.
 
 from __future__ import annotations
 
-import os
+import select
 import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-TOKEN = "123456789:AAEcliTestTokenValue_xyz-987"
+from tests.bot_process import clean_env, kimbot
 
-# Everything bot.core.config reads, plus the switch for another .env file.
-CONFIG_VARIABLES = {
-    "DATABASE_URL", "COORDINATOR_IDS", "TIMEZONE", "DEFAULT_LANGUAGE", "REMINDER_OFFSETS",
-    "DIGEST_SCHEDULE", "JOIN_POLICY", "PRIVACY_NOTICE_FILE", "LOG_LEVEL",
-}
+TOKEN = "123456789:AAEcliTestTokenValue_xyz-987"
 
 # The five groups of SPEC 1.
 SEEDED = {
@@ -37,29 +31,6 @@ SEEDED = {
     ("ag-soe", "AG Süd-Ost-Europa"),
     ("lenkungskreis", "Lenkungskreis Integration"),
 }
-
-
-def clean_env(**variables: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("TELEGRAM_", "WEBHOOK_", "KIMBOT_")) and name not in CONFIG_VARIABLES
-    }
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.update(variables)
-    return env
-
-
-def kimbot(cwd: Path, *args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture
@@ -175,11 +146,12 @@ def test_run_with_valid_settings_does_connect(tmp_path: Path, listener: socket.s
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        attempts = 0
-        while attempts == 0 and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.1)
-            attempts = connection_attempts(listener)
+        # Wait for the event: a connection in the listener's backlog (or the process
+        # ending). About a minute of one-second looks guards against a hang only.
+        for _ in range(60):
+            if process.poll() is not None or select.select([listener], [], [], 1.0)[0]:
+                break
+        attempts = connection_attempts(listener)
     finally:
         process.kill()
         _, stderr = process.communicate(timeout=30)
@@ -263,7 +235,9 @@ def execute(path: Path, *statements: str) -> None:
 def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """Everything a second upgrade could change: schema, migration version, groups."""
     return {
-        "schema": query(path, "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"),
+        "schema": query(
+            path, "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+        ),
         "version": query(path, "SELECT version_num FROM alembic_version"),
         "groups": query(path, "SELECT id, slug, name, note, archived_at, created_at FROM groups ORDER BY id"),
     }

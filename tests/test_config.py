@@ -49,9 +49,21 @@ def test_defaults_with_an_empty_environment() -> None:
 
 def test_empty_and_blank_values_count_as_unset() -> None:
     names = [
-        "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "COORDINATOR_IDS", "TIMEZONE",
-        "DEFAULT_LANGUAGE", "REMINDER_OFFSETS", "DIGEST_SCHEDULE", "JOIN_POLICY", "WEBHOOK_URL",
-        "WEBHOOK_LISTEN", "WEBHOOK_PORT", "WEBHOOK_SECRET", "PRIVACY_NOTICE_FILE", "LOG_LEVEL",
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_API_URL",
+        "DATABASE_URL",
+        "COORDINATOR_IDS",
+        "TIMEZONE",
+        "DEFAULT_LANGUAGE",
+        "REMINDER_OFFSETS",
+        "DIGEST_SCHEDULE",
+        "JOIN_POLICY",
+        "WEBHOOK_URL",
+        "WEBHOOK_LISTEN",
+        "WEBHOOK_PORT",
+        "WEBHOOK_SECRET",
+        "PRIVACY_NOTICE_FILE",
+        "LOG_LEVEL",
         "AGENDA_DEADLINE",
     ]
     assert load_settings({name: "" for name in names}) == load_settings({})
@@ -202,14 +214,12 @@ INVALID = [
 
 
 @pytest.mark.parametrize(("variable", "value", "allowed"), INVALID, ids=[f"{v}={x}" for v, x, _ in INVALID])
-def test_invalid_value_names_variable_value_and_what_is_allowed(
-    variable: str, value: str, allowed: list[str]
-) -> None:
+def test_invalid_value_names_variable_value_and_what_is_allowed(variable: str, value: str, allowed: list[str]) -> None:
     error = refused({variable: value})
     message = str(error)
     assert error.variable == variable
     assert variable in message
-    assert repr(value) in message or value in message
+    assert f"{variable}={value!r} is invalid" in message
     for word in allowed:
         assert word in message, f"{message!r} does not say {word!r} is allowed"
     assert message.index(variable) < message.index(allowed[0])

@@ -26,15 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.core import meetings
 from bot.dev.emulator import Emulator
-from bot.dev.emulator.state import User
 from storage.database import Database
 from storage.models import (
     Delivery,
@@ -43,44 +39,11 @@ from storage.models import (
     Person,
 )
 from tests.bot_process import WAIT, launch, logs
-from tests.factories import coordinator_and_members
-from tests.harness import make_settings
+from tests.factories import session_owed_to_members
 
 MEMBERS = 150
 MAX_IN_FLIGHT = 5  # see the module docstring
 TITLE = "Krisensitzung AK EU"
-
-
-async def prepare(
-    emulator: Emulator, database_url: str, coordinator_id: int, users: list[User]
-) -> int:
-    """Members of AK EU in the database, and a session scheduled by the core rules.
-
-    Returns the session (occurrence) id; every member is owed one invitation.
-    """
-    settings = make_settings(emulator, database_url, [coordinator_id])
-    now = datetime.now(UTC)
-    db = Database(database_url)
-    try:
-        await db.upgrade()
-        async with db.uow() as uow:
-            await coordinator_and_members(uow, coordinator_id, [u.id for u in users], now)
-            await uow.commit()
-        # A session in a few hours: the 7-day and 1-day lead times are covered by
-        # the invitation, the 2-hour reminder lies ahead; only invitations are due.
-        start = (now + timedelta(hours=5)).astimezone(ZoneInfo(settings.timezone_name))
-        request = meetings.MeetingRequest(
-            "ak-eu", start.date(), time(start.hour, start.minute), TITLE
-        )
-        async with db.uow() as uow:
-            coordinator = await uow.people.by_telegram_id(coordinator_id)
-            assert coordinator is not None
-            scheduled = await meetings.schedule(uow, coordinator, request, settings, now)
-            await uow.commit()
-        assert scheduled.invited == len(users)
-        return scheduled.occurrences[0].id
-    finally:
-        await db.dispose()
 
 
 async def invitations(database_url: str, occurrence_id: int) -> list[tuple[int, Delivery]]:
@@ -106,9 +69,7 @@ async def reminders_sent(database_url: str, occurrence_id: int) -> int:
     try:
         async with db.uow() as uow:
             rows = await uow.deliveries.of_occurrence(occurrence_id)
-            return sum(
-                r.kind is DeliveryKind.REMINDER and r.status is DeliveryStatus.SENT for r in rows
-            )
+            return sum(r.kind is DeliveryKind.REMINDER and r.status is DeliveryStatus.SENT for r in rows)
     finally:
         await db.dispose()
 
@@ -116,11 +77,9 @@ async def reminders_sent(database_url: str, occurrence_id: int) -> int:
 async def test_kill_9_mid_fan_out_loses_nothing_and_doubles_only_what_was_in_flight(
     emulator: Emulator, database_url: str, tmp_path: Path, figures: dict[str, int]
 ) -> None:
-    coordinator = emulator.add_user(
-        "Sabine", last_name="Weber", username="sabine_kim", language_code="de"
-    )
+    coordinator = emulator.add_user("Sabine", last_name="Weber", username="sabine_kim", language_code="de")
     users = [emulator.add_user(f"Mitglied{n}", language_code="de") for n in range(1, MEMBERS + 1)]
-    occurrence_id = await prepare(emulator, database_url, coordinator.id, users)
+    occurrence_id = await session_owed_to_members(emulator, database_url, coordinator.id, users, TITLE)
     emulator.set_rate_limits(True)  # Telegram's limits: a 429 for any message over them
 
     def received() -> dict[int, int]:
@@ -130,13 +89,9 @@ async def test_kill_9_mid_fan_out_loses_nothing_and_doubles_only_what_was_in_fli
     second = None
     try:
         try:
-            await emulator.wait_until(
-                lambda: sum(n > 0 for n in received().values()) >= MEMBERS // 3, WAIT
-            )
+            await emulator.wait_until(lambda: sum(n > 0 for n in received().values()) >= MEMBERS // 3, WAIT)
         except TimeoutError:
-            raise AssertionError(
-                f"the fan-out did not get a third of the way\n{logs(tmp_path)}"
-            ) from None
+            raise AssertionError(f"the fan-out did not get a third of the way\n{logs(tmp_path)}") from None
         first.send_signal(signal.SIGKILL)
         await asyncio.wait_for(first.wait(), WAIT)
         assert first.returncode == -signal.SIGKILL
@@ -148,9 +103,7 @@ async def test_kill_9_mid_fan_out_loses_nothing_and_doubles_only_what_was_in_fli
         assert all(n <= 1 for n in before.values())
         assert 0 < len(had_it) < MEMBERS, "the process must die in the middle of the fan-out"
         marked = {
-            uid
-            for uid, row in await invitations(database_url, occurrence_id)
-            if row.status is DeliveryStatus.SENT
+            uid for uid, row in await invitations(database_url, occurrence_id) if row.status is DeliveryStatus.SENT
         }
         assert marked <= had_it, "a record is marked sent only after Telegram accepted the message"
         in_flight = had_it - marked
@@ -161,9 +114,7 @@ async def test_kill_9_mid_fan_out_loses_nothing_and_doubles_only_what_was_in_fli
             await emulator.wait_until(lambda: all(n > 0 for n in received().values()), WAIT)
         except TimeoutError:
             missing = sum(n == 0 for n in received().values())
-            raise AssertionError(
-                f"{missing} members never got the invitation\n{logs(tmp_path)}"
-            ) from None
+            raise AssertionError(f"{missing} members never got the invitation\n{logs(tmp_path)}") from None
 
         async def all_marked() -> list[tuple[int, Delivery]]:
             while True:
@@ -192,15 +143,11 @@ async def test_kill_9_mid_fan_out_loses_nothing_and_doubles_only_what_was_in_fli
         for message in emulator.messages(user):
             assert "Einladung" in message.text and TITLE in message.text
 
-    assert sorted(uid for uid, _ in rows) == sorted(u.id for u in users), (
-        "one invitation record per member"
-    )
+    assert sorted(uid for uid, _ in rows) == sorted(u.id for u in users), "one invitation record per member"
     assert all(row.status is DeliveryStatus.SENT and row.sent_at is not None for _, row in rows)
     assert await reminders_sent(database_url, occurrence_id) == 0, "no reminder is due yet"
 
-    assert emulator.too_many_requests == [], (
-        f"the bot never makes Telegram answer 429\n{logs(tmp_path)}"
-    )
+    assert emulator.too_many_requests == [], f"the bot never makes Telegram answer 429\n{logs(tmp_path)}"
     assert not [c for c in emulator.calls if c.status == 429]
     sends = [c for c in emulator.calls if c.method == "sendMessage" and c.chat_id != coordinator.id]
     assert all(c.ok for c in sends), [(c.status, c.description) for c in sends if not c.ok]

@@ -20,10 +20,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.core import digest, reminders, report
+from bot.core import digest, reminders, report, report_period
 from bot.core.config import Settings
 from bot.dev.emulator import Emulator
 from bot.dev.sandbox.demo import EXTRA_MEMBERS, HISTORY_SKIPPED, MEMBERS, fill_demo
+from bot.render import report_layout, report_markdown
 from storage.database import Database
 from storage.models import (
     Delivery,
@@ -60,9 +61,7 @@ class Demo:
 
 
 @pytest.fixture(params=[NOVEMBER, JANUARY], ids=["november", "january"])
-async def demo(
-    request: pytest.FixtureRequest, emulator: Emulator, database_url: str
-) -> AsyncIterator[Demo]:
+async def demo(request: pytest.FixtureRequest, emulator: Emulator, database_url: str) -> AsyncIterator[Demo]:
     users = {
         key: emulator.add_user(first, last_name=last, username=username, language_code="de")
         for key, first, last, username in PERSONAS
@@ -110,9 +109,7 @@ async def test_every_group_held_sessions_with_zusagen(demo: Demo) -> None:
     async with demo.db.uow() as uow:
         held = (
             await uow.session.execute(
-                select(Occurrence)
-                .where(Occurrence.starts_at < demo.now)
-                .options(selectinload(Occurrence.meeting))
+                select(Occurrence).where(Occurrence.starts_at < demo.now).options(selectinload(Occurrence.meeting))
             )
         ).scalars()
         sessions_of: dict[int, list[Occurrence]] = {}
@@ -132,12 +129,10 @@ async def test_every_group_held_sessions_with_zusagen(demo: Demo) -> None:
 
 async def test_the_report_has_sessions_topics_and_the_recommendations(demo: Demo) -> None:
     tz = demo.settings.timezone
-    half = report.HalfYear(2026, 2)  # the running half-year in November, the last one in January
+    half = report_period.HalfYear(2026, 2)  # the running half-year in November, the last one in January
     async with demo.db.uow() as uow:
         built = await report.build(uow, half, demo.settings, demo.now)
-        current = await report.build(
-            uow, report.HalfYear.containing(demo.now, tz), demo.settings, demo.now
-        )
+        current = await report.build(uow, report_period.HalfYear.containing(demo.now, tz), demo.settings, demo.now)
     assert current.half.label == ("2026-H2" if demo.now == NOVEMBER else "2027-H1")
     assert [g.name for g in built.groups if g.held >= 2 and len(g.topics) >= 4] == [
         "Lenkungskreis Integration",
@@ -156,9 +151,7 @@ async def test_the_report_has_sessions_topics_and_the_recommendations(demo: Demo
         "AG Süd-Ost-Europa",
     ]
     assert closed[0].respondents == 9 and len(closed[0].latest_comments) == 3
-    assert "Clearingstelle Gesundheit als Modellprojekt" in report.to_markdown(
-        report.compose(built)
-    )
+    assert "Clearingstelle Gesundheit als Modellprojekt" in report_markdown.to_markdown(report_layout.compose(built))
     # The open recommendation was published before now, so the running half-year shows it.
     (still_open,) = [r for r in current.recommendations if r.closed_on is None]
     assert (still_open.agree, still_open.concerns, still_open.everyone) == (3, 1, True)
@@ -205,10 +198,7 @@ async def test_the_first_tick_sends_nothing_from_the_past(demo: Demo) -> None:
         recommended = [d for d in sent if d.kind is DeliveryKind.RECOMMENDATION]
         assert len(invitations) + len(recommended) == len(sent)
         assert all(d.occurrence and d.occurrence.starts_at > demo.now for d in invitations)
-        assert all(
-            d.recommendation and d.recommendation.status is RecommendationStatus.OPEN
-            for d in recommended
-        )
+        assert all(d.recommendation and d.recommendation.status is RecommendationStatus.OPEN for d in recommended)
         # 4 coming sessions to 6 + 6 + 5 + 6 members; the recommendation to all 24 members.
         assert len({(d.occurrence_id, d.person_id) for d in invitations}) == len(invitations) == 23
         assert len({d.person_id for d in recommended}) == len(recommended) == 24
@@ -219,17 +209,13 @@ async def test_the_first_tick_sends_nothing_from_the_past(demo: Demo) -> None:
             "recommendation closed",
             "covered by the invitation",
         }
-        coming = await uow.session.execute(
-            select(Rsvp).join(Occurrence).where(Occurrence.starts_at > demo.now)
-        )
+        coming = await uow.session.execute(select(Rsvp).join(Occurrence).where(Occurrence.starts_at > demo.now))
         assert len(coming.scalars().all()) == 10
 
 
 async def _deliveries(uow: UnitOfWork) -> list[Delivery]:
     result = await uow.session.execute(
-        select(Delivery).options(
-            selectinload(Delivery.occurrence), selectinload(Delivery.recommendation)
-        )
+        select(Delivery).options(selectinload(Delivery.occurrence), selectinload(Delivery.recommendation))
     )
     return list(result.scalars().all())
 

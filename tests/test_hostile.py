@@ -21,6 +21,12 @@ member of two other groups, a guest with a pending request and brand-new users:
 Some actions are pushed before the bot has handled the ones before, so the
 updates of different chats run at the same time.
 
+Every example runs in a world of its own, so that a failing one can be
+replayed alone (hypothesis keeps it in `.hypothesis/` and tries it first next
+time). The world is built once by conversation and restored for each example
+(tests/snapshots.py): the database as the conversation left it, a new emulator
+in which the same people and the group chat exist, and a newly started bot.
+
 After every example:
 - nothing reached the error handler: no log record at ERROR, no apology
   (`errors.internal`) in any chat, and the bot still answers /help;
@@ -61,12 +67,13 @@ import dataclasses
 import logging
 import time
 from collections import Counter
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, get_type_hints
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -75,6 +82,7 @@ from bot.core.commands import COMMANDS
 from bot.dev.emulator.entities import auto_entities
 from bot.render.texts import Texts
 from handlers.payloads import Payload
+from storage.database import Database
 from storage.models import (
     AgendaItem,
     Comment,
@@ -92,6 +100,7 @@ from storage.models import (
 )
 from tests import harness
 from tests.harness import FIGURES
+from tests.snapshots import Snapshot, built, restored
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tue 01.12.2026, 10:00 in Berlin
 
@@ -101,16 +110,7 @@ a person has a message of the bot to press a button under)."""
 EXAMPLES: Counter[str] = Counter()
 ELAPSED: Counter[str] = Counter()
 
-HOSTILE = settings(
-    max_examples=200,
-    deadline=None,
-    database=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+HOSTILE = settings(max_examples=80)  # the rest: the "kimbot" profile (tests/conftest.py)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -157,9 +157,7 @@ SHORT_TEXT = st.lists(TEXT_CHARACTERS, min_size=1, max_size=30).map("".join)
 LONG_TEXT = st.sampled_from(
     ["A" * 4097, "ä" * 3001, "😀" * 2100, "<b>" * 1400, "&amp;" * 900, "x " * 2600, "\n" * 50 + "y"]
 )
-PLAIN = st.sampled_from(
-    ["ja", "Ja", "nein", "1", "#1", "ak-eu", "Sabine Weber", "Caritas", " ", "\n", "15.12.2026"]
-)
+PLAIN = st.sampled_from(["ja", "Ja", "nein", "1", "#1", "ak-eu", "Sabine Weber", "Caritas", " ", "\n", "15.12.2026"])
 TEXT = st.one_of(SHORT_TEXT, PLAIN, LONG_TEXT)
 
 PLACEHOLDERS = (
@@ -248,9 +246,7 @@ ANY_COMMAND = st.builds(
 
 # Commands in their own shape, with values at and beyond the edges, so that the
 # arguments get past the parsing (random words rarely do).
-A_GROUP = st.sampled_from(
-    ["ak-eu", "eu", "AK EU", "ehrenamt", "all", "lenkungskreis", "ak-eu,ag-soe", "xy"]
-)
+A_GROUP = st.sampled_from(["ak-eu", "eu", "AK EU", "ehrenamt", "all", "lenkungskreis", "ak-eu,ag-soe", "xy"])
 A_DATE = st.sampled_from(
     ["10.12.2026", "01.12.2026", "30.11.2026", "10.01.2028", "10.12.2030", "31.12.2999", "1.1.1900"]
     + [
@@ -277,9 +273,7 @@ AN_ID = st.sampled_from(
         "9999999999999999999",
     ]
 )
-A_USER = st.sampled_from(
-    ["@gast_h", "@mira_h", "@olga_h", "@sabine_kim", "{guest}", "{member}", "9999999999999999999"]
-)
+A_USER = st.sampled_from(["@gast_h", "@mira_h", "@olga_h", "@sabine_kim", "{guest}", "{member}", "9999999999999999999"])
 A_SERIES = st.sampled_from(
     ["", " | Rathaus", " | Rathaus | wöchentlich", " | | monatlich 10 mal", " | Ort | täglich"]
     + [
@@ -410,9 +404,7 @@ def _well_formed(kind: type[Payload]) -> st.SearchStrategy[str]:
     return st.tuples(*fields).map(lambda values: ":".join([kind.prefix, *values]))
 
 
-WELL_FORMED = st.sampled_from(sorted(Payload.registry.values(), key=lambda k: k.prefix)).flatmap(
-    _well_formed
-)
+WELL_FORMED = st.sampled_from(sorted(Payload.registry.values(), key=lambda k: k.prefix)).flatmap(_well_formed)
 """Data of the right shape for its prefix, about real objects, other people's, or none."""
 
 SEEN = st.builds(Seen, st.integers(0, 10**6))
@@ -452,8 +444,17 @@ ACTION = st.one_of(
     st.tuples(st.just("document"), ACTOR, st.one_of(st.none(), TEXT, COMMAND), st.booleans()),
     st.tuples(st.just("block"), ACTOR),
 )
-STREAM = st.lists(st.tuples(ACTION, st.booleans()), min_size=3, max_size=15)
-"""Actions, each with whether the bot finishes it before the next one is sent."""
+
+
+def streams(action: st.SearchStrategy[Any]) -> st.SearchStrategy[list[tuple[Any, bool]]]:
+    """Actions, each with whether the bot finishes it before the next one is sent:
+    3 to 10 bursts of 1 to 5 actions, about 20 on average (each example starts a
+    world of its own, so the examples are long and fewer), shrinking to as few as 3."""
+    bursts = st.lists(st.lists(st.tuples(action, st.booleans()), min_size=1, max_size=5), min_size=3, max_size=10)
+    return bursts.map(lambda found: [step for burst in found for step in burst])
+
+
+STREAM = streams(ACTION)
 
 
 # --- the world the streams run in -------------------------------------------------
@@ -473,15 +474,18 @@ class World:
     logs_checked: int = 0
 
 
-async def _world(bot, coordinator) -> World:  # type: ignore[no-untyped-def]
-    """Built once per test (the bot lives as long as the test): Gast (registered,
-    pending for AK EU), Olga (AK Ehrenamt and AK Arbeitsmarkt), Mira (AK EU, with a
-    topic), a session and a recommendation for AK EU, and a group chat with the
-    four of them."""
-    world: World | None = getattr(bot, "hostile_world", None)
-    if world is not None:
-        return world
+ROLE_NAMES = {"coordinator": "Sabine", "guest": "Gast", "other": "Olga", "member": "Mira"}
+PROBE = "Prüfer"
+
+
+async def _build(bot) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The world of the streams, by conversation: Gast (registered, pending for
+    AK EU), Olga (AK Ehrenamt and AK Arbeitsmarkt), Mira (AK EU, with a topic), a
+    session and a recommendation for AK EU, a group chat with the four of them
+    (where Mira asked for /help, and the bot pointed her to its private chat), and
+    Prüfer, who only asks for /help. Returns the ids of the real objects."""
     bot.clock.set(START)
+    coordinator = bot.people["Sabine"]
     guest = await bot.person("Gast", username="gast_h")
     await guest.register()
     await guest.send("/join ak-eu")
@@ -500,17 +504,16 @@ async def _world(bot, coordinator) -> World:  # type: ignore[no-untyped-def]
     await people["member"].send("/agenda ak-eu Bericht aus der Beratung")
     await bot.tick()
     group = bot.emulator.add_group_chat("KIM Stammtisch", [p.user for p in people.values()])
-    probe = await bot.person("Prüfer", username="pruefer")
+    bot.group_chats.append(group)
+    bot.emulator.send_text(people["member"].user, "/help", chat=group)  # the bot points to its chat
+    await bot.settle()
+    await bot.person(PROBE, username="pruefer")
     async with bot.db.reader() as uow:
         s = uow.session
         ids = {
-            "{group}": (
-                await s.execute(select(Group.id).where(Group.slug == "ak-eu"))
-            ).scalar_one(),
+            "{group}": (await s.execute(select(Group.id).where(Group.slug == "ak-eu"))).scalar_one(),
             "{request}": (
-                await s.execute(
-                    select(Membership.id).where(Membership.status == MembershipStatus.PENDING)
-                )
+                await s.execute(select(Membership.id).where(Membership.status == MembershipStatus.PENDING))
             ).scalar_one(),
             "{session}": (await s.execute(select(Occurrence.id))).scalar_one(),
             "{item}": (await s.execute(select(AgendaItem.id))).scalar_one(),
@@ -519,10 +522,35 @@ async def _world(bot, coordinator) -> World:  # type: ignore[no-untyped-def]
             "{member}": people["member"].id,
             "{coordinator}": coordinator.id,
         }
-    world = World(people, group, probe, {k: str(v) for k, v in ids.items()})
-    await observe(bot, world)
-    bot.hostile_world = world
-    return world
+    return {k: str(v) for k, v in ids.items()}
+
+
+@dataclass(frozen=True)
+class Template:
+    snapshot: Snapshot
+    ids: dict[str, str]
+
+
+TEMPLATES: dict[str, Template] = {}
+"""The world of the streams, built once per kind of database (it is the same every time)."""
+
+
+@pytest.fixture
+async def template(database_url: str) -> Template:
+    kind = database_url.split(":", 1)[0]
+    if kind not in TEMPLATES:
+        TEMPLATES[kind] = Template(*await built(database_url, _build))
+    return TEMPLATES[kind]
+
+
+@asynccontextmanager
+async def fresh_world(template: Template, database_url: str, writer: Database | None = None):  # type: ignore[no-untyped-def]
+    """A bot of its own in the world of the streams, for one example."""
+    async with restored(template.snapshot, database_url, writer) as bot:
+        people = {role: bot.people[name] for role, name in ROLE_NAMES.items()}
+        world = World(people, bot.group_chats[0], bot.people[PROBE], dict(template.ids))
+        await observe(bot, world)
+        yield bot, world
 
 
 def fill(world: World, text: str) -> str:
@@ -535,9 +563,7 @@ async def actor(bot, world: World, who: str | New) -> harness.Person:  # type: i
     if isinstance(who, str):
         return world.people[who]
     if who.slot not in world.newcomers:
-        world.newcomers[who.slot] = await bot.person(
-            who.name, username=who.username, language_code=who.language
-        )
+        world.newcomers[who.slot] = await bot.person(who.name, username=who.username, language_code=who.language)
     return world.newcomers[who.slot]
 
 
@@ -650,14 +676,10 @@ async def observe(bot, world: World) -> None:  # type: ignore[no-untyped-def]
     async with bot.db.reader() as uow:
         s = uow.session
         approved = await s.execute(
-            select(Membership.person_id, Membership.group_id).where(
-                Membership.status == MembershipStatus.APPROVED
-            )
+            select(Membership.person_id, Membership.group_id).where(Membership.status == MembershipStatus.APPROVED)
         )
         world.ever_approved |= {(person_id, group_id) for person_id, group_id in approved}
-        mine = await s.execute(
-            select(Person.id).where(Person.telegram_id == world.people["coordinator"].id)
-        )
+        mine = await s.execute(select(Person.id).where(Person.telegram_id == world.people["coordinator"].id))
         world.coordinator_rows |= set(mine.scalars())
 
 
@@ -681,9 +703,7 @@ def check_no_failure(bot, world: World, caplog: pytest.LogCaptureFixture) -> Non
     records = caplog.records[world.logs_checked :]
     world.logs_checked += len(records)
     errors = [r for r in records if r.levelno >= logging.ERROR]
-    assert errors == [], "\n".join(
-        f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in errors
-    )
+    assert errors == [], "\n".join(f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in errors)
     chats = [*(u.id for u in bot.emulator.users if not u.is_bot), world.group.id]
     apologies = [
         (chat, m.text)
@@ -699,85 +719,51 @@ async def check_rights(bot, world: World) -> None:  # type: ignore[no-untyped-de
     mine = world.coordinator_rows
     async with bot.db.reader() as uow:
         s = uow.session
-        promoted = (
-            (await s.execute(select(Person.id).where(Person.is_coordinator.is_(True))))
-            .scalars()
-            .all()
-        )
+        promoted = (await s.execute(select(Person.id).where(Person.is_coordinator.is_(True)))).scalars().all()
         assert promoted == [], "nobody is made coordinator"
 
         invites = {i.id: i for i in (await s.execute(select(Invite))).scalars()}
-        assert all(i.created_by_id in mine for i in invites.values()), (
-            "invites are the coordinator's"
-        )
-        for m in (
-            await s.execute(
-                select(Membership).where(Membership.status == MembershipStatus.APPROVED)
-            )
-        ).scalars():
+        assert all(i.created_by_id in mine for i in invites.values()), "invites are the coordinator's"
+        for m in (await s.execute(select(Membership).where(Membership.status == MembershipStatus.APPROVED))).scalars():
             by_invite = m.invite_id is not None and invites[m.invite_id].created_by_id in mine
-            assert m.decided_by_id in mine or by_invite, (
-                f"membership {m.id} approved without the coordinator"
-            )
+            assert m.decided_by_id in mine or by_invite, f"membership {m.id} approved without the coordinator"
 
         creators = (await s.execute(select(Meeting.created_by_id))).scalars().all()
         assert set(creators) <= mine, "sessions are scheduled by the coordinator only"
         for r in (await s.execute(select(Recommendation))).scalars():
-            assert r.created_by_id in mine and r.closed_by_id in mine | {None}, (
-                f"recommendation #{r.id}"
-            )
+            assert r.created_by_id in mine and r.closed_by_id in mine | {None}, f"recommendation #{r.id}"
 
         groups_of_occurrence = {
             occurrence_id: group_id
-            for occurrence_id, group_id in await s.execute(
-                select(Occurrence.id, Meeting.group_id).join(Meeting)
-            )
+            for occurrence_id, group_id in await s.execute(select(Occurrence.id, Meeting.group_id).join(Meeting))
         }
-        forgotten = set(
-            (await s.execute(select(Person.id).where(Person.telegram_id.is_(None)))).scalars()
-        )
+        forgotten = set((await s.execute(select(Person.id).where(Person.telegram_id.is_(None)))).scalars())
         approved = world.ever_approved | {
             (person_id, group_id)
             for person_id, group_id in await s.execute(
-                select(Membership.person_id, Membership.group_id).where(
-                    Membership.status == MembershipStatus.APPROVED
-                )
+                select(Membership.person_id, Membership.group_id).where(Membership.status == MembershipStatus.APPROVED)
             )
         }
 
         def member(person_id: int | None, group_ids: list[int]) -> bool:
-            return (
-                person_id in mine
-                or person_id in forgotten
-                or any((person_id, g) in approved for g in group_ids)
-            )
+            return person_id in mine or person_id in forgotten or any((person_id, g) in approved for g in group_ids)
 
         for item in (await s.execute(select(AgendaItem))).scalars():
             assert item.decided_by_id in mine | {None}, f"topic #{item.id} decided by someone else"
-            assert item.author_id is None or member(item.author_id, [item.group_id]), (
-                f"topic #{item.id}"
-            )
+            assert item.author_id is None or member(item.author_id, [item.group_id]), f"topic #{item.id}"
         for rsvp in (await s.execute(select(Rsvp))).scalars():
-            assert member(rsvp.person_id, [groups_of_occurrence[rsvp.occurrence_id]]), (
-                f"RSVP {rsvp.id}"
-            )
+            assert member(rsvp.person_id, [groups_of_occurrence[rsvp.occurrence_id]]), f"RSVP {rsvp.id}"
         targets: dict[int, list[int]] = {}
         for recommendation_id, group_id in await s.execute(select(recommendation_groups)):
             targets.setdefault(recommendation_id, []).append(group_id)
         for stance in (await s.execute(select(Stance))).scalars():
-            assert stance.person_id is None or member(
-                stance.person_id, targets[stance.recommendation_id]
-            ), f"stance {stance.id}"
-        for comment in (await s.execute(select(Comment))).scalars():
-            assert comment.person_id is None or member(
-                comment.person_id, targets[comment.recommendation_id]
+            assert stance.person_id is None or member(stance.person_id, targets[stance.recommendation_id]), (
+                f"stance {stance.id}"
             )
-        waiting = await s.execute(
-            select(Person.id, Person.awaiting).where(Person.awaiting.in_(COORDINATION_STEPS))
-        )
-        assert [row for row in waiting if row[0] not in mine] == [], (
-            "a coordination step for someone else"
-        )
+        for comment in (await s.execute(select(Comment))).scalars():
+            assert comment.person_id is None or member(comment.person_id, targets[comment.recommendation_id])
+        waiting = await s.execute(select(Person.id, Person.awaiting).where(Person.awaiting.in_(COORDINATION_STEPS)))
+        assert [row for row in waiting if row[0] not in mine] == [], "a coordination step for someone else"
 
 
 async def still_answers(bot, world: World) -> None:  # type: ignore[no-untyped-def]
@@ -785,22 +771,23 @@ async def still_answers(bot, world: World) -> None:  # type: ignore[no-untyped-d
     assert len(replies) == 1 and "/start" in replies[0].text, [r.text for r in replies]
 
 
-async def run_stream(bot, coordinator, caplog, stream, test: str) -> None:  # type: ignore[no-untyped-def]
+async def run_stream(template, database_url, database_writer, caplog, stream, test: str) -> None:  # type: ignore[no-untyped-def]
+    """One example: the stream in a world of its own, and what must hold after it."""
     started = time.monotonic()
-    world = await _world(bot, coordinator)
-    await observe(bot, world)
-    for action, finish in stream:
-        await act(bot, world, action)
-        if finish:
-            await bot.settle()
-            await observe(bot, world)
-    await bot.settle()
-    await observe(bot, world)
-    check_no_failure(bot, world, caplog)
-    check_calls(bot, world)
-    await check_rights(bot, world)
-    await still_answers(bot, world)
-    check_calls(bot, world)
+    async with fresh_world(template, database_url, database_writer) as (bot, world):
+        caplog.clear()  # what the bots of the examples before logged
+        for action, finish in stream:
+            await act(bot, world, action)
+            if finish:
+                await bot.settle()
+                await observe(bot, world)
+        await bot.settle()
+        await observe(bot, world)
+        check_no_failure(bot, world, caplog)
+        check_calls(bot, world)
+        await check_rights(bot, world)
+        await still_answers(bot, world)
+        check_calls(bot, world)
     EXAMPLES[test] += 1
     ELAPSED[test] += time.monotonic() - started
 
@@ -858,23 +845,21 @@ ATTACKS = [
 @example(stream=ATTACKS[7])
 @example(stream=ATTACKS[8])
 @example(stream=ATTACKS[9])
-async def test_hostile_streams_break_nothing_and_give_no_rights(bot, coordinator, caplog, stream):  # type: ignore[no-untyped-def]
-    await run_stream(bot, coordinator, caplog, stream, "mixed")
+async def test_hostile_streams_break_nothing_and_give_no_rights(
+    template, database_url, database_writer, caplog, stream
+):  # type: ignore[no-untyped-def]
+    await run_stream(template, database_url, database_writer, caplog, stream, "mixed")
 
 
-PRESSES = st.lists(
-    st.tuples(st.tuples(st.just("press"), ACTOR, DATA, st.integers(0, 50)), st.booleans()),
-    min_size=3,
-    max_size=15,
-)
+PRESSES = streams(st.tuples(st.just("press"), ACTOR, DATA, st.integers(0, 50)))
 
 
-@settings(HOSTILE, max_examples=120)
+@settings(HOSTILE, max_examples=50)
 @given(stream=PRESSES)
 async def test_forged_button_presses_break_nothing_and_give_no_rights(
-    bot, coordinator, caplog, stream
+    template, database_url, database_writer, caplog, stream
 ):  # type: ignore[no-untyped-def]
-    await run_stream(bot, coordinator, caplog, stream, "presses")
+    await run_stream(template, database_url, database_writer, caplog, stream, "presses")
 
 
 async def test_blocking_right_after_writing_is_no_error(bot, coordinator, caplog):  # type: ignore[no-untyped-def]
@@ -910,34 +895,35 @@ async def test_a_group_that_refuses_the_answer_says_nothing_about_the_person(bot
     assert "Was Sie tun können" in (await ana.send("/help"))[0].text
 
 
-async def test_a_forged_button_under_a_document_is_no_error(bot, coordinator, caplog):  # type: ignore[no-untyped-def]
+async def test_a_forged_button_under_a_document_is_no_error(template, database_url, caplog):  # type: ignore[no-untyped-def]
     """The coordinator's client sends "approve" under the calendar file (forged data:
     the bot never puts a button there). The request is decided, the person told,
     and the answer is a new message: nothing at ERROR, no apology."""
-    world = await _world(bot, coordinator)
-    [document] = await coordinator.send("/mydata")
-    assert document.document is not None
-    await coordinator.press_data(f"dr:{world.ids['{request}']}:1", document)
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
-    assert "Sie sind jetzt Mitglied in AK EU" in world.people["guest"].last.text
+    async with fresh_world(template, database_url) as (bot, world):
+        coordinator = world.people["coordinator"]
+        [document] = await coordinator.send("/mydata")
+        assert document.document is not None
+        await coordinator.press_data(f"dr:{world.ids['{request}']}:1", document)
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+        assert "Sie sind jetzt Mitglied in AK EU" in world.people["guest"].last.text
 
 
-async def test_a_button_pressed_in_a_group_chat_shows_the_group_nothing(bot, coordinator):  # type: ignore[no-untyped-def]
+async def test_a_button_pressed_in_a_group_chat_shows_the_group_nothing(template, database_url):  # type: ignore[no-untyped-def]
     """The bot works in private chats only and never puts a button in a group; a
     forged press there ("open topic #1", by a member of AK EU, in a chat with a
     guest) gets the short "no longer valid" notice, and the group sees nothing."""
-    world = await _world(bot, coordinator)
-    bot.emulator.send_text(world.people["member"].user, "/help", chat=world.group)
-    await bot.settle()
-    [pointer] = bot.emulator.messages(world.group.id)[-1:]
-    before, shown = await bot.every_row(), len(bot.emulator.messages(world.group.id))
-    update_id = bot.emulator.press_data(
-        world.people["member"].user,
-        pointer.message_id,
-        f"ai:{world.ids['{item}']}",
-        chat=world.group,
-    )
-    await bot.settle()
-    assert [m.text for m in bot.emulator.messages(world.group.id)[shown:]] == []
-    assert bot.emulator.callback_answer(update_id).answer_text == "Dieser Knopf gilt nicht mehr."
-    assert await bot.every_row() == before
+    async with fresh_world(template, database_url) as (bot, world):
+        bot.emulator.send_text(world.people["member"].user, "/help", chat=world.group)
+        await bot.settle()
+        [pointer] = bot.emulator.messages(world.group.id)[-1:]
+        before, shown = await bot.every_row(), len(bot.emulator.messages(world.group.id))
+        update_id = bot.emulator.press_data(
+            world.people["member"].user,
+            pointer.message_id,
+            f"ai:{world.ids['{item}']}",
+            chat=world.group,
+        )
+        await bot.settle()
+        assert [m.text for m in bot.emulator.messages(world.group.id)[shown:]] == []
+        assert bot.emulator.callback_answer(update_id).answer_text == "Dieser Knopf gilt nicht mehr."
+        assert await bot.every_row() == before

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil import rrule
 from icalendar import Calendar
 
 from bot.core.recurrence import Recurrence, occurrences, to_rrule
@@ -46,7 +47,6 @@ def event_of(data: bytes):  # noqa: ANN201 - an icalendar Event
 
 
 def test_the_series_file_reads_back_with_the_expected_instants() -> None:
-    rrule = pytest.importorskip("dateutil.rrule")
     calendar, event = event_of(series_file())
     assert str(calendar["METHOD"]) == "PUBLISH" and str(calendar["VERSION"]) == "2.0"
     assert str(calendar["PRODID"]) == "-//KIM-Bot//DE"
@@ -64,13 +64,13 @@ def test_the_series_file_reads_back_with_the_expected_instants() -> None:
     kept = [moment for moment in expanded if moment not in excluded]
     expected = [utc(2026, 3, 12, 9), utc(2026, 3, 19, 9), utc(2026, 3, 26, 9), utc(2026, 4, 9, 8), utc(2026, 4, 16, 8)]
     assert kept == expected
-    ours = occurrences(datetime(2026, 3, 12, 10), "Europe/Berlin", Recurrence("weekly", count=6),
-                       exdates={datetime(2026, 4, 2, 10)})
+    ours = occurrences(
+        datetime(2026, 3, 12, 10), "Europe/Berlin", Recurrence("weekly", count=6), exdates={datetime(2026, 4, 2, 10)}
+    )
     assert [moment.astimezone(UTC) for moment in ours] == expected
 
 
 def test_an_until_series_across_both_changes_expands_to_10_oclock_local() -> None:
-    rrule = pytest.importorskip("dateutil.rrule")
     start = datetime(2026, 1, 8, 10, 0)
     text = to_rrule(Recurrence("weekly", 2, until=date(2027, 12, 31)), start, BERLIN)
     _, event = event_of(series_file(start_local_naive=start, rrule=text, exdates=[]))

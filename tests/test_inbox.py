@@ -42,11 +42,7 @@ async def test_an_update_that_arrives_twice_has_one_effect(bot, coordinator) -> 
     # or as a second process behind the same webhook receives it.
     update_id = bot.emulator.delivered_update_ids[-1]
     raw = next(
-        u
-        for call in bot.emulator.calls_of("getUpdates")
-        if call.ok
-        for u in call.result
-        if u["update_id"] == update_id
+        u for call in bot.emulator.calls_of("getUpdates") if call.ok for u in call.result if u["update_id"] == update_id
     )
     await bot.application.update_queue.put(Update.de_json(raw, bot.application.bot))
     replies = await ana.send("/help")  # handled after the repeat, if it had been queued
@@ -73,9 +69,7 @@ async def test_a_batch_the_inbox_cannot_record_is_fetched_again_not_lost(bot, co
     async with bot.db.engine.begin() as connection:
         await connection.exec_driver_sql("ALTER TABLE inbox RENAME TO inbox_away")
     update_id = bot.emulator.send_text(ana.user, "/agenda ak-eu Sprachkurse am Abend")
-    await bot.emulator.wait_until(
-        lambda: [d.update_id for d in bot.emulator.deliveries].count(update_id) >= 3, WAIT
-    )
+    await bot.emulator.wait_until(lambda: [d.update_id for d in bot.emulator.deliveries].count(update_id) >= 3, WAIT)
     assert update_id not in confirmed
     async with bot.db.engine.begin() as connection:
         await connection.exec_driver_sql("ALTER TABLE inbox_away RENAME TO inbox")
@@ -157,9 +151,7 @@ async def test_kill_9_after_confirming_loses_no_update_and_repeats_no_change(
         assert emulator.pending_updates == 0 and emulator.queue.pending == 0, "Telegram forgot them"
 
         saved_before, waiting = await _stored(database_url)
-        answered_before = {
-            text for text in topics if any(text in m.text for m in emulator.messages(topics[text]))
-        }
+        answered_before = {text for text in topics if any(text in m.text for m in emulator.messages(topics[text]))}
         assert waiting > 0, "the process must die with updates not handled yet"
         assert len(saved_before) < len(topics)
 
@@ -184,9 +176,7 @@ async def test_kill_9_after_confirming_loses_no_update_and_repeats_no_change(
     figures["crashes survived (kill -9)"] += 1
     figures["updates lost"] += len(set(topics) - set(saved))
     assert sorted(saved) == sorted(topics), "every topic saved exactly once"
-    answers = {
-        text: sum(text in m.text for m in emulator.messages(topics[text])) for text in topics
-    }
+    answers = {text: sum(text in m.text for m in emulator.messages(topics[text])) for text in topics}
     assert all(n <= 1 for n in answers.values()), "no answer twice"
     unanswered = {text for text, n in answers.items() if n == 0}
     # Only a topic saved in the instant before the kill may lack its answer (in flight).

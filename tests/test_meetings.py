@@ -159,8 +159,16 @@ async def test_weekly_series_keeps_local_time_across_the_clock_change(bot, coord
     bot.clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
     await schedule(bot, coordinator, "/meeting ak-eu 15.03.2027 10:00 Jour fixe | Online | wöchentlich 4 mal")
     async with bot.db.uow() as uow:
-        starts = [o.starts_at for o in (await uow.session.execute(select(Occurrence).order_by(Occurrence.starts_at))).scalars()]
-    assert [s.strftime("%d.%m. %H:%M") for s in starts] == ["15.03. 09:00", "22.03. 09:00", "29.03. 08:00", "05.04. 08:00"]
+        starts = [
+            o.starts_at
+            for o in (await uow.session.execute(select(Occurrence).order_by(Occurrence.starts_at))).scalars()
+        ]
+    assert [s.strftime("%d.%m. %H:%M") for s in starts] == [
+        "15.03. 09:00",
+        "22.03. 09:00",
+        "29.03. 08:00",
+        "05.04. 08:00",
+    ]
 
 
 async def test_calendar_button_sends_an_ics_file(bot, coordinator, group):
@@ -197,8 +205,15 @@ async def test_weekly_series_keeps_local_time_in_october_too(bot, coordinator, g
     bot.clock.set(datetime(2026, 10, 1, 9, 0, tzinfo=UTC))
     await schedule(bot, coordinator, "/meeting ak-eu 19.10.2026 10:00 Jour fixe | Online | weekly 3 times")
     async with bot.db.uow() as uow:
-        starts = [o.starts_at for o in (await uow.session.execute(select(Occurrence).order_by(Occurrence.starts_at))).scalars()]
-    assert [s.astimezone(UTC).strftime("%d.%m. %H:%M") for s in starts] == ["19.10. 08:00", "26.10. 09:00", "02.11. 09:00"]
+        starts = [
+            o.starts_at
+            for o in (await uow.session.execute(select(Occurrence).order_by(Occurrence.starts_at))).scalars()
+        ]
+    assert [s.astimezone(UTC).strftime("%d.%m. %H:%M") for s in starts] == [
+        "19.10. 08:00",
+        "26.10. 09:00",
+        "02.11. 09:00",
+    ]
     replies = await group["Ana"].send("/meetings")
     assert [r.text.split("🕑 ")[1].split("\n")[0] for r in replies] == [
         "Mo., 19.10.2026, 10:00 Uhr",

@@ -22,9 +22,9 @@ import pytest
 
 from bot.dev.emulator import Emulator
 from tests.bot_process import WAIT
+from tests.fleet import Fleet, register
 from tests.harness import free_port
 from tests.proxies import Nginx
-from tests.test_scale_out import Fleet, register
 
 pytestmark = pytest.mark.postgres
 
@@ -41,8 +41,8 @@ def readme_config() -> str:
 @pytest.fixture
 def nginx_available() -> None:
     if shutil.which("nginx") is None:
-        if os.environ.get("KIMBOT_REQUIRE_NGINX"):
-            pytest.fail("KIMBOT_REQUIRE_NGINX is set but nginx is not installed")
+        if os.environ.get("KIMBOT_REQUIRE_NGINX") == "1":
+            pytest.fail("KIMBOT_REQUIRE_NGINX=1 but nginx is not installed")
         pytest.skip("nginx is not installed (apt-get install nginx-light)")
 
 

@@ -6,22 +6,29 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil import rrule
 
 from bot.core.errors import Refusal
 from bot.core.recurrence import (
     LAST,
     MAX_COUNT,
     Recurrence,
-    describe,
     from_rrule,
     nth_weekday,
     occurrences,
     parse_recurrence,
     to_rrule,
 )
+from bot.render.recurrence import describe as describe_with
 from bot.render.texts import Texts
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+TEXTS = Texts()
+
+
+def describe(rule: Recurrence, start: date | datetime, lang: str) -> str:
+    return describe_with(TEXTS, rule, start, lang)
 
 
 def utc(*args: int) -> datetime:
@@ -55,7 +62,11 @@ def test_a_weekly_10_oclock_series_stays_at_10_across_both_changes_in_2026_and_2
 def test_every_two_weeks() -> None:
     found = occurrences(datetime(2026, 3, 5, 10), "Europe/Berlin", Recurrence("weekly", 2, count=5))
     assert [moment.astimezone(UTC) for moment in found] == [
-        utc(2026, 3, 5, 9), utc(2026, 3, 19, 9), utc(2026, 4, 2, 8), utc(2026, 4, 16, 8), utc(2026, 4, 30, 8),
+        utc(2026, 3, 5, 9),
+        utc(2026, 3, 19, 9),
+        utc(2026, 4, 2, 8),
+        utc(2026, 4, 16, 8),
+        utc(2026, 4, 30, 8),
     ]
 
 
@@ -64,7 +75,12 @@ def test_monthly_on_the_second_tuesday() -> None:
     assert nth_weekday(start.date()) == 2
     found = occurrences(start, "Europe/Berlin", Recurrence("monthly", count=6))
     assert [moment.date() for moment in found] == [
-        date(2026, 1, 13), date(2026, 2, 10), date(2026, 3, 10), date(2026, 4, 14), date(2026, 5, 12), date(2026, 6, 9),
+        date(2026, 1, 13),
+        date(2026, 2, 10),
+        date(2026, 3, 10),
+        date(2026, 4, 14),
+        date(2026, 5, 12),
+        date(2026, 6, 9),
     ]
     assert all(moment.weekday() == 1 and moment.hour == 14 for moment in found)
     assert found[3].astimezone(UTC) == utc(2026, 4, 14, 12)
@@ -75,7 +91,12 @@ def test_a_start_on_the_fifth_friday_means_the_last_friday() -> None:
     assert nth_weekday(start.date()) == LAST
     rule = Recurrence("monthly", count=4)
     found = occurrences(start, "Europe/Berlin", rule)
-    assert [moment.date() for moment in found] == [date(2026, 5, 29), date(2026, 6, 26), date(2026, 7, 31), date(2026, 8, 28)]
+    assert [moment.date() for moment in found] == [
+        date(2026, 5, 29),
+        date(2026, 6, 26),
+        date(2026, 7, 31),
+        date(2026, 8, 28),
+    ]
     assert to_rrule(rule, start, "Europe/Berlin") == "FREQ=MONTHLY;BYDAY=-1FR;COUNT=4"
     assert describe(rule, start, "de") == "jeden letzten Freitag im Monat, 4 Termine"
     assert describe(rule, start, "en") == "every month on the last Friday, 4 sessions"
@@ -83,13 +104,22 @@ def test_a_start_on_the_fifth_friday_means_the_last_friday() -> None:
 
 def test_every_second_month_keeps_the_nth_weekday() -> None:
     found = occurrences(datetime(2026, 1, 13, 14), "Europe/Berlin", Recurrence("monthly", 2, count=4))
-    assert [moment.date() for moment in found] == [date(2026, 1, 13), date(2026, 3, 10), date(2026, 5, 12), date(2026, 7, 14)]
+    assert [moment.date() for moment in found] == [
+        date(2026, 1, 13),
+        date(2026, 3, 10),
+        date(2026, 5, 12),
+        date(2026, 7, 14),
+    ]
 
 
 def test_a_wall_time_in_the_gap_moves_forward_by_the_gap() -> None:
     start = datetime(2026, 3, 22, 2, 30)  # Sundays at 02:30; 29.03.2026 02:30 does not exist
     found = occurrences(start, "Europe/Berlin", Recurrence("weekly", count=3))
-    assert [moment.astimezone(UTC) for moment in found] == [utc(2026, 3, 22, 1, 30), utc(2026, 3, 29, 1, 30), utc(2026, 4, 5, 0, 30)]
+    assert [moment.astimezone(UTC) for moment in found] == [
+        utc(2026, 3, 22, 1, 30),
+        utc(2026, 3, 29, 1, 30),
+        utc(2026, 4, 5, 0, 30),
+    ]
     assert (found[1].hour, found[1].minute) == (3, 30)
     assert (found[2].hour, found[2].minute) == (2, 30)
     # the skipped instance is excluded whether it is named by its rule time or its moved time
@@ -100,7 +130,11 @@ def test_a_wall_time_in_the_gap_moves_forward_by_the_gap() -> None:
 
 def test_a_wall_time_that_exists_twice_is_the_first() -> None:
     found = occurrences(datetime(2026, 10, 18, 2, 30), "Europe/Berlin", Recurrence("weekly", count=3))
-    assert [moment.astimezone(UTC) for moment in found] == [utc(2026, 10, 18, 0, 30), utc(2026, 10, 25, 0, 30), utc(2026, 11, 1, 1, 30)]
+    assert [moment.astimezone(UTC) for moment in found] == [
+        utc(2026, 10, 18, 0, 30),
+        utc(2026, 10, 25, 0, 30),
+        utc(2026, 11, 1, 1, 30),
+    ]
 
 
 # --- ends, exclusions and windows ---------------------------------------------
@@ -117,7 +151,12 @@ def test_until_is_an_inclusive_local_date() -> None:
 def test_exdates_are_left_out_and_still_count_towards_count() -> None:
     start = datetime(2026, 3, 5, 10)
     found = occurrences(start, "Europe/Berlin", Recurrence("weekly", count=5), exdates={datetime(2026, 3, 19, 10)})
-    assert [moment.date() for moment in found] == [date(2026, 3, 5), date(2026, 3, 12), date(2026, 3, 26), date(2026, 4, 2)]
+    assert [moment.date() for moment in found] == [
+        date(2026, 3, 5),
+        date(2026, 3, 12),
+        date(2026, 3, 26),
+        date(2026, 4, 2),
+    ]
     # an exdate that names no instance changes nothing
     found = occurrences(start, "Europe/Berlin", Recurrence("weekly", count=5), exdates={datetime(2026, 3, 19, 11)})
     assert len(found) == 5
@@ -171,7 +210,12 @@ def test_recurrence_checks_its_fields() -> None:
             "Europe/Berlin",
             "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;UNTIL=20270630T215959Z",
         ),
-        (Recurrence("monthly", count=10), datetime(2026, 1, 13, 14), "Europe/Berlin", "FREQ=MONTHLY;BYDAY=2TU;COUNT=10"),
+        (
+            Recurrence("monthly", count=10),
+            datetime(2026, 1, 13, 14),
+            "Europe/Berlin",
+            "FREQ=MONTHLY;BYDAY=2TU;COUNT=10",
+        ),
         (
             Recurrence("monthly", 3, until=date(2026, 12, 31)),
             datetime(2026, 1, 13, 14),
@@ -224,11 +268,8 @@ def test_to_rrule_needs_the_time_zone() -> None:
     ],
 )
 def test_occurrences_agree_with_dateutil_expanding_the_rrule(rule: Recurrence, start: datetime) -> None:
-    rrule = pytest.importorskip("dateutil.rrule")
     text = to_rrule(rule, start, BERLIN)
-    expected = [
-        moment.astimezone(UTC) for moment in rrule.rrulestr(text, dtstart=start.replace(tzinfo=BERLIN))
-    ]
+    expected = [moment.astimezone(UTC) for moment in rrule.rrulestr(text, dtstart=start.replace(tzinfo=BERLIN))]
     found = [moment.astimezone(UTC) for moment in occurrences(start, "Europe/Berlin", rule)]
     assert found == expected
     assert len(found) > 3
@@ -280,8 +321,21 @@ def test_parse_recurrence(text: str, expected: Recurrence) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "täglich", "daily", "alle 0 Wochen", "alle 60 Wochen", "alle 13 Monate", "wöchentlich 0 mal",
-             "bis 30.06.2027", "10 mal", "wöchentlich 10 mal bis 30.06.2027", "jährlich", "wöchentlich irgendwann"],
+    "text",
+    [
+        "",
+        "täglich",
+        "daily",
+        "alle 0 Wochen",
+        "alle 60 Wochen",
+        "alle 13 Monate",
+        "wöchentlich 0 mal",
+        "bis 30.06.2027",
+        "10 mal",
+        "wöchentlich 10 mal bis 30.06.2027",
+        "jährlich",
+        "wöchentlich irgendwann",
+    ],
 )
 def test_parse_recurrence_refuses_what_it_does_not_understand(text: str) -> None:
     with pytest.raises(Refusal) as refused:
@@ -297,7 +351,8 @@ def test_parse_recurrence_refuses_a_bad_end() -> None:
     with pytest.raises(Refusal) as refused:
         parse_recurrence("weekly until 2026-03-04", START)
     assert (refused.value.key, refused.value.params) == (
-        "recurrence.until_before_start", {"until": "04.03.2026", "start": "05.03.2026"}
+        "recurrence.until_before_start",
+        {"until": "04.03.2026", "start": "05.03.2026"},
     )
     with pytest.raises(Refusal) as refused:
         parse_recurrence("weekly 101 times", START)
@@ -329,9 +384,19 @@ def test_refusal_texts_exist_in_both_languages_with_their_parameters() -> None:
             "alle 2 Monate am 2. Dienstag, bis 30.06.2027",
             "every 2 months on the 2nd Tuesday, until 30 Jun 2027",
         ),
-        (Recurrence("weekly", until=date(2027, 6, 30)), date(2026, 3, 5), "jede Woche, bis 30.06.2027", "every week, until 30 Jun 2027"),
+        (
+            Recurrence("weekly", until=date(2027, 6, 30)),
+            date(2026, 3, 5),
+            "jede Woche, bis 30.06.2027",
+            "every week, until 30 Jun 2027",
+        ),
         (Recurrence("weekly", count=10), date(2026, 3, 5), "jede Woche, 10 Termine", "every week, 10 sessions"),
-        (Recurrence("monthly", count=1), date(2026, 3, 2), "jeden 1. Montag im Monat, 1 Termin", "every month on the 1st Monday, 1 session"),
+        (
+            Recurrence("monthly", count=1),
+            date(2026, 3, 2),
+            "jeden 1. Montag im Monat, 1 Termin",
+            "every month on the 1st Monday, 1 session",
+        ),
     ],
 )
 def test_describe(rule: Recurrence, start: date, german: str, english: str) -> None:

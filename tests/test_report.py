@@ -35,6 +35,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import docx
 import docx.table
@@ -43,6 +44,10 @@ from matplotlib import image as mpimg
 from sqlalchemy import update
 
 from bot.core import report as core
+from bot.core import report_period
+from bot.core.errors import Refusal
+from bot.render import report as render
+from bot.render import report_layout, report_markdown, report_text
 from bot.render.chart import png_size, size_for
 from storage.models import Group
 
@@ -228,13 +233,19 @@ async def test_the_report_has_the_councils_structure_and_the_right_figures(bot, 
     ]
     r1, r2 = history["recommendations"]
     second_level = [text for style, text in found if style == "Heading 2"]
-    assert second_level == GROUP_NAMES * 2 + [f"Empfehlung Nr. {r1} vom 01.09.2026", f"Empfehlung Nr. {r2} vom 20.10.2026"]
+    assert second_level == GROUP_NAMES * 2 + [
+        f"Empfehlung Nr. {r1} vom 01.09.2026",
+        f"Empfehlung Nr. {r2} vom 20.10.2026",
+    ]
     text = "\n".join(p.text for p in report.paragraphs)
     assert "Berichtszeitraum: 01.07.2026 bis 31.12.2026" in text
     assert "Stand:" not in text
     assert "Im Berichtszeitraum fanden 4 Sitzungen statt. Davon war 1 Sitzung des Lenkungskreises Integration." in text
     assert "1 Sitzung wurde abgesagt." in text
-    assert "Zu den Sitzungen gab es insgesamt 6 Zusagen, im Mittel 1,5 je Sitzung. 4 Personen haben mindestens einmal zugesagt." in text
+    assert (
+        "Zu den Sitzungen gab es insgesamt 6 Zusagen, im Mittel 1,5 je Sitzung. 4 Personen haben mindestens einmal zugesagt."
+        in text
+    )
     assert "Auf den Tagesordnungen standen 3 Themen." in text
     assert "2 Empfehlungen des Lenkungskreises waren zur Rückmeldung" in text
     assert "Im Berichtszeitraum gingen dazu 4 Voten und 2 Kommentare ein." in text
@@ -259,7 +270,10 @@ async def test_the_report_has_the_councils_structure_and_the_right_figures(bot, 
     assert "10.09.2026: Sprachkurse am Abend | mit *Kinderbetreuung*" in bullets
     assert "15.09.2026: Ehrenamtskarte" in bullets
     assert not any("Noch offen" in b for b in bullets), "not accepted: not a topic"
-    assert "In den Sitzungen wurden 2 Themen behandelt. Im Berichtszeitraum wurden 3 Themen eingereicht (angenommen: 2, noch nicht entschieden: 1)." in text
+    assert (
+        "In den Sitzungen wurden 2 Themen behandelt. Im Berichtszeitraum wurden 3 Themen eingereicht (angenommen: 2, noch nicht entschieden: 1)."
+        in text
+    )
 
     feedback = by_first_cell(table_after(report, f"Tabelle 5: Rückmeldungen zu Empfehlung Nr. {r1}"))
     #                Zustimmung, Bedenken, Ablehnung, Kommentare
@@ -285,7 +299,9 @@ async def test_the_report_has_the_councils_structure_and_the_right_figures(bot, 
     assert members["Lenkungskreis Integration"][1:] == ["1", "1", "1", "0", "0"]
     assert "Geplant ist 1 weitere Sitzung:" in text
     assert "AK EU: 14.01.2027 (Jahresauftakt)" in bullets
-    assert "1 Empfehlung ist noch offen; die Rückmeldungen laufen. 1 Thema ist für kommende Sitzungen eingereicht." in text
+    assert (
+        "1 Empfehlung ist noch offen; die Rückmeldungen laufen. 1 Thema ist für kommende Sitzungen eingereicht." in text
+    )
 
     for word in ("#", "Bot", "/report", "/feedback", "✅", "Ana", "Ben", "Carl", "Dora", "Sabine"):
         assert word not in text, f"{word!r}: no bot jargon, no emoji, no names of people"
@@ -305,7 +321,10 @@ async def test_the_chart_is_in_the_document_and_sent_as_an_image_of_its_declared
     [shape] = report.inline_shapes
     assert abs(shape.height / shape.width - size_for(5)[1] / size_for(5)[0]) < 0.01, "not distorted"
     markdown = sent["md"].document.data.decode()
-    assert "![Abbildung 1: Teilnahme je Gremium und Sitzung (Zahl der Zusagen)](kim-bericht-2026-H2-teilnahme.png)" in markdown
+    assert (
+        "![Abbildung 1: Teilnahme je Gremium und Sitzung (Zahl der Zusagen)](kim-bericht-2026-H2-teilnahme.png)"
+        in markdown
+    )
 
 
 async def test_markdown_says_what_the_word_document_says(bot, coordinator, history):
@@ -342,10 +361,10 @@ async def test_report_and_kimbot_report_write_the_same_markdown(bot, coordinator
     bot.clock.set(LATER)
     sent = await ask_report(coordinator, "/bericht 2026-h2")
     args = argparse.Namespace(half_year="2026-H2", out=str(tmp_path / "out"))
-    status = await asyncio.to_thread(core.command_line, bot.settings, args, now=bot.clock())
+    status = await asyncio.to_thread(render.command_line, bot.settings, args, now=bot.clock())
     assert status == 0
     printed = capsys.readouterr().out.split()
-    assert printed == [str(tmp_path / "out" / name) for name in core.file_names(core.HalfYear(2026, 2))]
+    assert printed == [str(tmp_path / "out" / name) for name in report_text.file_names(report_period.HalfYear(2026, 2))]
     assert (tmp_path / "out" / "kim-bericht-2026-H2.md").read_bytes() == sent["md"].document.data
     written = docx.Document(str(tmp_path / "out" / "kim-bericht-2026-H2.docx"))
     sent_docx = docx.Document(io.BytesIO(sent["docx"].document.data))
@@ -497,10 +516,10 @@ def test_kimbot_report_refuses_bad_input_with_status_2(tmp_path):
 
 
 def test_kimbot_report_writes_the_files_of_the_current_half_year(tmp_path):
-    current = core.HalfYear.containing(datetime.now(UTC), core.ZoneInfo("Europe/Berlin"))
+    current = report_period.HalfYear.containing(datetime.now(UTC), ZoneInfo("Europe/Berlin"))
     done = kimbot(tmp_path, current.label, "--out", "berichte")
     assert done.returncode == 0, done.stderr
-    names = core.file_names(current)
+    names = report_text.file_names(current)
     assert done.stdout.split() == [f"berichte/{name}" for name in names]
     for name in names:
         assert (tmp_path / "berichte" / name).stat().st_size > 0
@@ -546,7 +565,7 @@ def synthetic(sessions: int, topics: int, comments: int) -> core.Report:
         latest_comments=tuple((day, "x" * 500, None) for _ in range(min(comments, core.COMMENTS_LISTED))),
     )
     return core.Report(
-        half=core.HalfYear(2026, 2),
+        half=report_period.HalfYear(2026, 2),
         first_day=date(2026, 7, 1),
         last_day=date(2026, 12, 31),
         as_of=None,
@@ -564,35 +583,35 @@ def synthetic(sessions: int, topics: int, comments: int) -> core.Report:
 
 
 def test_long_lists_are_cut_with_the_rest_counted():
-    markdown = core.to_markdown(core.compose(synthetic(sessions=20, topics=14, comments=5)))
-    assert len(re.findall(r"\| Sitzung \d+ \|", markdown)) == core.SESSIONS_LISTED
+    markdown = report_markdown.to_markdown(report_layout.compose(synthetic(sessions=20, topics=14, comments=5)))
+    assert len(re.findall(r"\| Sitzung \d+ \|", markdown)) == report_layout.SESSIONS_LISTED
     assert "Dazu 5 weitere Sitzungen; sie sind in Abbildung 1 enthalten." in markdown
     assert markdown.count("- 01.07.2026: Thema ") == core.TOPICS_LISTED and "- und 4 weitere Themen" in markdown
     assert "Aus den Kommentaren (die neuesten 3 von 5):" in markdown
-    assert "„" + "x" * (core.COMMENT_LENGTH - 1) + "…“ (01.07.2026)" in markdown
+    assert "„" + "x" * (report_layout.COMMENT_LENGTH - 1) + "…“ (01.07.2026)" in markdown
     assert "Einzeln aufgeführt sind die ersten 1 nach dem Tag der Veröffentlichung; 29 weitere" in markdown
 
 
 def test_markdown_shows_user_text_as_written():
-    markdown = core.to_markdown(core.compose(synthetic(sessions=1, topics=1, comments=0)))
+    markdown = report_markdown.to_markdown(report_layout.compose(synthetic(sessions=1, topics=1, comments=0)))
     assert "> \\# Kein Titel\n> 1\\. Punkt\n> \\- Strich \\<b\\>fett\\</b\\> \\& mehr\n" in markdown
-    assert core.md("Zeile | mit * und _") == "Zeile \\| mit \\* und \\_"
-    assert core.md("03.09.2026: Bericht") == "03.09.2026: Bericht", "a date is not a list number"
+    assert report_markdown.md("Zeile | mit * und _") == "Zeile \\| mit \\* und \\_"
+    assert report_markdown.md("03.09.2026: Bericht") == "03.09.2026: Bericht", "a date is not a list number"
 
 
 def test_the_same_report_gives_byte_identical_markdown():
     report = synthetic(sessions=3, topics=2, comments=1)
-    assert core.render(report).markdown == core.render(report).markdown
+    assert render.render(report).markdown == render.render(report).markdown
 
 
 def test_half_years_are_read_and_counted():
-    assert core.parse_half_year(" 2026-h1 ") == core.HalfYear(2026, 1)
-    assert core.parse_half_year("H2 2026") == core.HalfYear(2026, 2)
-    assert core.HalfYear(2027, 1).previous() == core.HalfYear(2026, 2)
-    assert core.HalfYear(2026, 2).previous() == core.HalfYear(2026, 1)
-    berlin = core.ZoneInfo("Europe/Berlin")
-    assert core.HalfYear(2026, 2).start(berlin) == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
-    assert core.HalfYear(2026, 2).end(berlin) == datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
+    assert report_period.parse_half_year(" 2026-h1 ") == report_period.HalfYear(2026, 1)
+    assert report_period.parse_half_year("H2 2026") == report_period.HalfYear(2026, 2)
+    assert report_period.HalfYear(2027, 1).previous() == report_period.HalfYear(2026, 2)
+    assert report_period.HalfYear(2026, 2).previous() == report_period.HalfYear(2026, 1)
+    berlin = ZoneInfo("Europe/Berlin")
+    assert report_period.HalfYear(2026, 2).start(berlin) == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
+    assert report_period.HalfYear(2026, 2).end(berlin) == datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
     for text in ("2026", "2026-H0", "26-H1", "2026-H12", ""):
-        with pytest.raises(core.Refusal):
-            core.parse_half_year(text)
+        with pytest.raises(Refusal):
+            report_period.parse_half_year(text)

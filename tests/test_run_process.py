@@ -38,8 +38,14 @@ async def start_bot(emulator: Emulator, tmp_path, coordinator_id: int, **extra: 
     # level and then blocks the bot in the middle of a log line.
     with open(tmp_path / "kimbot.log", "wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run",
-            cwd=tmp_path, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
         )
     process.log_path = tmp_path / "kimbot.log"  # type: ignore[attr-defined]
     return process
@@ -143,7 +149,6 @@ async def test_kimbot_run_survives_a_restart_mid_registration(emulator: Emulator
         assert "Für welche Organisation" in (await next_message(emulator, bob, seen)).text
     finally:
         await stop_bot(process)
-
 
 
 async def test_kimbot_run_in_webhook_mode(emulator: Emulator, tmp_path) -> None:

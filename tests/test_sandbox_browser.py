@@ -10,12 +10,14 @@ Screenshots of the main views are written to `test-output/screenshots/` (or
 `$KIMBOT_SCREENSHOTS`) for a person to look at.
 
 Chromium comes from Debian (`apt-get install chromium`; `.ci/run` installs
-it), not from Playwright's download. Without it the test is skipped, unless
-`KIMBOT_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
+it), not from Playwright's download. Without it, or without the playwright
+package, the test is skipped, unless `KIMBOT_REQUIRE_BROWSER=1` (set by
+`.ci/run`) makes that a failure.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -37,10 +39,10 @@ CHROMIUM = os.environ.get("KIMBOT_CHROMIUM") or shutil.which("chromium") or "/us
 WAIT_MS = 30_000  # guards against a hang only; not a performance limit
 TITLE = "Austausch Wohnungsmarkt"
 
-playwright_api = pytest.importorskip("playwright.async_api")
-
 
 def _browser_missing() -> str | None:
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed (pip install -e '.[dev]')"
     if not Path(CHROMIUM).exists():
         return f"no chromium at {CHROMIUM} (apt-get install chromium)"
     return None
@@ -64,10 +66,10 @@ async def browser() -> AsyncIterator[Any]:
         if os.environ.get("KIMBOT_REQUIRE_BROWSER") == "1":
             pytest.fail(missing)
         pytest.skip(missing)
-    async with playwright_api.async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
             yield launched
         finally:
@@ -158,9 +160,7 @@ async def test_register_join_approve_schedule_and_see_the_reminder_after_a_clock
     # The invitation covers the 7-day lead time; the 1-day reminder is due in 12 hours.
     before = await sandbox_now(sandbox)
     start = (before + timedelta(hours=36)).replace(minute=0, second=0, microsecond=0)
-    await coordinator.send(
-        f"/meeting ak-eu {start:%d.%m.%Y} {start:%H:%M} {TITLE} | Rathaus Barmen"
-    )
+    await coordinator.send(f"/meeting ak-eu {start:%d.%m.%Y} {start:%H:%M} {TITLE} | Rathaus Barmen")
     await coordinator.bot_says(TITLE)
     await coordinator.shot("04-koordination")
     await member.bot_says(f"Einladung[\\s\\S]*{TITLE}")

@@ -57,9 +57,7 @@ class Api:
         self.http = http
         self.token = token
 
-    async def call(
-        self, method: str, _form: bool = False, _token: str | None = None, **params: Any
-    ) -> httpx.Response:
+    async def call(self, method: str, _form: bool = False, _token: str | None = None, **params: Any) -> httpx.Response:
         url = f"/bot{_token or self.token}/{method}"
         if _form:
             data = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}

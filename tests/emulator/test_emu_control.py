@@ -14,32 +14,20 @@ if TYPE_CHECKING:
     from tests.emulator.conftest import Api
 
 
-async def test_people_act_and_read_through_http(
-    emu: Emulator, api: Api, http: httpx.AsyncClient
-) -> None:
+async def test_people_act_and_read_through_http(emu: Emulator, api: Api, http: httpx.AsyncClient) -> None:
     info = (await http.get("/_emulator/")).json()
     assert info["bot"]["username"] == "kim_test_bot" and info["spec_version"].startswith("Bot API")
-    alice = (
-        await http.post("/_emulator/users", json={"first_name": "Alice", "language_code": "de"})
-    ).json()
-    bob = (
-        await http.post("/_emulator/users", json={"first_name": "Bob", "last_name": "Baum"})
-    ).json()
+    alice = (await http.post("/_emulator/users", json={"first_name": "Alice", "language_code": "de"})).json()
+    bob = (await http.post("/_emulator/users", json={"first_name": "Bob", "last_name": "Baum"})).json()
     assert [u["name"] for u in (await http.get("/_emulator/users")).json()] == ["Alice", "Bob Baum"]
     group = (
-        await http.post(
-            "/_emulator/groups", json={"title": "AK EU", "member_ids": [alice["id"], bob["id"]]}
-        )
+        await http.post("/_emulator/groups", json={"title": "AK EU", "member_ids": [alice["id"], bob["id"]]})
     ).json()
     assert group["id"] < 0 and group["member_ids"] == [alice["id"], bob["id"]]
 
-    sent = (
-        await http.post("/_emulator/send", json={"user_id": alice["id"], "text": "/join ak-eu"})
-    ).json()
+    sent = (await http.post("/_emulator/send", json={"user_id": alice["id"], "text": "/join ak-eu"})).json()
     in_group = (
-        await http.post(
-            "/_emulator/send", json={"user_id": bob["id"], "text": "Hallo", "chat_id": group["id"]}
-        )
+        await http.post("/_emulator/send", json={"user_id": bob["id"], "text": "Hallo", "chat_id": group["id"]})
     ).json()
     updates = await api.ok("getUpdates")
     assert [u["update_id"] for u in updates] == [sent["update_id"], in_group["update_id"]]
@@ -66,9 +54,7 @@ async def test_people_act_and_read_through_http(
         [{"text": "Annehmen", "callback_data": "ok:1"}],
         [{"text": "Web", "url": "https://example.org"}],
     ]
-    everything = (
-        await http.get(f"/_emulator/chats/{alice['id']}/messages", params={"all": 1})
-    ).json()
+    everything = (await http.get(f"/_emulator/chats/{alice['id']}/messages", params={"all": 1})).json()
     assert [m["from_bot"] for m in everything] == [False, True]
 
     press = await http.post(
@@ -114,49 +100,35 @@ async def test_people_act_and_read_through_http(
     assert (await http.post("/_emulator/send", json={"user_id": 1, "text": "x"})).status_code == 404
 
 
-async def test_long_poll_for_new_and_changed_messages(
-    emu: Emulator, api: Api, http: httpx.AsyncClient
-) -> None:
+async def test_long_poll_for_new_and_changed_messages(emu: Emulator, api: Api, http: httpx.AsyncClient) -> None:
     alice = emu.add_user("Alice")
     start = (await http.get("/_emulator/messages", params={"since": 0})).json()
     assert start == {"seq": 0, "messages": []}
-    poll = asyncio.create_task(
-        http.get("/_emulator/messages", params={"since": 0, "timeout": 20, "chat_id": alice.id})
-    )
+    poll = asyncio.create_task(http.get("/_emulator/messages", params={"since": 0, "timeout": 20, "chat_id": alice.id}))
     await asyncio.sleep(0.2)
     assert not poll.done()
     sent = await api.ok("sendMessage", chat_id=alice.id, text="eins")
     answer = (await asyncio.wait_for(poll, 10)).json()
     assert [m["text"] for m in answer["messages"]] == ["eins"]
-    await api.ok(
-        "editMessageText", chat_id=alice.id, message_id=sent["message_id"], text="eins (geändert)"
-    )
+    await api.ok("editMessageText", chat_id=alice.id, message_id=sent["message_id"], text="eins (geändert)")
     changed = (await http.get("/_emulator/messages", params={"since": answer["seq"]})).json()
     assert [(m["text"], m["edited"]) for m in changed["messages"]] == [("eins (geändert)", True)]
 
 
-async def test_calls_faults_limits_files_and_reset(
-    emu: Emulator, api: Api, http: httpx.AsyncClient
-) -> None:
+async def test_calls_faults_limits_files_and_reset(emu: Emulator, api: Api, http: httpx.AsyncClient) -> None:
     alice = emu.add_user("Alice")
     assert (
-        await http.post(
-            "/_emulator/faults", json={"method": "sendMessage", "status": 503, "times": 1}
-        )
+        await http.post("/_emulator/faults", json={"method": "sendMessage", "status": 503, "times": 1})
     ).status_code == 200
     assert len((await http.get("/_emulator/faults")).json()) == 1
     assert (await api.fail("sendMessage", chat_id=alice.id, text="x"))[0] == 503
     await http.post("/_emulator/faults", json={"method": "getMe", "delay": 5})
     assert (await http.delete("/_emulator/faults")).json() == {"ok": True}
-    assert (
-        await http.post("/_emulator/faults", json={"method": "noSuchMethod", "status": 500})
-    ).status_code == 400
+    assert (await http.post("/_emulator/faults", json={"method": "noSuchMethod", "status": 500})).status_code == 400
     calls = (await http.get("/_emulator/calls", params={"method": "sendMessage"})).json()
     assert [(c["status"], c["fault"]) for c in calls] == [(503, "status")]
 
-    limits = (
-        await http.post("/_emulator/rate-limits", json={"enabled": True, "per_chat_per_second": 1})
-    ).json()
+    limits = (await http.post("/_emulator/rate-limits", json={"enabled": True, "per_chat_per_second": 1})).json()
     assert limits["enabled"] is True and limits["global_per_second"] == 30
     await api.ok("sendMessage", chat_id=alice.id, text="1")
     assert (await api.fail("sendMessage", chat_id=alice.id, text="2"))[0] == 429
@@ -174,9 +146,7 @@ async def test_calls_faults_limits_files_and_reset(
     message = (await http.get(f"/_emulator/chats/{alice.id}/messages")).json()[-1]
     assert message["document"]["name"] == "Bericht Ü.md"
     download = await http.get(message["document"]["url"])
-    assert (
-        download.content == b"# Bericht" and "attachment" in download.headers["Content-Disposition"]
-    )
+    assert download.content == b"# Bericht" and "attachment" in download.headers["Content-Disposition"]
     assert sent["document"]["file_id"] == message["document"]["file_id"]
 
     assert (await http.post("/_emulator/reset")).json() == {"ok": True}

@@ -51,9 +51,7 @@ def test_every_supported_tag(source: str, kind: str) -> None:
 
 def test_links_pre_with_language_emoji_and_numeric_entities() -> None:
     text, entities = html('<a href="https://example.org/?a=1&amp;b=2">Link</a>')
-    assert entities == [
-        {"type": "text_link", "offset": 0, "length": 4, "url": "https://example.org/?a=1&b=2"}
-    ]
+    assert entities == [{"type": "text_link", "offset": 0, "length": 4, "url": "https://example.org/?a=1&b=2"}]
     text, entities = html('<pre><code class="language-python">x = 1</code></pre>')
     assert entities == [{"type": "pre", "offset": 0, "length": 5, "language": "python"}]
     text, entities = html('<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>')
@@ -122,9 +120,7 @@ def test_markdown_v2_subset() -> None:
     ]  # fmt: skip
     text, entities = finish(*parse_markdown_v2("[Seite](https://example.org) 1\\.0"))
     assert text == "Seite 1.0"
-    assert entities == [
-        {"type": "text_link", "offset": 0, "length": 5, "url": "https://example.org"}
-    ]
+    assert entities == [{"type": "text_link", "offset": 0, "length": 5, "url": "https://example.org"}]
     with pytest.raises(ApiError, match="Character '.' is reserved"):
         parse_markdown_v2("Ende.")
     with pytest.raises(ApiError, match="Can't find end of Bold entity"):
@@ -159,7 +155,5 @@ def test_telegram_detects_commands_links_addresses_and_mentions() -> None:
         ("bot_command", "/help"),
         ("mention", "@sabine_kim"),
     ]
-    text, entities = parse(
-        "<code>/help</code> <a href='https://x.org'>https://x.org</a>", "HTML", None
-    )
+    text, entities = parse("<code>/help</code> <a href='https://x.org'>https://x.org</a>", "HTML", None)
     assert [e["type"] for e in entities] == ["code", "text_link"]

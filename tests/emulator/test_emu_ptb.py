@@ -37,9 +37,7 @@ async def ptb(emu: Emulator) -> AsyncIterator[Bot]:
 
 
 def keyboard(*labels: tuple[str, str]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in labels]]
-    )
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in labels]])
 
 
 async def test_get_me_and_bad_token(emu: Emulator, ptb: Bot) -> None:
@@ -90,9 +88,7 @@ async def test_conversation_with_html_keyboard_edit_and_callback(emu: Emulator, 
             message_id=sent.message_id,
             parse_mode="HTML",
         )
-    await ptb.edit_message_reply_markup(
-        alice.id, sent.message_id, reply_markup=keyboard(("Ändern", "rsvp:1:change"))
-    )
+    await ptb.edit_message_reply_markup(alice.id, sent.message_id, reply_markup=keyboard(("Ändern", "rsvp:1:change")))
     assert emu.messages(alice)[0].edits == 2
     reply = await ptb.send_message(
         alice.id,
@@ -100,9 +96,7 @@ async def test_conversation_with_html_keyboard_edit_and_callback(emu: Emulator, 
         reply_parameters=ReplyParameters(sent.message_id),
         reply_markup=ReplyKeyboardMarkup([["Ja", "Nein"]]),
     )
-    assert (
-        reply.reply_to_message is not None and reply.reply_to_message.message_id == sent.message_id
-    )
+    assert reply.reply_to_message is not None and reply.reply_to_message.message_id == sent.message_id
     assert await ptb.delete_message(alice.id, reply.message_id)
     assert await ptb.send_chat_action(alice.id, ChatAction.TYPING)
 
@@ -133,9 +127,7 @@ async def test_documents_upload_download_and_resend(emu: Emulator, ptb: Bot) -> 
     file = await ptb.get_file(sent.document.file_id)
     assert bytes(await file.download_as_bytearray()) == content
     again = await ptb.send_document(alice.id, sent.document.file_id, caption="Nochmal")
-    assert (
-        again.document is not None and again.document.file_unique_id == sent.document.file_unique_id
-    )
+    assert again.document is not None and again.document.file_unique_id == sent.document.file_unique_id
     stored = emu.messages(alice)
     assert [m.document.name for m in stored if m.document] == ["bericht-2026-H1.md"] * 2
     assert stored[0].caption == "Der Bericht" and stored[0].document.data == content
@@ -163,10 +155,9 @@ async def test_commands_menu_and_chat(emu: Emulator, ptb: Bot) -> None:
         [BotCommand("start", "Sign up")], scope=BotCommandScopeAllPrivateChats(), language_code="en"
     )
     assert [c.command for c in await ptb.get_my_commands()] == ["start", "help"]
-    assert [
-        c.command
-        for c in await ptb.get_my_commands(scope=BotCommandScopeChat(alice.id), language_code="de")
-    ] == ["meetings"]
+    assert [c.command for c in await ptb.get_my_commands(scope=BotCommandScopeChat(alice.id), language_code="de")] == [
+        "meetings"
+    ]
     assert await ptb.get_my_commands(scope=BotCommandScopeChat(alice.id)) == ()
     assert await ptb.delete_my_commands()
     assert await ptb.get_my_commands() == ()
@@ -217,18 +208,11 @@ def _png(width: int, height: int) -> bytes:
     import zlib
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 async def test_ptb_application_in_webhook_mode(emu: Emulator) -> None:
@@ -239,17 +223,9 @@ async def test_ptb_application_in_webhook_mode(emu: Emulator) -> None:
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None and update.effective_message is not None
-        await context.bot.send_message(
-            update.effective_chat.id, f"Echo: {update.effective_message.text}"
-        )
+        await context.bot.send_message(update.effective_chat.id, f"Echo: {update.effective_message.text}")
 
-    application = (
-        Application.builder()
-        .token(emu.token)
-        .base_url(emu.api_url)
-        .base_file_url(emu.file_url)
-        .build()
-    )
+    application = Application.builder().token(emu.token).base_url(emu.api_url).base_file_url(emu.file_url).build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     alice = emu.add_user("Alice")
     async with application:

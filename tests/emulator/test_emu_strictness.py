@@ -16,9 +16,7 @@ if TYPE_CHECKING:
 KEYBOARD = {"inline_keyboard": [[{"text": "Annehmen", "callback_data": "rsvp:1:yes"}]]}
 
 
-async def test_token_and_method_are_checked(
-    emu: Emulator, api: Api, http: httpx.AsyncClient
-) -> None:
+async def test_token_and_method_are_checked(emu: Emulator, api: Api, http: httpx.AsyncClient) -> None:
     assert await api.fail("getMe", _token="123456:WRONG") == (401, "Unauthorized")
     assert await api.fail("sendMessagez") == (404, "Not Found")
     assert (await http.get(f"/bot{emu.token}/getMe")).json()["result"]["username"] == "kim_test_bot"
@@ -44,28 +42,23 @@ async def test_unknown_missing_and_wrongly_typed_parameters(emu: Emulator, api: 
         400,
         "Bad Request: parameter 'chat_id' must be Integer or String",
     )
-    bad_button = {
-        "inline_keyboard": [
-            [{"text": "a", "callback_data": "x"}, {"text": "b", "callback_data": 7}]
-        ]
-    }
+    bad_button = {"inline_keyboard": [[{"text": "a", "callback_data": "x"}, {"text": "b", "callback_data": 7}]]}
     assert await api.fail("sendMessage", chat_id=alice.id, text="x", reply_markup=bad_button) == (
         400,
         "Bad Request: parameter 'reply_markup.inline_keyboard[0][1].callback_data' must be String",
     )
     not_nested = {"inline_keyboard": [{"text": "a", "callback_data": "x"}]}
-    status, description = await api.fail(
-        "sendMessage", chat_id=alice.id, text="x", reply_markup=not_nested
-    )
+    status, description = await api.fail("sendMessage", chat_id=alice.id, text="x", reply_markup=not_nested)
     assert status == 400 and "reply_markup.inline_keyboard[0]" in description
     extra = {"inline_keyboard": [[{"text": "a", "callback_data": "x", "colour": "red"}]]}
     assert await api.fail("sendMessage", chat_id=alice.id, text="x", reply_markup=extra) == (
         400,
         "Bad Request: unknown parameter 'reply_markup.inline_keyboard[0][0].colour'",
     )
-    assert await api.fail(
-        "sendMessage", chat_id=alice.id, text="x", reply_parameters={"message_id": "1"}
-    ) == (400, "Bad Request: parameter 'reply_parameters.message_id' must be Integer")
+    assert await api.fail("sendMessage", chat_id=alice.id, text="x", reply_parameters={"message_id": "1"}) == (
+        400,
+        "Bad Request: parameter 'reply_parameters.message_id' must be Integer",
+    )
     status, description = await api.fail(
         "sendMessage", chat_id=alice.id, text="x", link_preview_options={"is_disabled": "yes"}
     )
@@ -94,40 +87,26 @@ async def test_form_values_are_decoded_by_declared_type(emu: Emulator, api: Api)
     assert description == "Bad Request: can't parse JSON in parameter 'reply_markup'"
 
 
-async def test_bot_command_scopes_are_a_union_discriminated_by_type(
-    emu: Emulator, api: Api
-) -> None:
+async def test_bot_command_scopes_are_a_union_discriminated_by_type(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
     commands = [{"command": "start", "description": "Anmelden"}]
-    assert await api.ok(
-        "setMyCommands", commands=commands, scope={"type": "chat", "chat_id": alice.id}
-    )
+    assert await api.ok("setMyCommands", commands=commands, scope={"type": "chat", "chat_id": alice.id})
     assert emu.commands("chat", chat_id=alice.id) == commands
     status, description = await api.fail("setMyCommands", commands=commands, scope={"type": "chat"})
     assert description == "Bad Request: parameter 'scope.chat_id' is required"
-    status, description = await api.fail(
-        "setMyCommands", commands=commands, scope={"type": "everyone"}
-    )
+    status, description = await api.fail("setMyCommands", commands=commands, scope={"type": "everyone"})
     assert description == "Bad Request: parameter 'scope.type' has unsupported value 'everyone'"
-    status, description = await api.fail(
-        "setMyCommands", commands=commands, scope={"type": "default", "chat_id": 1}
-    )
+    status, description = await api.fail("setMyCommands", commands=commands, scope={"type": "default", "chat_id": 1})
     assert description == "Bad Request: unknown parameter 'scope.chat_id'"
-    status, description = await api.fail(
-        "setMyCommands", commands=[{"command": "Start!", "description": "x"}]
-    )
+    status, description = await api.fail("setMyCommands", commands=[{"command": "Start!", "description": "x"}])
     assert description == "Bad Request: BOT_COMMAND_INVALID"
 
 
 async def test_html_and_lengths(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
-    status, description = await api.fail(
-        "sendMessage", chat_id=alice.id, text="<b>fett", parse_mode="HTML"
-    )
+    status, description = await api.fail("sendMessage", chat_id=alice.id, text="<b>fett", parse_mode="HTML")
     assert status == 400 and description.startswith("Bad Request: can't parse entities:")
-    status, description = await api.fail(
-        "sendMessage", chat_id=alice.id, text="a & b", parse_mode="HTML"
-    )
+    status, description = await api.fail("sendMessage", chat_id=alice.id, text="a & b", parse_mode="HTML")
     assert "at byte offset 2" in description
     assert await api.fail("sendMessage", chat_id=alice.id, text="x" * 4097) == (
         400,
@@ -137,9 +116,7 @@ async def test_html_and_lengths(emu: Emulator, api: Api) -> None:
         400,
         "Bad Request: message text is empty",
     )
-    sent = await api.ok(
-        "sendMessage", chat_id=alice.id, text="<b>" + "x" * 4096 + "</b>", parse_mode="HTML"
-    )
+    sent = await api.ok("sendMessage", chat_id=alice.id, text="<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
     assert len(sent["text"]) == 4096
     assert await api.fail("sendMessage", chat_id=alice.id, text="x", parse_mode="HTML5") == (
         400,
@@ -187,12 +164,8 @@ async def test_inline_buttons_need_text_and_exactly_one_action(emu: Emulator, ap
         markup = {"inline_keyboard": [[button]]}
         return (await api.fail("sendMessage", chat_id=alice.id, text="x", reply_markup=markup))[1]
 
-    assert await refused({"text": "nur Text"}) == (
-        "Bad Request: text buttons are unallowed in the inline keyboard"
-    )
-    assert "exactly one action" in await refused(
-        {"text": "a", "callback_data": "x", "url": "https://x.org"}
-    )
+    assert await refused({"text": "nur Text"}) == ("Bad Request: text buttons are unallowed in the inline keyboard")
+    assert "exactly one action" in await refused({"text": "a", "callback_data": "x", "url": "https://x.org"})
     assert "non-empty" in await refused({"text": " ", "callback_data": "x"})
     assert await refused({"text": "a", "url": "ftp://x"}) == "Bad Request: BUTTON_URL_INVALID"
     for markup in (
@@ -235,9 +208,7 @@ async def test_edits(emu: Emulator, api: Api) -> None:
         == not_modified
     )
     assert (
-        await api.fail(
-            "editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=KEYBOARD
-        )
+        await api.fail("editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=KEYBOARD)
         == not_modified
     )
     # same text without entities is a change; without reply_markup the keyboard goes, as on Telegram
@@ -246,9 +217,7 @@ async def test_edits(emu: Emulator, api: Api) -> None:
     message = emu.messages(alice)[0]
     assert (message.text, message.edits, message.buttons) == ("Termin", 1, [])
     assert message.history[0].text == "Termin" and message.history[0].entities
-    assert await api.ok(
-        "editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=KEYBOARD
-    )
+    assert await api.ok("editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=KEYBOARD)
     assert emu.messages(alice)[0].buttons == [[("Annehmen", "rsvp:1:yes")]]
     assert await api.fail("editMessageText", chat_id=alice.id, message_id=999, text="x") == (
         400,
@@ -293,9 +262,7 @@ async def test_unknown_chat_and_blocked_user(emu: Emulator, api: Api) -> None:
         403,
         "Forbidden: bot was blocked by the user",
     )
-    assert (
-        await api.fail("editMessageText", chat_id=alice.id, message_id=sent["message_id"], text="y")
-    )[0] == 403
+    assert (await api.fail("editMessageText", chat_id=alice.id, message_id=sent["message_id"], text="y"))[0] == 403
     updates = await api.ok("getUpdates")
     assert updates[-1]["update_id"] == update_id
     change = updates[-1]["my_chat_member"]
@@ -326,9 +293,7 @@ async def test_callback_queries(emu: Emulator, api: Api) -> None:
         "Bad Request: query is too old and response timeout expired or query ID is invalid",
     )
     assert await api.fail("answerCallbackQuery", callback_query_id="nope") == invalid
-    assert (await api.fail("answerCallbackQuery", callback_query_id=query["id"], text="x" * 201))[
-        0
-    ] == 400
+    assert (await api.fail("answerCallbackQuery", callback_query_id=query["id"], text="x" * 201))[0] == 400
     assert await api.ok("answerCallbackQuery", callback_query_id=query["id"], text="Danke!") is True
     assert await api.fail("answerCallbackQuery", callback_query_id=query["id"]) == invalid
     answer = emu.callback_answer(update_id)
@@ -377,9 +342,7 @@ async def test_rate_limits(emu: Emulator, api: Api, clock: FakeClock) -> None:
     assert limits == [("chat", 1), ("global", 1), ("group", 40)]
     # edits are not counted unless asked for
     sent = await api.ok("sendMessage", chat_id=people[1].id, text="a")
-    assert await api.ok(
-        "editMessageText", chat_id=people[1].id, message_id=sent["message_id"], text="b"
-    )
+    assert await api.ok("editMessageText", chat_id=people[1].id, message_id=sent["message_id"], text="b")
 
 
 async def test_injected_faults(emu: Emulator, api: Api, http: httpx.AsyncClient) -> None:
@@ -435,9 +398,7 @@ async def test_calls_are_recorded(emu: Emulator, api: Api) -> None:
 
 async def test_json_and_query_string_bodies(emu: Emulator, http: httpx.AsyncClient) -> None:
     alice = emu.add_user("Alice")
-    response = await http.get(
-        f"/bot{emu.token}/sendMessage", params={"chat_id": alice.id, "text": "per GET"}
-    )
+    response = await http.get(f"/bot{emu.token}/sendMessage", params={"chat_id": alice.id, "text": "per GET"})
     assert response.json()["result"]["text"] == "per GET"
     response = await http.post(
         f"/bot{emu.token}/sendMessage", content=b"[1]", headers={"Content-Type": "application/json"}
@@ -451,9 +412,7 @@ async def test_json_and_query_string_bodies(emu: Emulator, http: httpx.AsyncClie
     assert response.json()["result"]["text"] == "ä"
 
 
-async def test_documents_multipart_and_file_ids(
-    emu: Emulator, http: httpx.AsyncClient, api: Api
-) -> None:
+async def test_documents_multipart_and_file_ids(emu: Emulator, http: httpx.AsyncClient, api: Api) -> None:
     alice = emu.add_user("Alice")
     response = await http.post(
         f"/bot{emu.token}/sendDocument",
@@ -483,9 +442,7 @@ async def test_documents_multipart_and_file_ids(
         files={"extra": ("a.txt", b"A", "text/plain")},
     )
     assert response.json()["description"] == "Bad Request: unknown parameter 'extra'"
-    status, description = await api.fail(
-        "sendDocument", chat_id=alice.id, document="x", caption="c" * 1025
-    )
+    status, description = await api.fail("sendDocument", chat_id=alice.id, document="x", caption="c" * 1025)
     assert description == "Bad Request: message caption is too long"
     file = await api.ok("getFile", file_id=document["file_id"])
     download = await http.get(f"/file/bot{emu.token}/{file['file_path']}")

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from tests.emulator.conftest import Api
 
 
+HANG_GUARD = 60.0  # seconds: turns a hang into a failure; never a performance limit
+
+
 def ids(updates: list[dict[str, Any]]) -> list[int]:
     return [u["update_id"] for u in updates]
 
@@ -32,18 +35,12 @@ async def test_offset_confirms_and_forgets(emu: Emulator, api: Api) -> None:
     assert await api.ok("getUpdates", offset=first[-1] + 1) == []
     assert emu.delivered_update_ids == first and emu.pending_updates == 0
     later = [emu.send_text(alice, f"n{i}") for i in range(4)]
-    assert (
-        ids(await api.ok("getUpdates", offset=-2)) == later[2:]
-    )  # the last two; earlier forgotten
+    assert ids(await api.ok("getUpdates", offset=-2)) == later[2:]  # the last two; earlier forgotten
     assert ids(await api.ok("getUpdates")) == later[2:]
     assert emu.queue.pending == 2
     update = (await api.ok("getUpdates", limit=1))[0]
     message = update["message"]
-    assert (
-        message["text"] == "n2"
-        and message["from"]["id"] == alice.id
-        and message["chat"]["type"] == "private"
-    )
+    assert message["text"] == "n2" and message["from"]["id"] == alice.id and message["chat"]["type"] == "private"
 
 
 async def test_limit_is_clamped_like_telegram(emu: Emulator, api: Api) -> None:
@@ -54,27 +51,30 @@ async def test_limit_is_clamped_like_telegram(emu: Emulator, api: Api) -> None:
     assert ids(await api.ok("getUpdates", offset=sent[100])) == sent[100:]
 
 
+async def polling(emu: Emulator) -> None:
+    """Wait until a getUpdates call is waiting at the emulator (its long poll began)."""
+    await emu.wait_until(lambda: emu.poller is not None, HANG_GUARD)
+
+
 async def test_long_poll_answers_as_soon_as_an_update_arrives(emu: Emulator, api: Api) -> None:
     alice = emu.add_user("Alice")
-    loop = asyncio.get_running_loop()
-    poll = asyncio.create_task(api.ok("getUpdates", timeout=30))
-    await asyncio.sleep(0.2)
+    # A poll that would wait an hour: only the update can end it.
+    poll = asyncio.create_task(api.ok("getUpdates", timeout=3600))
+    await polling(emu)
     assert not poll.done()
-    started = loop.time()
     update_id = emu.send_text(alice, "/start")
-    updates = await asyncio.wait_for(poll, 10)
+    updates = await asyncio.wait_for(poll, HANG_GUARD)
     assert ids(updates) == [update_id]
-    assert loop.time() - started < 5  # guards against answering at the timeout only
     assert updates[0]["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
     # an empty poll answers [] after its timeout
     assert await api.ok("getUpdates", offset=update_id + 1, timeout=1) == []
 
 
 async def test_a_second_poller_terminates_the_first(emu: Emulator, api: Api) -> None:
-    first = asyncio.create_task(api.call("getUpdates", timeout=30))
-    await asyncio.sleep(0.2)
+    first = asyncio.create_task(api.call("getUpdates", timeout=3600))
+    await polling(emu)
     second = asyncio.create_task(api.call("getUpdates", timeout=1))
-    response = await asyncio.wait_for(first, 10)
+    response = await asyncio.wait_for(first, HANG_GUARD)
     assert response.status_code == 409
     assert "terminated by other getUpdates request" in response.json()["description"]
     assert (await second).json()["result"] == []
@@ -103,10 +103,10 @@ async def test_stop_answers_waiting_polls(clock: Any) -> None:
     import httpx
 
     async with httpx.AsyncClient(base_url=emu.base_url) as client:
-        poll = asyncio.create_task(client.post(f"/bot{emu.token}/getUpdates", json={"timeout": 50}))
-        await asyncio.sleep(0.2)
-        await asyncio.wait_for(emu.stop(), 10)
-        response = await asyncio.wait_for(poll, 10)
+        poll = asyncio.create_task(client.post(f"/bot{emu.token}/getUpdates", json={"timeout": 3600}))
+        await polling(emu)
+        await asyncio.wait_for(emu.stop(), HANG_GUARD)
+        response = await asyncio.wait_for(poll, HANG_GUARD)
         assert response.json() == {"ok": True, "result": []}
 
 
@@ -137,14 +137,10 @@ async def receiver() -> AsyncIterator[dict[str, Any]]:
         await server.close_all_connections()
 
 
-async def test_webhook_delivery_with_secret_and_retry(
-    emu: Emulator, api: Api, receiver: dict[str, Any]
-) -> None:
+async def test_webhook_delivery_with_secret_and_retry(emu: Emulator, api: Api, receiver: dict[str, Any]) -> None:
     alice = emu.add_user("Alice")
     dropped = emu.send_text(alice, "alt")
-    assert await api.ok(
-        "setWebhook", url=receiver["url"], secret_token="s3cr3t", drop_pending_updates=True
-    )
+    assert await api.ok("setWebhook", url=receiver["url"], secret_token="s3cr3t", drop_pending_updates=True)
     conflict = await api.fail("getUpdates")
     assert conflict[0] == 409 and "webhook is active" in conflict[1]
     first = emu.send_text(alice, "eins")
@@ -164,9 +160,7 @@ async def test_webhook_delivery_with_secret_and_retry(
     assert (await api.ok("getWebhookInfo"))["url"] == ""
     third = emu.send_text(alice, "drei")
     assert ids(await api.ok("getUpdates")) == [third]
-    assert (await api.fail("setWebhook", url=receiver["url"], secret_token="nicht erlaubt!"))[
-        0
-    ] == 400
+    assert (await api.fail("setWebhook", url=receiver["url"], secret_token="nicht erlaubt!"))[0] == 400
 
 
 class _HoldingReceiver(tornado.web.RequestHandler):
@@ -220,7 +214,7 @@ async def test_delivery_hook_and_waiting_helpers(emu: Emulator, api: Api) -> Non
     update_id = emu.send_text(alice, "hallo")
     assert emu.pending_updates == 1
     waiter = asyncio.create_task(emu.wait_fetched(timeout=10))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # the waiter looks once, and waits
     assert not waiter.done()
     await api.ok("getUpdates")
     await waiter

@@ -28,9 +28,7 @@ async def test_a_jump_moves_forward_in_steps_and_runs_the_bot_after_each() -> No
 
     before = clock.now()
     await clock.jump(timedelta(days=1), after_step)
-    assert seen == [STEP * n for n in range(1, 25)], (
-        "hour by hour, so nothing due in between is skipped"
-    )
+    assert seen == [STEP * n for n in range(1, 25)], "hour by hour, so nothing due in between is skipped"
     assert clock.now() - before >= timedelta(days=1)
     assert abs(clock.wall() - (datetime.now(UTC) + timedelta(days=1)).timestamp()) < 60
     with pytest.raises(ValueError):
@@ -111,9 +109,7 @@ async def test_a_page_without_clock_control_says_so(emu: Emulator) -> None:
     server = tornado.httpserver.HTTPServer(app)
     server.add_sockets(sockets)
     try:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
-        ) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sockets[0].getsockname()[1]}") as client:
             assert (await client.get("/api/clock")).status_code == 404
             assert "clock" not in (await client.get("/api/messages")).json()
     finally:
@@ -129,16 +125,10 @@ async def test_saved_chats_come_back_after_a_restart(emu: Emulator) -> None:
             ana.id,
             "<b>Sitzung</b> &lt;AK EU&gt;",
             parse_mode="HTML",
-            reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton("✅ Zusage", callback_data="r:1")]]
-            ),
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("✅ Zusage", callback_data="r:1")]]),
         )
-        await bot.edit_message_text(
-            "<b>Sitzung</b> verschoben", ana.id, card.message_id, parse_mode="HTML"
-        )
-        await bot.send_document(
-            ana.id, io.BytesIO(b"PK\x03\x04docx"), filename="Bericht 2026-H2.docx"
-        )
+        await bot.edit_message_text("<b>Sitzung</b> verschoben", ana.id, card.message_id, parse_mode="HTML")
+        await bot.send_document(ana.id, io.BytesIO(b"PK\x03\x04docx"), filename="Bericht 2026-H2.docx")
     saved = emu.world.snapshot()
 
     restarted = Emulator()
@@ -147,20 +137,13 @@ async def test_saved_chats_come_back_after_a_restart(emu: Emulator) -> None:
         again = restarted.add_user("Ana", "Popescu", "ana_p", "de")
         assert again.id == ana.id, "the same users in the same order get the same ids"
         assert restarted.world.restore(saved) == 3
-        before = [
-            (m.message_id, m.text, m.entities, m.reply_markup, m.edited) for m in emu.history(ana)
-        ]
-        after = [
-            (m.message_id, m.text, m.entities, m.reply_markup, m.edited)
-            for m in restarted.history(again)
-        ]
+        before = [(m.message_id, m.text, m.entities, m.reply_markup, m.edited) for m in emu.history(ana)]
+        after = [(m.message_id, m.text, m.entities, m.reply_markup, m.edited) for m in restarted.history(again)]
         assert after == before
         document = restarted.messages(again)[-1].document
         assert document is not None and document.data == b"PK\x03\x04docx"
         assert restarted.world.files[document.file_id].file_name == "Bericht 2026-H2.docx"
-        async with Bot(
-            restarted.token, base_url=restarted.api_url, base_file_url=restarted.file_url
-        ) as bot:
+        async with Bot(restarted.token, base_url=restarted.api_url, base_file_url=restarted.file_url) as bot:
             new = await bot.send_message(again.id, "Weiter geht's")
             other = await bot.send_document(again.id, io.BytesIO(b"x"), filename="b.txt")
         assert new.message_id == before[-1][0] + 1, "message ids go on after the restored ones"

@@ -109,26 +109,18 @@ async def test_chat_round_trip_through_the_page_api(emu: Emulator, ptb: Bot, san
     assert download.content == b"BEGIN:VCALENDAR\r\n"
     assert download.headers["Content-Disposition"].startswith('attachment; filename="sitzung.ics"')
 
-    press = await client.post(
-        "/api/chats/ana/press", json={"message_id": welcome["id"], "row": 0, "column": 0}
-    )
+    press = await client.post("/api/chats/ana/press", json={"message_id": welcome["id"], "row": 0, "column": 0})
     assert press.status_code == 200
-    answer = asyncio.create_task(
-        client.get(f"/api/answers/{press.json()['update_id']}", params={"timeout": 10})
-    )
+    answer = asyncio.create_task(client.get(f"/api/answers/{press.json()['update_id']}", params={"timeout": 10}))
     updates = await ptb.get_updates(offset=update.update_id + 1, timeout=1)
     query = updates[0].callback_query
     assert query is not None and query.data == "ack" and query.from_user.id == ana.id
     await query.answer("Danke!")
     assert (await answer).json() == {"answered": True, "text": "Danke!", "show_alert": False}
 
-    link_press = await client.post(
-        "/api/chats/ana/press", json={"message_id": welcome["id"], "row": 1, "column": 0}
-    )
+    link_press = await client.post("/api/chats/ana/press", json={"message_id": welcome["id"], "row": 1, "column": 0})
     assert link_press.status_code == 400
-    missing = await client.post(
-        "/api/chats/ana/press", json={"message_id": welcome["id"], "row": 5, "column": 0}
-    )
+    missing = await client.post("/api/chats/ana/press", json={"message_id": welcome["id"], "row": 5, "column": 0})
     assert missing.status_code == 409
     assert (await client.post("/api/chats/nobody/send", json={"text": "x"})).status_code == 404
     assert (await client.post("/api/chats/ana/send", json={"text": "  "})).status_code == 400
@@ -141,6 +133,4 @@ async def test_command_menu_follows_telegram_scopes(emu: Emulator, ptb: Bot, san
     assert (await client.get("/api/chats/ana/commands")).json() == []
     await ptb.set_my_commands([BotCommand("start", "Start")])
     await ptb.set_my_commands([BotCommand("hilfe", "Hilfe")], language_code="de")
-    assert (await client.get("/api/chats/ana/commands")).json() == [
-        {"command": "hilfe", "description": "Hilfe"}
-    ]
+    assert (await client.get("/api/chats/ana/commands")).json() == [{"command": "hilfe", "description": "Hilfe"}]
