@@ -89,7 +89,7 @@ class KimContext(CallbackContext[ExtBot[None], dict, dict, dict]):
 
     @property
     def runtime(self) -> Runtime:
-        return self.application.bot_data["runtime"]  # type: ignore[no-any-return]
+        return self.application.bot_data["runtime"]  # type: ignore[no-any-return]  # bot_data holds Any; the composition puts the Runtime there
 
 
 class SendOptions(TypedDict):

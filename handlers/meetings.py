@@ -181,7 +181,7 @@ def handlers() -> list[BaseHandler]:
         "cancel": cancel_meeting,
     }
     return [
-        CommandHandler([name, *by_name(name).aliases], callback, filters=private)  # type: ignore[union-attr]
+        CommandHandler([name, *by_name(name).aliases], callback, filters=private)  # type: ignore[union-attr]  # every name listed here is in the command table
         for name, callback in table.items()
     ]
 

@@ -291,7 +291,7 @@ def handlers() -> list[BaseHandler]:
         "invite": create_invite,
     }
     return [
-        CommandHandler([name, *by_name(name).aliases], callback, filters=private)  # type: ignore[union-attr]
+        CommandHandler([name, *by_name(name).aliases], callback, filters=private)  # type: ignore[union-attr]  # every name listed here is in the command table
         for name, callback in table.items()
     ]
 

@@ -363,7 +363,7 @@ def handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
     table = {"recommend": recommend_command, "feedback": feedback_command}
     return [
-        CommandHandler([name, *by_name(name).aliases], callback, filters=private)  # type: ignore[union-attr]
+        CommandHandler([name, *by_name(name).aliases], callback, filters=private)  # type: ignore[union-attr]  # every name listed here is in the command table
         for name, callback in table.items()
     ]
 

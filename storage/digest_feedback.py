@@ -85,7 +85,7 @@ class FeedbackQueries(_Repository):
         for group_id, rid, text, deadline, created_at in await top(
             self.session, [g for g in group_ids if found_counts.get(g)], per_group
         ):
-            lists[group_id].append(RecommendationRow(rid, text, aware(deadline), aware(created_at)))  # type: ignore[arg-type]
+            lists[group_id].append(RecommendationRow(rid, text, aware(deadline), aware(created_at)))  # type: ignore[arg-type]  # the column is NOT NULL, so aware() gets a datetime
         far = datetime.max.replace(tzinfo=UTC)
         for rows in lists.values():
             rows.sort(key=lambda r: (r.deadline is None, r.deadline or far, -r.id))
@@ -191,7 +191,7 @@ class FeedbackQueries(_Repository):
             .order_by(Recommendation.deadline, Recommendation.id)
             .limit(limit)
         )
-        rows = [RecommendationRow(i, t, aware(d), aware(c)) for i, t, d, c in result.all()]  # type: ignore[arg-type]
+        rows = [RecommendationRow(i, t, aware(d), aware(c)) for i, t, d, c in result.all()]  # type: ignore[arg-type]  # the column is NOT NULL, so aware() gets a datetime
         return int(total or 0), rows
 
     async def not_answered(

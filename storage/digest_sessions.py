@@ -75,7 +75,7 @@ class SessionQueries(_Repository):
 
         lists: dict[int, list[SessionRow]] = {g: [] for g in group_ids}
         for row in await top(self.session, [g for g in group_ids if found_counts.get(g)], per_group):
-            lists[row[1]].append(SessionRow(row[0], row[1], row[2], aware(row[3]), row[4]))  # type: ignore[arg-type]
+            lists[row[1]].append(SessionRow(row[0], row[1], row[2], aware(row[3]), row[4]))  # type: ignore[arg-type]  # the column is NOT NULL, so aware() gets a datetime
         for rows in lists.values():
             rows.sort(key=lambda s: (s.starts_at, s.id), reverse=latest_first)
         return found_counts, lists
@@ -137,7 +137,7 @@ class SessionQueries(_Repository):
             .limit(limit)
         )
         rows = (await self.session.execute(query)).all()
-        sessions = [SessionRow(r[0], r[1], r[2], aware(r[3]), r[4]) for r in rows]  # type: ignore[arg-type]
+        sessions = [SessionRow(r[0], r[1], r[2], aware(r[3]), r[4]) for r in rows]  # type: ignore[arg-type]  # the column is NOT NULL, so aware() gets a datetime
         return (int(rows[0][5]) if rows else 0), sessions
 
     async def few_confirmations(
@@ -186,7 +186,7 @@ class SessionQueries(_Repository):
         )
         rows = (await self.session.execute(query)).all()
         found = [
-            (SessionRow(r.id, r.group_id, r.title, aware(r.starts_at), r.timezone), int(r.yes), int(r.members))  # type: ignore[arg-type]
+            (SessionRow(r.id, r.group_id, r.title, aware(r.starts_at), r.timezone), int(r.yes), int(r.members))  # type: ignore[arg-type]  # the column is NOT NULL, so aware() gets a datetime
             for r in rows
         ]
         return (int(rows[0].total) if rows else 0), found
@@ -232,7 +232,7 @@ class SessionQueries(_Repository):
         lists: dict[int, list[ItemRow]] = {g: [] for g in group_ids}
         for r in await top(self.session, [g for g in group_ids if found_counts.get(g)], per_group):
             author = None if r[5] is None else person_row(r[6], r[7], r[8], r[9])
-            lists[r[1]].append(ItemRow(r[0], r[1], r[2], AgendaStatus(r[3]), aware(r[4]), author))  # type: ignore[arg-type]
+            lists[r[1]].append(ItemRow(r[0], r[1], r[2], AgendaStatus(r[3]), aware(r[4]), author))  # type: ignore[arg-type]  # the column is NOT NULL, so aware() gets a datetime
         for rows in lists.values():
             rows.sort(key=lambda i: (i.created_at, i.id), reverse=True)
         return found_counts, lists

@@ -198,3 +198,13 @@ def test_argparse_only_in_the_command_line() -> None:
 def test_no_module_is_longer_than_500_lines(module: str) -> None:
     lines = len(MODULES[module].path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{MODULES[module].path.relative_to(ROOT)} has {lines} lines"
+
+
+def test_every_type_ignore_says_why() -> None:
+    bare = [
+        f"{m.path.relative_to(ROOT)}:{number}"
+        for m in MODULES.values()
+        for number, line in enumerate(m.path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"type: ignore(\[[^\]]*\])?\s*$", line)
+    ]
+    assert bare == [], "a `# type: ignore[...]` is followed by `# <the reason>`"

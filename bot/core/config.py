@@ -158,7 +158,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if (level := get("LOG_LEVEL")) is not None:
         values["log_level"] = _choice("LOG_LEVEL", level.upper(), LOG_LEVELS)
 
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)  # type: ignore[arg-type]  # each value was checked against its field above
 
 
 def parse_offsets(text: str, variable: str = "REMINDER_OFFSETS") -> tuple[timedelta, ...]:

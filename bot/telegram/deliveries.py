@@ -80,7 +80,7 @@ class Deliveries:
 
     @property
     def runtime(self) -> Runtime:
-        return self.application.bot_data["runtime"]  # type: ignore[no-any-return]
+        return self.application.bot_data["runtime"]  # type: ignore[no-any-return]  # bot_data holds Any; the composition puts the Runtime there
 
     def _leading_changed(self, leading: bool) -> None:
         if leading:

@@ -13,7 +13,7 @@ from storage.models import Base
 target_metadata = Base.metadata
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection) -> None:  # type: ignore[no-untyped-def]  # Alembic's callback, untyped there
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -240,7 +240,7 @@ class DocumentHandler(ControlHandler):
 
 class BlockHandler(ControlHandler):
     # tornado hands a route's options to initialize(); this route has one more
-    def initialize(self, emulator: EmulatorReading, blocked: bool) -> None:  # type: ignore[override]
+    def initialize(self, emulator: EmulatorReading, blocked: bool) -> None:  # type: ignore[override]  # tornado passes the route's keyword arguments to initialize
         super().initialize(emulator)
         self.blocked = blocked
 
@@ -279,7 +279,7 @@ class MessagesPollHandler(ControlHandler):
             return
         seq, changed = await self.emulator.changed_messages(since, chat_id=chat_id, timeout=timeout)
         # the request's connection is tornado's HTTP1Connection, which has the stream
-        if self.request.connection.stream.closed():  # type: ignore[union-attr]
+        if self.request.connection.stream.closed():  # type: ignore[union-attr]  # tornado types the connection without its stream
             return
         self.reply({"seq": seq, "messages": [message_json(m) for m in changed]})
 

@@ -160,7 +160,7 @@ class MessagesHandler(_Handler):
                 break
             since = seq
         # the request's connection is tornado's HTTP1Connection, which has the stream
-        if self.request.connection is None or self.request.connection.stream.closed():  # type: ignore[attr-defined]
+        if self.request.connection is None or self.request.connection.stream.closed():  # type: ignore[attr-defined]  # tornado types the connection without its stream
             return
         body: dict[str, Any] = {
             "seq": seq,
