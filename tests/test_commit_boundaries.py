@@ -34,9 +34,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import ColumnElement, func, select
 
-from bot.core import agenda as agenda_core
 from bot.core import recommendations
 from bot.core.config import load_settings
+from bot.core.steps import Step
 from bot.dev.emulator import Emulator
 from bot.dev.emulator.state import User
 from storage.database import Database
@@ -169,7 +169,7 @@ class GuidedStepLeft(MemberTopic):
 
     def situate(self, person: Person, user: User, number: int, group_id: int) -> None:
         # The bot asked for a topic's text (after a bare /agenda and its button).
-        person.awaiting = agenda_core.AWAIT_TEXT
+        person.awaiting = Step.AGENDA_TEXT
         person.awaiting_data = {"group": group_id}
 
     def settled(self) -> ColumnElement[bool]:

@@ -77,8 +77,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.core import agenda, meetings, recommendations
 from bot.core.commands import COMMANDS
+from bot.core.steps import Step
 from bot.dev.emulator.entities import auto_entities
 from bot.render.texts import Texts
 from handlers.payloads import Payload
@@ -663,10 +663,10 @@ async def act(bot, world: World, action: tuple[Any, ...]) -> None:  # type: igno
 # --- what must hold ----------------------------------------------------------------
 
 COORDINATION_STEPS = {
-    meetings.AWAIT_MEETING,
-    agenda.AWAIT_REASON,
-    recommendations.AWAIT_TEXT,
-    recommendations.AWAIT_OUTCOME,
+    Step.MEETING,
+    Step.AGENDA_REASON,
+    Step.RECOMMENDATION_TEXT,
+    Step.RECOMMENDATION_OUTCOME,
 }
 APOLOGIES = {Texts().plain(lang, "errors.internal") for lang in ("de", "en")}
 

@@ -108,15 +108,6 @@ from storage.models import (
 )
 from storage.uow import UnitOfWork
 
-AWAIT_GROUP = Step.AGENDA_GROUP
-"""The bot asked for the group (`awaiting_data["text"]`: the item's text, if already given)."""
-AWAIT_TEXT = Step.AGENDA_TEXT
-"""The bot asked for a new item's text (`awaiting_data["group"]`)."""
-AWAIT_EDIT = Step.AGENDA_EDIT
-"""The bot asked the author for the new text of `awaiting_data["item"]`."""
-AWAIT_REASON = Step.AGENDA_REASON
-"""The bot asked a coordinator why `awaiting_data["item"]` is rejected."""
-
 AUTHOR_ACTIONS = frozenset({"edit", "withdraw"})
 COORDINATION_ACTIONS = frozenset({"accept", "reject", "defer", "up", "down"})
 

@@ -51,8 +51,6 @@ from storage.models import (
 )
 from storage.uow import UnitOfWork
 
-AWAIT_MEETING = Step.MEETING
-"""The guided /meeting step (another name for `bot.core.steps.Step.MEETING`)."""
 HORIZON = timedelta(days=400)
 DEFAULT_DURATION = timedelta(hours=2)
 

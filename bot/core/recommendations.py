@@ -97,13 +97,6 @@ from storage.models import (
 )
 from storage.uow import UnitOfWork
 
-AWAIT_TEXT = Step.RECOMMENDATION_TEXT
-"""Guided /recommend: the target is chosen, the next text is the recommendation."""
-AWAIT_COMMENT = Step.RECOMMENDATION_COMMENT
-"""The Kommentar button was pressed: the next text is the comment."""
-AWAIT_OUTCOME = Step.RECOMMENDATION_OUTCOME
-"""Abschließen was pressed: the next text is the outcome note."""
-
 STANCES = {value.value: value for value in StanceValue}
 LIST_LIMIT = 10
 """At most this many recommendations in one /feedback answer."""
