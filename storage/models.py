@@ -15,6 +15,7 @@
 - `Delivery`: every message the bot owes one person on its own initiative
   (invitations, reminders, notices, recommendations, notes to authors).
 - `InboxUpdate`: each update from Telegram, kept until it has been handled.
+- In `storage.admin_models`: the audit log, announcements, the report's notes.
 
 All datetimes are timezone-aware UTC; Telegram ids are `BigInteger`.
 Constraint names follow one naming convention so migrations stay portable
@@ -42,6 +43,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import JSON, TypeDecorator
 
 NAMING_CONVENTION = {
@@ -145,6 +147,8 @@ class Membership(Base):
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     left_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    """The coordination's reason for a rejection or a removal; the person reads it."""
     invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id", ondelete="SET NULL"))
 
     person: Mapped[Person] = relationship(back_populates="memberships", foreign_keys=[person_id])
@@ -273,6 +277,8 @@ class Occurrence(Base):
     status: Mapped[OccurrenceStatus] = mapped_column(_enum(OccurrenceStatus))
     revision: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the session was cancelled, when the coordination said; the members read it."""
 
     meeting: Mapped[Meeting] = relationship()
 
@@ -302,6 +308,7 @@ class Delivery(Base):
         UniqueConstraint("occurrence_id", "person_id", "kind", "lead_seconds", "revision", name="uq_deliveries_once"),
         UniqueConstraint("recommendation_id", "person_id", "kind", name="uq_deliveries_recommendation_once"),
         UniqueConstraint("scheduled_for", "person_id", "kind", name="uq_deliveries_scheduled_once"),
+        UniqueConstraint("announcement_id", "person_id", "kind", name="uq_deliveries_announcement_once"),
         Index("ix_deliveries_status_due", "status", "due_at"),
     )
 
@@ -311,6 +318,7 @@ class Delivery(Base):
         ForeignKey("recommendations.id", ondelete="CASCADE"), index=True
     )
     agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
     scheduled_for: Mapped[datetime | None]
     """For a scheduled digest: the DIGEST_SCHEDULE time it is for (one per coordinator and time)."""
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
@@ -359,6 +367,8 @@ class AgendaItem(Base):
     status: Mapped[AgendaStatus] = mapped_column(_enum(AgendaStatus))
     position: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str | None] = mapped_column(Text)
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """*nachgereicht*: sent after the session's agenda deadline (SPEC 5); the coordination accepts or defers it."""
     not_before: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime | None]

@@ -24,6 +24,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.agenda_repository import AgendaRepository
+from storage.audit_repository import AuditRepository
 from storage.cluster import Cluster
 from storage.digest_repository import DigestRepository
 from storage.inbox_repository import InboxRepository, handling
@@ -81,6 +82,7 @@ class UnitOfWork:
     reports: ReportRepository
     privacy: PrivacyRepository
     inbox: InboxRepository
+    audit: AuditRepository
 
     def __init__(
         self,
@@ -124,6 +126,7 @@ class UnitOfWork:
         self.reports = ReportRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
         self.inbox = InboxRepository(self.session, self.cluster)
+        self.audit = AuditRepository(self.session)
 
     async def __aexit__(
         self,

@@ -64,3 +64,10 @@ def leading_group(groups: Sequence[Group], text: str, max_words: int = 3) -> tup
         exact = _norm(head) in (_norm(group.slug), _norm(group.name))
         return group, text[words[count - 1].end() :], exact
     return None
+
+
+def require_active(group: Group) -> None:
+    """An archived group takes no new members, sessions, topics or messages (SPEC 1);
+    its history stays readable in digests and reports."""
+    if group.archived_at is not None:
+        raise Refusal("groups.archived", name=group.name)
