@@ -1,5 +1,5 @@
 """Command line: `kimbot run`, `kimbot sandbox`, `kimbot db upgrade`,
-`kimbot digest`, `kimbot report` (SPEC 10), `kimbot backup`, and
+`kimbot digest [group|all] [period]`, `kimbot report` (SPEC 10), `kimbot backup`, and
 `kimbot bench` (the benchmarks of a source checkout).
 
 The entry point loads `.env` once (real environment variables win), builds
@@ -18,7 +18,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -147,10 +147,39 @@ def sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def digest(settings: Settings, args: argparse.Namespace) -> int:
-    """The digest on the terminal (for cron and e-mail)."""
+    """The digest on the terminal (for cron and e-mail): `kimbot digest [group|all] [period]`,
+    the arguments of `/digest`, or the options `--group` and `--since`."""
     from bot.render import digest as digests
 
+    if args.words:
+        if args.group is not None or args.since is not None:
+            print("kimbot digest: give the group and period either as words or as --group/--since", file=sys.stderr)
+            return 2
+        args.group, args.since = split_digest_words(args.words, settings)
     return digests.command_line(settings, args)
+
+
+def split_digest_words(words: Sequence[str], settings: Settings) -> tuple[str, str | None]:
+    """`[group|all] [period]` as typed after `kimbot digest`: the period is the
+    longest run of last words that reads as one (`30d`, `30 Tage`, `since
+    2026-01-01`, a date), or else the last words from the first one that begins
+    like a period (a digit, `since`, `seit`, `ab`), so that a wrong period is
+    named as such; the words before it name the group (none: every group)."""
+    from bot.core.digest_arguments import parse_period
+    from bot.core.errors import Refusal
+
+    now = datetime.now(UTC)
+    for start in range(len(words)):
+        try:
+            parse_period(" ".join(words[start:]), now, settings.timezone)
+        except Refusal as refusal:
+            if refusal.key != "digest.since_future":
+                continue
+        return " ".join(words[:start]) or "all", " ".join(words[start:])
+    for start, word in enumerate(words):
+        if word[:1].isdigit() or word.casefold() in ("since", "seit", "ab"):
+            return " ".join(words[:start]) or "all", " ".join(words[start:])
+    return " ".join(words), None
 
 
 def report(settings: Settings, args: argparse.Namespace) -> int:
@@ -207,10 +236,19 @@ def _parser() -> argparse.ArgumentParser:
     upgrade_parser = db_commands.add_parser("upgrade", help="apply migrations (also done by 'kimbot run')")
     upgrade_parser.set_defaults(handler=db_upgrade)
 
-    digest_parser = commands.add_parser("digest", help="print the digest (as /digest does) for cron and e-mail")
-    digest_parser.add_argument("--group", default="all", help="a group (slug, name or prefix) or 'all' (default)")
+    digest_parser = commands.add_parser(
+        "digest",
+        help="print the digest (as /digest does) for cron and e-mail: kimbot digest [group|all] [period]",
+    )
     digest_parser.add_argument(
-        "--since", default="7d", help="the period: 7d (default), 30d, or a date such as 2026-01-01"
+        "words",
+        nargs="*",
+        metavar="group|all period",
+        help="as /digest: e.g. 'all 30d', 'ak-eu', 'eu since 2026-01-01'",
+    )
+    digest_parser.add_argument("--group", default=None, help="a group (slug, name or prefix) or 'all' (default)")
+    digest_parser.add_argument(
+        "--since", default=None, help="the period: 7d (default), 30d, or a date such as 2026-01-01"
     )
     digest_parser.add_argument("--format", choices=("text", "md", "json"), default="text", help="output format")
     digest_parser.set_defaults(handler=digest)

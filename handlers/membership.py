@@ -1,5 +1,6 @@
 """Membership handlers: /groups, /join, /leave, /pending, /approve, /reject,
-/members, /invite, and their buttons."""
+/members, /invite, and their buttons; "Ablehnen" asks for a reason and a
+confirmation (`reject_step_pressed`, the reason typed: `reject_reason_text`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from bot.core import membership, people
 from bot.core.commands import by_name
 from bot.core.errors import Key, Refusal
 from bot.core.membership import JoinResult
+from bot.core.steps import Step
 from bot.render.texts import Html
 from bot.render.units import split_text
 from handlers import payloads as p
-from handlers.common import Request, action, render
+from handlers.common import Request, Rows, action, render
 from storage.models import Group, Invite, Membership, MembershipStatus, Person
 
 PENDING_SHOWN = 20
@@ -56,6 +58,7 @@ async def join_pressed(request: Request) -> None:
 async def tell_join_result(request: Request, result: JoinResult) -> None:
     m = result.membership
     if result.approved:
+        request.wake_deliveries()  # open recommendations reach the new member at once
         await request.reply(request.t("join.joined", group=m.group.name))
         return
     await request.reply(request.t("join.requested", group=m.group.name))
@@ -156,12 +159,15 @@ async def reject_request(request: Request) -> None:
 
 
 async def decide_by_command(request: Request, approve: bool) -> None:
-    """With a user: decide their request. Without: the open requests as cards."""
+    """With a user: decide their request (`/reject <user> [group] | <reason>`: with
+    a reason the person reads). Without: the open requests as cards."""
     uow, me = await request.uow(), await request.person()
     if request.args:
-        group_text = " ".join(request.args[1:]) or None
+        head, _, reason = " ".join(request.args).partition("|")
+        words = head.split() or [""]
+        group_text = " ".join(words[1:]) or None
         result = await membership.decide_by_reference(
-            uow, me, request.args[0], group_text, approve, request.settings, request.now()
+            uow, me, words[0], group_text, approve, request.settings, request.now(), None if approve else reason
         )
     else:
         pending = await membership.pending_requests(uow, me, request.settings)
@@ -179,35 +185,109 @@ async def decide_by_command(request: Request, approve: bool) -> None:
 
 
 async def decision_pressed(request: Request) -> None:
-    """Approve or reject from a request card."""
+    """Approve from a request card at once; "Ablehnen" first asks for an optional
+    reason and a confirmation (nothing is decided yet)."""
     assert isinstance(request.payload, p.DecideRequest)
     uow, me = await request.uow(), await request.person()
     try:
-        decided = await membership.decide(
-            uow, me, request.payload.membership_id, request.payload.approve, request.settings, request.now()
-        )
+        if request.payload.approve:
+            decided = await membership.decide(
+                uow, me, request.payload.membership_id, True, request.settings, request.now()
+            )
+        else:
+            asked = await membership.ask_reject_reason(uow, me, request.payload.membership_id, request.settings)
     except Refusal as refusal:
         if refusal.key == "decide.already_decided":
             await request.edit(rows=())
         raise
+    if not request.payload.approve:
+        await request.answer()
+        await request.reply(
+            request.t("decide.reason_ask", name=people.name_of(asked.person), group=asked.group.name),
+            [
+                [
+                    (request.label("decide.skip_reason_button"), p.RejectRequest(asked.id, "skip")),
+                    (request.label("decide.keep_button"), p.RejectRequest(asked.id, "no")),
+                ]
+            ],
+        )
+        return
     card = request_card(request, request.lang, decided)
     await request.answer(request.label(f"status.{decided.status.value}"))
     await request.edit(card + "\n\n" + outcome_line(request, decided))
     await tell_decision(request, decided)
 
 
+def reject_confirmation(request: Request, m: Membership, reason: str | None) -> tuple[Html, Rows]:
+    """The question before a rejection: whose request, which reason, and the two buttons."""
+    text = request.t(
+        "decide.reject_confirm",
+        name=people.name_of(m.person),
+        group=m.group.name,
+        reason=reason or request.t("decide.no_reason"),
+    )
+    rows = [
+        [
+            (request.label("decide.confirm_button"), p.RejectRequest(m.id, "yes")),
+            (request.label("decide.keep_button"), p.RejectRequest(m.id, "no")),
+        ]
+    ]
+    return text, rows
+
+
+async def reject_reason_text(request: Request, text: str) -> None:
+    """The reason typed after "Ablehnen": shown back with the confirmation."""
+    uow, me = await request.uow(), await request.person()
+    m = await membership.note_reject_reason(uow, me, text, request.settings)
+    question, rows = reject_confirmation(request, m, membership.reason_noted(me, m.id))
+    await request.reply(question, rows)
+
+
+async def reject_step_pressed(request: Request) -> None:
+    """ "Ohne Grund", "Ja, ablehnen" or "Abbrechen" after "Ablehnen"."""
+    assert isinstance(request.payload, p.RejectRequest)
+    uow, me = await request.uow(), await request.person()
+    membership_id, step = request.payload.membership_id, request.payload.action
+    if step == "skip":
+        m = await membership.open_request(uow, me, membership_id, request.settings)
+        question, rows = reject_confirmation(request, m, None)
+        await request.edit(question, rows)
+    elif step == "yes":
+        decided = await membership.confirm_reject(uow, me, membership_id, request.settings, request.now())
+        await request.answer(request.label("status.rejected"))
+        await request.edit(outcome_line(request, decided))
+        await tell_decision(request, decided)
+    elif step == "no":
+        m = await membership.keep_request(uow, me, membership_id, request.settings)
+        await request.edit(request.t("decide.kept", name=people.name_of(m.person), group=m.group.name))
+    else:
+        raise Refusal("buttons.stale")
+
+
 def outcome_line(request: Request, m: Membership) -> Html:
-    key = "decide.approved" if m.status is MembershipStatus.APPROVED else "decide.rejected"
-    return request.t(key, name=people.name_of(m.person), group=m.group.name)
+    if m.status is MembershipStatus.APPROVED:
+        return request.t("decide.approved", name=people.name_of(m.person), group=m.group.name)
+    if m.reason:
+        return request.t("decide.rejected_reason", name=people.name_of(m.person), group=m.group.name, reason=m.reason)
+    return request.t("decide.rejected", name=people.name_of(m.person), group=m.group.name)
 
 
 async def tell_decision(request: Request, m: Membership) -> None:
-    """Tell the person who asked what the coordination decided."""
+    """Tell the person who asked what the coordination decided (and why, when a
+    reason was given)."""
+    if m.status is MembershipStatus.APPROVED:
+        request.wake_deliveries()  # open recommendations reach the new member at once
     if m.person.telegram_id is None:
         return
     lang = await request.language_of(m.person.telegram_id)
-    key = "decide.you_approved" if m.status is MembershipStatus.APPROVED else "decide.you_rejected"
-    await request.notify(m.person.telegram_id, render(request.runtime.texts, lang, key, group=m.group.name))
+    texts = request.runtime.texts
+    if m.status is MembershipStatus.APPROVED:
+        text = render(texts, lang, "decide.you_approved", group=m.group.name)
+    elif m.reason:
+        text = render(texts, lang, "decide.you_rejected_reason", group=m.group.name, reason=m.reason)
+    else:
+        text = render(texts, lang, "decide.you_rejected", group=m.group.name)
+    await request.notify(m.person.telegram_id, text)
 
 
 @action
@@ -300,5 +380,8 @@ CALLBACKS = {
     p.JoinGroup: join_pressed,
     p.LeaveGroup: leave_pressed,
     p.DecideRequest: decision_pressed,
+    p.RejectRequest: reject_step_pressed,
     p.InviteToGroup: invite_pressed,
 }
+
+TEXT_ANSWERS = {Step.REJECT_REASON: reject_reason_text}

@@ -125,6 +125,11 @@ class GroupRepository(_Repository):
         result = await self.session.execute(select(Group).where(Group.archived_at.is_(None)).order_by(Group.id))
         return result.scalars().all()
 
+    async def including_archived(self) -> Sequence[Group]:
+        """Every group, archived ones too."""
+        result = await self.session.execute(select(Group).order_by(Group.id))
+        return result.scalars().all()
+
 
 class MembershipRepository(_Repository):
     _eager = (selectinload(Membership.person), selectinload(Membership.group), selectinload(Membership.decided_by))
@@ -248,9 +253,13 @@ class MeetingRepository(_Repository):
         return result.scalars().all()
 
     async def series_to_extend(self, horizon: datetime) -> Sequence[Meeting]:
+        """Series planned less far than `horizon`; a series of an archived group has ended."""
         result = await self.session.execute(
-            select(Meeting).where(
+            select(Meeting)
+            .join(Group, Group.id == Meeting.group_id)
+            .where(
                 Meeting.rrule.is_not(None),
+                Group.archived_at.is_(None),
                 or_(Meeting.materialized_until.is_(None), Meeting.materialized_until < horizon),
             )
         )

@@ -6,7 +6,13 @@ Rules that live here and nowhere else:
   it is approved at once; an invite link always approves at once;
 - only coordinators decide requests, list members and create invites;
 - a request is decided once; a second decision is refused and says who
-  decided;
+  decided; a rejection may carry a reason, which the person reads; the
+  "Ablehnen" button asks for that reason (optional) and a confirmation before
+  anything changes (`ask_reject_reason`, `note_reject_reason`), the one-line
+  `/reject <user> [group] [| reason]` acts at once;
+- an archived group takes no new members (a request for it cannot be approved);
+- every decision is written to the audit log (`membership.approve`,
+  `membership.reject`);
 - an invite is single-use and valid for `INVITE_VALIDITY`.
 Every function takes a unit of work, commits only when all checks passed,
 and returns data for the caller to tell the people concerned.
@@ -19,15 +25,21 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core import audit, steps
 from bot.core.config import Settings
 from bot.core.errors import Key, NotRegistered, Refusal
-from bot.core.groups import resolve_group
+from bot.core.groups import require_active, resolve_group
 from bot.core.people import coordinator_chat_ids, name_of, require_coordinator
+from bot.core.steps import Step
+from bot.core.text import clean_text
 from storage.models import Group, Invite, Membership, MembershipStatus, Person
 from storage.uow import UnitOfWork
 
 INVITE_VALIDITY = timedelta(days=30)
 ACTIVE = (MembershipStatus.APPROVED, MembershipStatus.PENDING)
+ALL = ("all", "alle")
+"""What `/members all` (and every command that takes a group) reads as every group."""
+REASON_MAX = 500
 
 
 @dataclass
@@ -98,10 +110,9 @@ async def joinable(uow: UnitOfWork, person: Person) -> list[Group]:
     return groups
 
 
-async def decide(
-    uow: UnitOfWork, decider: Person, membership_id: int, approve: bool, settings: Settings, now: datetime
-) -> Membership:
-    """Approve or reject one open request; refused when it was already decided."""
+async def open_request(uow: UnitOfWork, decider: Person, membership_id: int, settings: Settings) -> Membership:
+    """The open request `membership_id` (coordinators only); refused when it was
+    already decided, naming the decision and who made it."""
     require_coordinator(decider, settings)
     membership = await uow.memberships.get(membership_id)
     if membership is None:
@@ -114,11 +125,92 @@ async def decide(
             status=Key(f"status.{membership.status.value}"),
             by=name_of(membership.decided_by),
         )
+    return membership
+
+
+async def decide(
+    uow: UnitOfWork,
+    decider: Person,
+    membership_id: int,
+    approve: bool,
+    settings: Settings,
+    now: datetime,
+    reason: str | None = None,
+) -> Membership:
+    """Approve or reject one open request (a rejection with an optional reason
+    the person reads); refused when it was already decided."""
+    membership = await open_request(uow, decider, membership_id, settings)
+    if approve:
+        require_active(membership.group)
     membership.status = MembershipStatus.APPROVED if approve else MembershipStatus.REJECTED
     membership.decided_at = now
     membership.decided_by_id = decider.id
     membership.decided_by = decider
+    membership.reason = None if approve else clean_reason(reason)
+    audit.record(
+        uow,
+        decider,
+        "membership.approve" if approve else "membership.reject",
+        "membership",
+        membership.id,
+        now,
+        name=name_of(membership.person),
+        group=membership.group.name,
+        reason=membership.reason,
+    )
     await uow.flush()
+    return membership
+
+
+def clean_reason(text: str | None) -> str | None:
+    """A reason as the person will read it: one line, at most `REASON_MAX` characters."""
+    reason = clean_text(text or "")
+    if len(reason) > REASON_MAX:
+        raise Refusal("decide.reason_too_long", max=REASON_MAX, length=len(reason))
+    return reason or None
+
+
+async def ask_reject_reason(uow: UnitOfWork, decider: Person, membership_id: int, settings: Settings) -> Membership:
+    """The "Ablehnen" button: nothing is decided yet; the coordinator's next text
+    is the reason (optional), then a confirmation decides."""
+    membership = await open_request(uow, decider, membership_id, settings)
+    steps.ask(decider, Step.REJECT_REASON, {"membership": membership.id})
+    return membership
+
+
+async def note_reject_reason(uow: UnitOfWork, decider: Person, text: str, settings: Settings) -> Membership:
+    """The reason typed after "Ablehnen": kept until the confirmation (a new text
+    replaces it); the request must still be open."""
+    membership = await open_request(uow, decider, steps.recall_id(decider, "membership"), settings)
+    reason = clean_reason(text)
+    steps.remember(decider, {"membership": membership.id, "reason": reason})
+    return membership
+
+
+def reason_noted(decider: Person, membership_id: int) -> str | None:
+    """The reason the coordinator typed for this request, if they are still at that step."""
+    if steps.current(decider) is not Step.REJECT_REASON or steps.recall_id(decider, "membership") != membership_id:
+        return None
+    reason = steps.recall(decider, "reason")
+    return reason if isinstance(reason, str) else None
+
+
+async def confirm_reject(
+    uow: UnitOfWork, decider: Person, membership_id: int, settings: Settings, now: datetime
+) -> Membership:
+    """The confirmation after "Ablehnen": rejected with the reason noted (if any)."""
+    reason = reason_noted(decider, membership_id)
+    membership = await decide(uow, decider, membership_id, False, settings, now, reason)
+    if steps.current(decider) is Step.REJECT_REASON:
+        steps.end(decider)
+    return membership
+
+
+async def keep_request(uow: UnitOfWork, decider: Person, membership_id: int, settings: Settings) -> Membership:
+    """ "Abbrechen" after "Ablehnen": nothing is decided, the step ends."""
+    membership = await open_request(uow, decider, membership_id, settings)
+    if steps.current(decider) is Step.REJECT_REASON:
+        steps.end(decider)
     return membership
 
 
@@ -140,8 +232,10 @@ async def decide_by_reference(
     approve: bool,
     settings: Settings,
     now: datetime,
+    reason: str | None = None,
 ) -> DecisionByCommand:
-    """Decide the open request of the person `ref` (in `group_text`, if given).
+    """Decide the open request of the person `ref` (in `group_text`, if given);
+    a rejection with `reason`, if given.
 
     With several open requests and no group, nothing is decided: the caller
     offers the requests to choose from.
@@ -156,7 +250,8 @@ async def decide_by_reference(
         raise Refusal("decide.nothing_pending", name=name_of(person))
     if len(pending) > 1:
         return DecisionByCommand(person, choices=pending)
-    return DecisionByCommand(person, decided=await decide(uow, decider, pending[0].id, approve, settings, now))
+    decided = await decide(uow, decider, pending[0].id, approve, settings, now, reason)
+    return DecisionByCommand(person, decided=decided)
 
 
 async def find_person(uow: UnitOfWork, ref: str) -> Person:
@@ -214,10 +309,12 @@ async def not_joined(uow: UnitOfWork, person: Person) -> list[Group]:
 async def members(
     uow: UnitOfWork, requester: Person, settings: Settings, group_text: str | None
 ) -> list[tuple[Group, list[Membership]]]:
-    """Approved and pending members per group, of all groups or of the one
-    `group_text` names (coordinators only, checked before the group is looked up)."""
+    """Approved and pending members per group, of all groups (no group, or `all`)
+    or of the one `group_text` names (coordinators only, checked before the group
+    is looked up)."""
     require_coordinator(requester, settings)
-    group = await find_group(uow, group_text) if group_text else None
+    every = not group_text or group_text.strip().casefold() in ALL
+    group = None if every else await find_group(uow, group_text or "")
     groups = [group] if group is not None else list(await uow.groups.active())
     found = await uow.memberships.with_status(ACTIVE, group.id if group else None)
     return [(g, [m for m in found if m.group_id == g.id]) for g in groups]

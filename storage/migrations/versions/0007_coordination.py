@@ -94,9 +94,7 @@ def upgrade() -> None:
             ["id"],
             ondelete="CASCADE",
         )
-        batch_op.create_unique_constraint(
-            "uq_deliveries_announcement_once", ["announcement_id", "person_id", "kind"]
-        )
+        batch_op.create_unique_constraint("uq_deliveries_announcement_once", ["announcement_id", "person_id", "kind"])
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reason", sa.Text(), nullable=True))
     with op.batch_alter_table("occurrences", schema=None) as batch_op:
