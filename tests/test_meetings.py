@@ -126,7 +126,8 @@ async def test_cancel_tells_members_and_nothing_follows(bot, coordinator, group)
         ("/meeting", "Für welche Gruppe"),
         ("/reschedule 999 10.12.2026 14:00", "gibt es nicht"),
         ("/reschedule abc 10.12.2026 14:00", "keine Sitzungsnummer"),
-        ("/cancel", "Beispiel"),
+        ("/cancel", "keine Sitzungen geplant"),
+        ("/reschedule 1 2", "Beispiel"),
     ],
 )
 async def test_bad_input_gets_a_clear_answer_and_creates_nothing(bot, coordinator, group, command, expected):
@@ -146,10 +147,12 @@ async def test_meetings_list_answers_and_counts(bot, coordinator, group):
     sid = await schedule(bot, coordinator, "/meeting ak-eu 10.12.2026 14:00 Auftakt")
     replies = await group["Ana"].send("/meetings")
     assert len(replies) == 1 and f"#{sid}" in replies[0].text
-    await group["Ana"].press("✅ Zusage", replies[0])
-    await group["Ana"].press("❔ Vielleicht", replies[0])
+    (card,) = await group["Ana"].press(replies[0].buttons[0][0][0], replies[0])
+    await group["Ana"].press("✅ Zusage", card)
+    await group["Ana"].press("❔ Vielleicht", card)
+    assert "Ihre Antwort: Vielleicht" in card.text
     replies = await group["Ana"].send("/meetings")
-    assert "Ihre Antwort: Vielleicht" in replies[0].text
+    assert replies[0].buttons[0][0][0].startswith("❔ #")
     replies = await coordinator.send("/meetings ak-eu")
     assert "Antworten: Zusage 0 · Absage 0 · Vielleicht 1" in replies[0].text
     assert "keine Sitzungen" in (await group["Carl"].send("/meetings"))[-1].text
@@ -190,15 +193,17 @@ async def test_meeting_without_arguments_asks_step_by_step(bot, coordinator, gro
     replies = await coordinator.send("/meeting")
     assert "Für welche Gruppe" in replies[-1].text
     replies = await coordinator.press("AK EU")
-    assert "Bitte schreiben Sie Datum, Uhrzeit und Titel" in replies[-1].text
+    assert "An welchem Tag" in replies[-1].text
     replies = await coordinator.send("31.02.2026 14:00 Test")
     assert "31.02.2026" in replies[-1].text
     replies = await coordinator.send("10.12.2026 14:00 Auftakt | Rathaus")
+    assert "Vorschau" in replies[-1].text, "the guided form ends in a preview (tests/test_session_flows.py)"
+    replies = await coordinator.press("📨 Senden")
     assert "Geplant als Sitzung #" in replies[-1].text
     await bot.tick()
     assert "Einladung" in group["Ana"].last.text
     replies = await coordinator.send("noch ein Text")
-    assert "Ich erwarte gerade keinen Text" in replies[-1].text
+    assert "Vorschau" not in replies[-1].text and "Geplant" not in replies[-1].text, "the guided step is over"
 
 
 async def test_weekly_series_keeps_local_time_in_october_too(bot, coordinator, group):
@@ -214,8 +219,8 @@ async def test_weekly_series_keeps_local_time_in_october_too(bot, coordinator, g
         "26.10. 09:00",
         "02.11. 09:00",
     ]
-    replies = await group["Ana"].send("/meetings")
-    assert [r.text.split("🕑 ")[1].split("\n")[0] for r in replies] == [
+    (listing,) = await group["Ana"].send("/meetings")
+    assert [line.split("</b> ")[1] for line in listing.html.split("\n") if "</b> " in line and "#" in line] == [
         "Mo., 19.10.2026, 10:00 Uhr",
         "Mo., 26.10.2026, 10:00 Uhr",
         "Mo., 02.11.2026, 10:00 Uhr",

@@ -13,7 +13,16 @@ Rules that live here:
   planned for the old time are dropped (`bot.core.reminders` plans the new ones);
 - members answer Zusage / Absage / Vielleicht, and may change the answer;
 - what a session's calendar file says: the series or the one session, its
-  UID, the sessions left out of the series (`calendar_entry`).
+  UID, the sessions left out of the series (`calendar_entry`);
+- an archived group takes no new sessions; a group `/meeting` does not know is
+  answered with a `/meeting` example (`sessions.unknown_group`);
+- a cancellation may carry a reason, which the members read in the notice;
+- creating, moving and cancelling are written to the audit log
+  (`meeting.create`, `meeting.reschedule`, `meeting.cancel`, object `session`
+  with the id people see, #12), in the same transaction.
+
+The guided, tap-first forms of `/meeting`, `/reschedule` and `/cancel` (the
+choices, the preview, the confirmations) are `bot.core.session_flows`.
 """
 
 from __future__ import annotations
@@ -25,17 +34,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core import audit
 from bot.core import recurrence as rec
-from bot.core import steps
 from bot.core.config import Settings
-from bot.core.dates import local_datetime, parse_date, parse_time
+from bot.core.dates import DATE_WORD, local_datetime, parse_date, take_time
 from bot.core.errors import Refusal
-from bot.core.groups import resolve_group
+from bot.core.groups import require_active, resolve_group
 from bot.core.people import is_coordinator, require_coordinator
-from bot.core.steps import Step
 from bot.core.text import field_text
 from storage.models import (
     LOCATION_MAX,
+    REASON_MAX,
     TITLE_MAX,
     Delivery,
     DeliveryKind,
@@ -67,42 +76,27 @@ class MeetingRequest:
     recurrence_text: str | None = None
 
 
-def parse_meeting_command(text: str) -> MeetingRequest:
-    """Split the arguments of `/meeting`; the group is everything before the date."""
+_DATE_LIKE = re.compile(r"\d{1,4}[.-]\d{1,2}[.-]\d{1,4}")
+"""A word meant as a date even when it is not a valid one (`31.02.2026`: refused as a date)."""
+
+
+def parse_meeting_command(text: str, today: date | None = None) -> MeetingRequest:
+    """Split the arguments of `/meeting`; the group is everything before the date
+    (`today`: the local date a date without a year counts from, `bot.core.dates`)."""
     main, *rest = [part.strip() for part in text.split("|")]
     words = main.split()
-    index = next((i for i, word in enumerate(words) if re.fullmatch(r"\d{1,4}[.-]\d{1,2}[.-]\d{1,4}", word)), 0)
+    dated = (i for i, word in enumerate(words) if DATE_WORD.fullmatch(word) or _DATE_LIKE.fullmatch(word))
+    index = next(dated, 0)
     if index == 0 or len(words) < index + 3:
         raise Refusal("meetings.usage")
-    day = parse_date(words[index])
-    at = parse_time(words[index + 1])
-    title = field_text(" ".join(words[index + 2 :]), TITLE_MAX, "meetings.title")
+    day = parse_date(words[index], today)  # also `18.12.` (the next such date) and `18.12.26`
+    at, after = take_time(words, index + 1)  # also `9 Uhr`, `14 h`, `9.30`
+    title = field_text(" ".join(words[after:]), TITLE_MAX, "meetings.title")
     location = field_text(rest[0], LOCATION_MAX, "meetings.location") if rest and rest[0] else None
     recurrence_text = rest[1] if len(rest) > 1 and rest[1] else None
     if len(rest) > 2:
         raise Refusal("meetings.usage")
     return MeetingRequest(" ".join(words[:index]), day, at, title, location, recurrence_text)
-
-
-async def start_guided(uow: UnitOfWork, coordinator: Person, group_id: int, settings: Settings) -> Group:
-    """`/meeting` without arguments, group chosen: the next text describes the session."""
-    require_coordinator(coordinator, settings)
-    group = await uow.groups.get(group_id)
-    if group is None or group.archived_at is not None:
-        raise Refusal("buttons.stale")
-    steps.ask(coordinator, Step.MEETING, {"group": group.slug})
-    await uow.flush()
-    return group
-
-
-async def submit_guided(
-    uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime
-) -> Scheduled:
-    """The text after choosing the group: `<date> <time> <title> [| <location> [| <recurrence>]]`."""
-    slug = str(steps.recall(coordinator, "group", ""))
-    request = parse_meeting_command(f"{slug} {text}")
-    steps.end(coordinator)
-    return await schedule(uow, coordinator, request, settings, now)
 
 
 @dataclass
@@ -116,7 +110,8 @@ async def schedule_command(uow: UnitOfWork, creator: Person, text: str, settings
     """`/meeting <group> <date> <time> <title> [| <location> [| <recurrence>]]`;
     only a coordinator's arguments are read at all."""
     require_coordinator(creator, settings)
-    return await schedule(uow, creator, parse_meeting_command(text), settings, now)
+    today = now.astimezone(settings.timezone).date()  # `18.12.`: the next 18 December from today
+    return await schedule(uow, creator, parse_meeting_command(text, today), settings, now)
 
 
 async def schedule(
@@ -124,7 +119,7 @@ async def schedule(
 ) -> Scheduled:
     """Create a session (or a series) and owe every member an invitation."""
     require_coordinator(creator, settings)
-    group = resolve_group(await uow.groups.active(), request.group_text)
+    group = await _group_for_meeting(uow, request.group_text)
     tz_name = settings.timezone_name
     start = local_datetime(request.day, request.at, ZoneInfo(tz_name))
     if start <= now:
@@ -149,8 +144,42 @@ async def schedule(
     members = await approved_members(uow, group.id)
     for person in members:
         uow.deliveries.add(_notice(first, person, DeliveryKind.INVITATION, now))
+    audit.record(
+        uow,
+        creator,
+        "meeting.create",
+        "session",
+        first.id,
+        now,
+        title=meeting.title,
+        group=group.name,
+        when=f"{request.day:%d.%m.%Y} {request.at:%H:%M}",
+        count=len(occurrences),
+    )
     await uow.flush()
     return Scheduled(meeting, occurrences, len(members))
+
+
+async def _group_for_meeting(uow: UnitOfWork, text: str) -> Group:
+    """The active group `/meeting` names; an unknown or unclear one is answered with a
+    `/meeting` example, an archived one says so."""
+    try:
+        return resolve_group(await uow.groups.active(), text)
+    except Refusal as refusal:
+        archived = [g for g in await uow.groups.including_archived() if g.archived_at is not None]
+        try:
+            require_active(resolve_group(archived, text))
+        except Refusal as again:
+            if again.key == "groups.archived":
+                raise
+        key = {"groups.unknown": "sessions.unknown_group", "groups.ambiguous": "sessions.ambiguous_group"}
+        raise Refusal(key.get(refusal.key, refusal.key), **refusal.params) from None
+
+
+def check_recurrence(request: MeetingRequest) -> None:
+    """Refuse a series the coordinator wrote that cannot be read (before a preview)."""
+    if request.recurrence_text:
+        rec.parse_recurrence(request.recurrence_text, request.day)
 
 
 async def materialize(uow: UnitOfWork, meeting: Meeting, until: datetime) -> list[Occurrence]:
@@ -187,17 +216,30 @@ async def reschedule(
 ) -> Occurrence:
     """Move one session; members are owed a notice, old reminders are dropped."""
     require_coordinator(coordinator, settings)
-    occurrence = await _changeable(uow, occurrence_id, now)
+    occurrence = await changeable(uow, occurrence_id, now)
     start = local_datetime(day, at, ZoneInfo(occurrence.meeting.timezone))
     if start <= now:
         raise Refusal("meetings.in_past", when=f"{day:%d.%m.%Y} {at:%H:%M}")
     if start == occurrence.starts_at:
         raise Refusal("meetings.same_time", id=occurrence.id)
     await uow.deliveries.skip_pending(occurrence.id, "rescheduled")
+    before = occurrence.starts_at.astimezone(ZoneInfo(occurrence.meeting.timezone))
     occurrence.starts_at = start
     occurrence.revision += 1
     occurrence.changed_at = now
     await _owe_notice(uow, occurrence, DeliveryKind.MOVED, now)
+    audit.record(
+        uow,
+        coordinator,
+        "meeting.reschedule",
+        "session",
+        occurrence.id,
+        now,
+        title=occurrence.meeting.title,
+        group=occurrence.meeting.group.name,
+        before=f"{before:%d.%m.%Y %H:%M}",
+        when=f"{day:%d.%m.%Y} {at:%H:%M}",
+    )
     await uow.flush()
     return occurrence
 
@@ -207,39 +249,65 @@ async def reschedule_command(
 ) -> Occurrence:
     """`/reschedule <id> <date> <time>`; only a coordinator's arguments are read at all."""
     require_coordinator(coordinator, settings)
-    if len(args) != 3:
+    if len(args) not in (3, 4):  # the time may be two words: `9 Uhr`
         raise Refusal("meetings.reschedule_usage")
     occurrence_id = parse_id(args[0])
-    day, at = parse_date(args[1]), parse_time(args[2])
+    day = parse_date(args[1], now.astimezone(settings.timezone).date())
+    at, after = take_time(list(args), 2)
+    if after != len(args):
+        raise Refusal("meetings.reschedule_usage")
     return await reschedule(uow, coordinator, occurrence_id, day, at, settings, now)
 
 
 async def cancel_command(
     uow: UnitOfWork, coordinator: Person, args: Sequence[str], settings: Settings, now: datetime
 ) -> Occurrence:
-    """`/cancel <id>`; only a coordinator's arguments are read at all."""
+    """`/cancel <id> [reason]`; only a coordinator's arguments are read at all. The
+    words after the id are the reason the members read."""
     require_coordinator(coordinator, settings)
-    if len(args) != 1:
+    if not args:
         raise Refusal("meetings.cancel_usage")
-    return await cancel(uow, coordinator, parse_id(args[0]), settings, now)
+    occurrence_id = parse_id(args[0])
+    reason = field_text(" ".join(args[1:]), REASON_MAX, "sessions.reason") if len(args) > 1 else None
+    return await cancel(uow, coordinator, occurrence_id, settings, now, reason)
 
 
 async def cancel(
-    uow: UnitOfWork, coordinator: Person, occurrence_id: int, settings: Settings, now: datetime
+    uow: UnitOfWork,
+    coordinator: Person,
+    occurrence_id: int,
+    settings: Settings,
+    now: datetime,
+    reason: str | None = None,
 ) -> Occurrence:
-    """Cancel one session; members are owed a notice, nothing else is sent for it."""
+    """Cancel one session; members are owed a notice (with the reason, if given),
+    nothing else is sent for it."""
     require_coordinator(coordinator, settings)
-    occurrence = await _changeable(uow, occurrence_id, now)
+    occurrence = await changeable(uow, occurrence_id, now)
     await uow.deliveries.skip_pending(occurrence.id, "cancelled")
     occurrence.status = OccurrenceStatus.CANCELLED
+    occurrence.cancel_reason = reason
     occurrence.revision += 1
     occurrence.changed_at = now
     await _owe_notice(uow, occurrence, DeliveryKind.CANCELLED, now)
+    audit.record(
+        uow,
+        coordinator,
+        "meeting.cancel",
+        "session",
+        occurrence.id,
+        now,
+        title=occurrence.meeting.title,
+        group=occurrence.meeting.group.name,
+        reason=reason,
+    )
     await uow.flush()
     return occurrence
 
 
-async def _changeable(uow: UnitOfWork, occurrence_id: int, now: datetime) -> Occurrence:
+async def changeable(uow: UnitOfWork, occurrence_id: int, now: datetime) -> Occurrence:
+    """A session that may still be moved or cancelled: it exists, is not cancelled
+    and has not begun."""
     occurrence = await uow.meetings.occurrence(occurrence_id)
     if occurrence is None:
         raise Refusal("meetings.unknown", id=occurrence_id)
