@@ -27,7 +27,7 @@ from bot.render.texts import Html
 from handlers import payloads as p
 from handlers.agenda_messages import author_name, render_overview, when
 from handlers.agenda_messages import card as item_card
-from handlers.common import Handler, Request, Rows, action
+from handlers.common import Handler, Request, Rows, action, render
 from handlers.registration import TextAnswer
 from storage.models import AGENDA_TEXT_MAX, REASON_MAX
 
@@ -60,26 +60,18 @@ async def show_overview(request: Request, overview: Overview) -> None:
 
 
 async def confirm_placement(request: Request, placement: Placement) -> None:
-    """Where the new item went, with its id, and the author's buttons. After a
-    missed deadline the reply names the session missed and the one it is on."""
-    item, session, missed = placement.item, placement.session, placement.missed
+    """Where the new item went, with its id, and the author's buttons. After the
+    agenda deadline the reply says the item is late (*nachgereicht*) and that the
+    coordination decides; the coordinators get the item with their buttons."""
+    item, session = placement.item, placement.session
     text = request.t("agenda.saved", id=item.id, text=item.text)
-    on: dict[str, object] = {}
     if session is not None:
         on = {"session": session.id, "title": session.meeting.title, "when": when(request.lang, session)}
-    if missed is not None:
-        assert placement.missed_deadline is not None
-        late = {
-            "missed": missed.id,
-            "missed_when": when(request.lang, missed),
-            "deadline": format_when(placement.missed_deadline, ZoneInfo(missed.meeting.timezone), request.lang),
-        }
-        if session is not None:
-            where = request.t("agenda.late_placed", number=placement.number, **late, **on)
-        else:
-            where = request.t("agenda.late_waiting", **late)
-    elif session is not None:
         where = request.t("agenda.placed", number=placement.number, **on)
+        if placement.deadline is not None:
+            deadline = format_when(placement.deadline, ZoneInfo(session.meeting.timezone), request.lang)
+            where = request.t("agenda.late_placed", number=placement.number, deadline=deadline, **on)
+            await tell_coordinators(request, placement)
     else:
         where = request.t("agenda.placed_waiting", group=item.group.name)
     await request.reply(
@@ -91,6 +83,20 @@ async def confirm_placement(request: Request, placement: Placement) -> None:
             ]
         ],
     )
+
+
+async def tell_coordinators(request: Request, placement: Placement) -> None:
+    """A late item: each coordinator gets its card with the buttons to accept or defer it."""
+    session = placement.session
+    if placement.decide is None or placement.deadline is None or session is None:
+        return
+    texts = request.runtime.texts
+    for chat_id in placement.coordinators:
+        lang = await request.language_of(chat_id)
+        deadline = format_when(placement.deadline, ZoneInfo(session.meeting.timezone), lang)
+        body, rows = item_card(texts, lang, placement.decide)
+        head = render(texts, lang, "agenda.late_for_coordinators", deadline=deadline)
+        await request.notify(chat_id, Html(head + "\n\n" + body), rows)
 
 
 async def ask_group(request: Request, asked: AskGroup, held: bool) -> None:

@@ -55,8 +55,10 @@ def author_name(texts: Texts, lang: str, item: AgendaItem) -> str:
 
 
 def item_line(texts: Texts, lang: str, number: int, item: AgendaItem, maximum: int | None = None) -> Html:
-    """`1. text — Author (#31) ✓ angenommen`."""
+    """`1. text — Author (#31) ✓ angenommen`; a late item `⏰ nachgereicht` (SPEC 5)."""
     key = "agenda.line_accepted" if item.status is AgendaStatus.ACCEPTED else "agenda.line"
+    if item.late:
+        key = "agenda.line_accepted_late" if item.status is AgendaStatus.ACCEPTED else "agenda.line_late"
     text = one_line(item.text, maximum) if maximum else item.text
     return texts.get(lang, key, number=number, text=text, author=author_name(texts, lang, item), id=item.id)
 
@@ -180,6 +182,8 @@ def card(texts: Texts, lang: str, view: ItemView) -> tuple[Html, Rows]:
     ]
     if item.status is AgendaStatus.REJECTED and item.reason:
         lines.append(texts.get(lang, "agenda.card_reason", reason=item.reason))
+    if item.late:
+        lines.append(texts.get(lang, "agenda.card_late"))
     session = item.occurrence
     if session is not None and view.number is not None:
         lines.append(

@@ -2,7 +2,8 @@
 between Telegram and the core.
 
 - `Runtime`: the long-lived resources (settings, database, texts, clock),
-  created in `post_init` and kept in `bot_data`.
+  created in `post_init` and kept in `bot_data`; the texts take the example
+  dates (`{example_date}`, `{example_iso}`, ...) from its clock.
 - `Request`: one update as handlers see it: the caller, their language, the
   command arguments, the caller's row (`person()`) in the update's unit of
   work (`uow()`), separate reads (`read()`), and `reply` / `edit` / `answer` /
@@ -82,6 +83,11 @@ class Runtime:
     answers: Answers = field(default_factory=Answers)
     wake: Callable[[], Awaitable[None]] | None = None
     """Tell the leader's timer that something became due (see bot.telegram.app)."""
+
+    def __post_init__(self) -> None:
+        # Every text rendered through the runtime gets its example dates from the
+        # bot's clock in TIMEZONE (bot.render.texts): examples are never in the past.
+        self.texts.use_clock(self.clock, self.settings.timezone)
 
 
 class KimContext(CallbackContext[ExtBot[None], dict, dict, dict]):

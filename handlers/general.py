@@ -1,11 +1,20 @@
 """General handlers: /help, /language, unknown input, group chats, blocking,
-the button router and the error handler."""
+the button router and the error handler.
+
+Free text the bot does not expect (no question asked) gets a short menu of
+buttons instead of a bare "not understood" (`unexpected_text`): for members
+and coordinators "Sitzungen", "Thema vorschlagen", "Rückmeldungen", "Hilfe";
+for guests "Gruppen", "Beitreten", "Hilfe". A menu button runs the command
+as if it had been typed without arguments: the same handler, found in the
+application's command table, with the same checks (`menu_pressed`); only the
+commands of `MENU` can be run that way.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import ChatMemberUpdated, Update
+from telegram import ChatMemberUpdated, Message, MessageEntity, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
@@ -18,9 +27,10 @@ from telegram.ext import (
 )
 
 from bot.core import commands, people
+from bot.core.errors import Refusal
 from bot.core.people import Role
 from handlers import payloads as p
-from handlers.common import HTML, Handler, KimContext, Request, action
+from handlers.common import HTML, Handler, KimContext, Request, Rows, action
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +38,10 @@ log = logging.getLogger(__name__)
 @action
 async def show_help(request: Request) -> None:
     """The commands this person may use, with one example each."""
+    await help_text(request)
+
+
+async def help_text(request: Request) -> None:
     role = await people.role_of(await request.uow(), await request.person(), request.settings)
     lines: list[str] = [request.t(f"help.intro_{role.name.lower()}")]
     for command in commands.available(role):
@@ -142,7 +156,67 @@ def button_router(routes: dict[type[p.Payload], Handler]) -> CallbackQueryHandle
     return CallbackQueryHandler(button_pressed)
 
 
-CALLBACKS: dict[type[p.Payload], Handler] = {p.ChooseLanguage: language_pressed}
+# --- free text the bot does not expect: a menu ------------------------------------------
+
+MENU: dict[Role, tuple[str, ...]] = {
+    Role.GUEST: ("groups", "join", "help"),
+    Role.MEMBER: ("meetings", "propose", "feedback", "help"),
+    Role.COORDINATOR: ("meetings", "propose", "feedback", "help"),
+}
+"""The menu's buttons per role: command names (`propose` is the agenda's "Thema vorschlagen")."""
+MENU_COMMANDS = frozenset(name for names in MENU.values() for name in names) - {"propose"}
+
+
+async def unexpected_text(request: Request) -> None:
+    """A text while the bot asked nothing: what the person can do, as buttons."""
+    role = await people.role_of(await request.uow(), await request.person(), request.settings)
+    buttons: list[tuple[str, p.Payload]] = []
+    for name in MENU[role]:
+        payload: p.Payload = p.ProposeItem(0) if name == "propose" else p.MenuCommand(name)
+        buttons.append((request.label(f"menu.{name}"), payload))
+    rows: Rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    await request.reply(request.t("input.unexpected"), rows)
+
+
+async def menu_pressed(request: Request) -> None:
+    """A menu button: the command's own handler, as if `/<command>` had been typed
+    (the handler reads a message with that text, in the same unit of work; its
+    answers are collected and sent like any other)."""
+    assert isinstance(request.payload, p.MenuCommand)
+    name = request.payload.command
+    command = _command_handler(request, name) if name in MENU_COMMANDS else None
+    query = request.update.callback_query
+    if command is None or query is None or query.message is None:
+        raise Refusal("buttons.stale")
+    await request.answer()
+    typed = Message(
+        message_id=query.message.message_id,
+        date=query.message.date,
+        chat=query.message.chat,
+        from_user=query.from_user,
+        text=f"/{name}",
+        entities=[MessageEntity(MessageEntity.BOT_COMMAND, 0, len(name) + 1)],
+    )
+    pressed = request.update
+    request.update = Update(pressed.update_id, message=typed)
+    try:
+        await command(request)
+    finally:
+        request.update = pressed
+
+
+def _command_handler(request: Request, name: str) -> Handler | None:
+    """The undecorated handler (`action` keeps it as `__wrapped__`) of `/<name>`."""
+    for group in request.context.application.handlers.values():
+        for handler in group:
+            if isinstance(handler, CommandHandler) and name in handler.commands:
+                inner = getattr(handler.callback, "__wrapped__", None)
+                if inner is not None:
+                    return inner  # type: ignore[no-any-return]  # `action` wraps a Handler
+    return None
+
+
+CALLBACKS: dict[type[p.Payload], Handler] = {p.ChooseLanguage: language_pressed, p.MenuCommand: menu_pressed}
 
 
 def handlers() -> list[BaseHandler]:

@@ -54,6 +54,8 @@ class ItemRow:
     created_at: datetime
     author: PersonRow | None
     """None: the author's row is gone; `author.forgotten`: erased with /forget."""
+    late: bool = False
+    """Submitted after the agenda deadline (*nachgereicht*, SPEC 5)."""
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,7 @@ class SessionQueries(_Repository):
                     Person.username,
                     Person.organisation,
                     Person.telegram_id,
+                    AgendaItem.late,
                 )
                 .outerjoin(Person, Person.id == AgendaItem.author_id)
                 .where(AgendaItem.group_id == group_id, condition)
@@ -232,7 +233,7 @@ class SessionQueries(_Repository):
         lists: dict[int, list[ItemRow]] = {g: [] for g in group_ids}
         for r in await top(self.session, [g for g in group_ids if found_counts.get(g)], per_group):
             author = None if r[5] is None else person_row(r[6], r[7], r[8], r[9])
-            lists[r[1]].append(ItemRow(r[0], r[1], r[2], AgendaStatus(r[3]), aware(r[4]), author))  # type: ignore[arg-type]  # the column is NOT NULL, so aware() gets a datetime
+            lists[r[1]].append(ItemRow(r[0], r[1], r[2], AgendaStatus(r[3]), aware(r[4]), author, bool(r[10])))  # type: ignore[arg-type]  # the column is NOT NULL, so aware() gets a datetime
         for rows in lists.values():
             rows.sort(key=lambda i: (i.created_at, i.id), reverse=True)
         return found_counts, lists

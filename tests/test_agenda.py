@@ -1,8 +1,9 @@
 """Agenda items through the emulator, as members and the coordination read them,
 on SQLite and PostgreSQL, with the bot's clock under control.
 
-Sessions: #S1 on Thu 10.12.2026 14:00 (Berlin), #S2 on Thu 17.12.2026 14:00; the
-agenda deadline is the default of two days (S1: Tue 08.12.2026, 14:00).
+Sessions: #S1 on Thu 10.12.2026 14:00 (Berlin), #S2 on Thu 17.12.2026 14:00; no
+agenda deadline (the default, `AGENDA_DEADLINE=0`) except in the tests of the
+deadline, which set two days (S1: Tue 08.12.2026, 14:00).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from storage.admin_models import AuditEntry
 from storage.models import AgendaItem, AgendaStatus, Delivery
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tue 01.12.2026, 10:00 in Berlin
@@ -104,7 +106,35 @@ async def test_group_names_and_prefixes_and_aliases(bot, coordinator, members):
     await propose(ana, "/agenda AK EU Zwei Wörter im Namen")
     await propose(ana, "/tagesordnung eu Nur der Anfang des Namens")
     await propose(ana, "/thema ak-eu - mit Strich")
-    assert [i.text for i in await stored(bot)] == ["Zwei Wörter im Namen", "Nur der Anfang des Namens", "- mit Strich"]
+    await propose(ana, "/agenda ak eu: mit Doppelpunkt")
+    await propose(ana, "/agenda akeu ist kein Name")
+    assert [i.text for i in await stored(bot)] == [
+        "Zwei Wörter im Namen",
+        "eu Nur der Anfang des Namens",  # a prefix is not a group (SPEC 5): the text as written
+        "- mit Strich",
+        "mit Doppelpunkt",
+        "akeu ist kein Name",
+    ]
+
+
+async def test_a_prefix_of_a_group_name_stays_text(bot, coordinator, members):
+    """Issue 16: a member only in AK Ehrenamt writes about "Ehrenamt"; nothing is cut off."""
+    s1 = await schedule(bot, coordinator, S1, group="ak-ehrenamt")
+    carl = members["Carl"]
+    replies = await carl.send("/agenda Ehrenamt braucht Räume im Quartier")
+    assert "„Ehrenamt braucht Räume im Quartier“" in replies[-1].text
+    await propose(carl, "/agenda AK Ehrenamt braucht Räume im Quartier")
+    await propose(carl, "/agenda AK   EHRENAMT Zweimal")
+    assert [(i.text, i.occurrence_id) for i in await stored(bot)] == [
+        ("Ehrenamt braucht Räume im Quartier", s1),
+        ("braucht Räume im Quartier", s1),  # the full name is the group
+        ("Zweimal", s1),
+    ]
+    dora = members["Dora"]  # in two groups: a prefix is text, so she is asked for the group
+    replies = await dora.send("/agenda Ehrenamt stärken")
+    assert "Für welche Gruppe ist Ihr Thema?" in replies[-1].text
+    await dora.press("AK Ehrenamt")
+    assert (await stored(bot))[-1].text == "Ehrenamt stärken"
 
 
 async def test_one_line_without_group_for_a_member_of_one_group(bot, coordinator, members):
@@ -163,7 +193,7 @@ async def test_propose_button_asks_for_group_then_text(bot, coordinator, members
     replies = await dora.send("Wohnungssuche für Familien")
     assert "gespeichert als #" in replies[-1].text and f"Sitzung #{s1}" in replies[-1].text
     replies = await dora.send("noch ein Text")
-    assert "Ich erwarte gerade keinen Text" in replies[-1].text, "the guided step is over"
+    assert "Das habe ich nicht verstanden" in replies[-1].text, "the guided step is over"
 
 
 async def test_a_command_ends_the_guided_step(bot, coordinator, members):
@@ -173,7 +203,7 @@ async def test_a_command_ends_the_guided_step(bot, coordinator, members):
     assert "Welches Thema möchten Sie für AK EU vorschlagen?" in replies[-1].text
     await ana.send("/meetings")
     replies = await ana.send("Das war nicht als Thema gemeint")
-    assert "Ich erwarte gerade keinen Text" in replies[-1].text
+    assert "Das habe ich nicht verstanden" in replies[-1].text
     assert await stored(bot) == []
 
 
@@ -201,7 +231,9 @@ async def test_not_a_member_of_the_group_is_refused(bot, coordinator, members):
     text = replies[-1].text
     assert "Sie sind nicht Mitglied in AK EU" in text and "AK Ehrenamt" in text
     assert "/agenda ak-ehrenamt Bericht aus der Beratungsstelle" in text, "with a correct example"
-    replies = await members["Dora"].send("/agenda lenk Ein Thema")
+    replies = await members["Dora"].send("/agenda Lenkungskreis Integration Ein Thema")
+    assert "Sie sind nicht Mitglied in Lenkungskreis Integration" in replies[-1].text
+    replies = await members["Dora"].send("/agenda lenkungskreis: Ein Thema")
     assert "Sie sind nicht Mitglied in Lenkungskreis Integration" in replies[-1].text
     assert await stored(bot) == []
 
@@ -257,7 +289,7 @@ async def test_members_see_their_groups_agendas_numbered_with_ids(bot, coordinat
     replies = await members["Ana"].send("/agenda")
     text = replies[-1].text
     assert f"📅 Sitzung #{s1} „Auftakt“: Do., 10.12.2026, 14:00 Uhr" in text
-    assert "Themen bis: Di., 08.12.2026, 14:00 Uhr" in text
+    assert "Themen bis" not in text, "no agenda deadline by default"
     assert f"1. Erstes Thema — Ana (#{first})\n2. Zweites Thema — Ben (#{second})" in text
     assert "Thema im Ehrenamt" not in text and f"(#{other})" not in text, "only her own groups"
     labels = [b[0] for row in replies[-1].buttons for b in row]
@@ -465,29 +497,83 @@ async def test_deferred_with_no_later_session_waits_and_does_not_come_back(bot, 
 # --- the deadline ------------------------------------------------------------------
 
 
-async def test_after_the_deadline_an_item_goes_to_the_following_session(bot, coordinator, members):
+async def test_no_deadline_by_default(bot, coordinator, members):
     s1 = await schedule(bot, coordinator, S1)
+    bot.clock.set(datetime(2026, 12, 10, 12, 59, tzinfo=UTC))  # a minute before the session
+    replies = await members["Ana"].send("/agenda ak-eu Kurz vorher")
+    assert "nachgereicht" not in replies[-1].text and f"Sitzung #{s1}" in replies[-1].text
+    assert [(i.occurrence_id, i.late) for i in await stored(bot)] == [(s1, False)]
+    assert "Themen bis" not in (await members["Ana"].send("/agenda"))[-1].text
+
+
+DEADLINE = [{"AGENDA_DEADLINE": "2d"}]
+
+
+async def audit_entries(bot) -> list[tuple[str, int | None]]:  # type: ignore[no-untyped-def]
+    async with bot.db.reader() as uow:
+        rows = (await uow.session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars()
+        return [(e.action, e.object_id) for e in rows if e.action.startswith("agenda.")]
+
+
+@pytest.mark.parametrize("bot_env", DEADLINE)
+async def test_after_the_deadline_an_item_stays_late_and_the_coordination_decides(bot, coordinator, members):
+    s1 = await schedule(bot, coordinator, S1)
+    s2 = await schedule(bot, coordinator, S2, "Zweite Sitzung")
+    on_time = await propose(members["Ben"], "/agenda ak-eu Rechtzeitig")
+    assert "Themen bis: Di., 08.12.2026, 14:00 Uhr" in (await members["Ben"].send("/agenda"))[-1].text
     bot.clock.set(datetime(2026, 12, 9, 9, 0, tzinfo=UTC))  # after Tue 08.12., 14:00
     replies = await members["Ana"].send("/agenda ak-eu Zu spät")
     text = replies[-1].text
-    assert f"Die Frist für Themen zur Sitzung #{s1} am Do., 10.12.2026, 14:00 Uhr ist vorbei" in text
-    assert "sie war am Di., 08.12.2026, 14:00 Uhr" in text
-    assert "Eine spätere Sitzung ist noch nicht geplant" in text
-    replies = await members["Ana"].send("/agenda")
-    assert "Die Frist für Themen war am Di., 08.12.2026, 14:00 Uhr" in replies[-1].text
-    [late] = await stored(bot)
-    assert late.occurrence_id is None
+    assert "Die Frist für Themen war am Di., 08.12.2026, 14:00 Uhr" in text
+    assert f"als nachgereicht auf der Tagesordnung der Sitzung #{s1} „Auftakt“ am Do., 10.12.2026, 14:00 Uhr" in text
+    assert "Die Koordination entscheidet" in text
+    late = (await stored(bot))[-1]
+    assert (late.occurrence_id, late.late, late.status) == (s1, True, AgendaStatus.PROPOSED)
+    # the coordination gets it at once, with the buttons to decide
+    told = coordinator.last
+    assert "Ein Thema kam nach der Frist" in told.text and f"Thema #{late.id} (AK EU)" in told.text
+    assert "⏰ Nachgereicht" in told.text
+    labels = [b[0] for row in told.buttons for b in row]
+    assert "✅ Annehmen" in labels and "⏭ Vertagen" in labels
+    # shown as late in the agenda, and in the reminder; it does not move on its own
+    replies = await members["Ben"].send("/agenda")
+    assert "Neue Themen kommen noch auf diese Sitzung, als „nachgereicht“" in replies[-1].text
+    assert f"2. Zu spät — Ana (#{late.id}) ⏰ nachgereicht" in replies[-1].text
+    bot.clock.set(datetime(2026, 12, 9, 13, 0, 1, tzinfo=UTC))  # the 1-day reminder
     await bot.tick()
-    assert (await item(bot, late.id)).occurrence_id is None, "the missed session does not take it back"
+    assert f"2. Zu spät — Ana (#{late.id}) ⏰ nachgereicht" in members["Ana"].last.text
+    assert (await item(bot, late.id)).occurrence_id == s1
+    # accepted: it stays, still marked
+    await coordinator.press("✅ Annehmen", told)
+    assert (await item(bot, late.id)).status is AgendaStatus.ACCEPTED
+    replies = await members["Ben"].send("/agenda")
+    assert f"2. Zu spät — Ana (#{late.id}) ⏰ nachgereicht, ✓ angenommen" in replies[-1].text
+    # another late one is deferred: it goes to the next session, on time there, and the author is told
+    other = await propose(members["Ben"], "/agenda ak-eu Auch zu spät")
+    await coordinator.press("⏭ Vertagen", coordinator.last)
+    deferred = await item(bot, other)
+    assert (deferred.occurrence_id, deferred.late) == (s2, False)
+    await bot.tick()
+    assert "wurde von der Koordination vertagt" in members["Ben"].last.text
+    # coordinators are not bound by the deadline
+    own = await propose(coordinator, "/agenda ak-eu Die Koordination setzt die Tagesordnung")
+    assert ((await item(bot, own)).occurrence_id, (await item(bot, own)).late) == (s1, False)
+    assert (await item(bot, on_time)).late is False
+    assert await audit_entries(bot) == [("agenda.accept", late.id), ("agenda.defer", other)]
+
+
+@pytest.mark.parametrize("bot_env", DEADLINE)
+async def test_a_late_item_left_undecided_moves_on_with_the_undecided_ones(bot, coordinator, members):
+    s1 = await schedule(bot, coordinator, S1)
     s2 = await schedule(bot, coordinator, S2, "Zweite Sitzung")
-    assert (await item(bot, late.id)).occurrence_id == s2
-    replies = await members["Ben"].send("/agenda ak-eu Auch zu spät")
-    assert (
-        f"Ihr Thema kommt deshalb auf die Sitzung danach: #{s2} „Zweite Sitzung“ am Do., 17.12.2026, 14:00 Uhr, als Punkt 2"
-        in replies[-1].text
-    )
-    item_id = await propose(coordinator, "/agenda ak-eu Die Koordination setzt die Tagesordnung")
-    assert (await item(bot, item_id)).occurrence_id == s1, "coordinators are not bound by the deadline"
+    bot.clock.set(datetime(2026, 12, 9, 9, 0, tzinfo=UTC))
+    late = await propose(members["Ana"], "/agenda ak-eu Nicht entschieden")
+    assert ((await item(bot, late)).occurrence_id, (await item(bot, late)).late) == (s1, True)
+    replies = await coordinator.send("/digest ak-eu 7 Tage")
+    assert f"„Nicht entschieden“ – Ana (#{late}) ⏰ nachgereicht" in "\n".join(r.text for r in replies)
+    bot.clock.set(datetime(2026, 12, 10, 15, 0, 1, tzinfo=UTC))  # S1 is over
+    await bot.tick()
+    assert ((await item(bot, late)).occurrence_id, (await item(bot, late)).late) == (s2, False)
 
 
 # --- carried over ------------------------------------------------------------------

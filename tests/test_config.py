@@ -44,7 +44,7 @@ def test_defaults_with_an_empty_environment() -> None:
     assert settings.webhook_secret is None
     assert settings.privacy_notice_file is None
     assert settings.log_level == "INFO"
-    assert settings.agenda_deadline == timedelta(days=2)
+    assert settings.agenda_deadline == timedelta(0)
 
 
 def test_empty_and_blank_values_count_as_unset() -> None:

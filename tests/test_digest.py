@@ -143,9 +143,10 @@ async def test_digest_shows_what_happened_per_group_and_what_is_missing(bot, coo
 
     assert text.startswith("📋 Übersicht: alle Gruppen\nZeitraum: die letzten 7 Tage (26.11.2026 bis 03.12.2026)")
     missing = text[text.index("⚠️ Was fehlt") : text.index("AK EU ·")]
-    assert "1 Sitzung in den nächsten 14 Tagen hat noch keine Tagesordnung:" in missing
+    # Ana's item is on #S1 (no agenda deadline by default, SPEC 5), so #S2 has none yet
+    assert "2 Sitzungen in den nächsten 14 Tagen haben noch keine Tagesordnung:" in missing
     assert f"• AK Ehrenamt: Ehrenamtstag, Sa., 05.12.2026, 10:00 Uhr (#{s3})" in missing
-    assert "Zweite Sitzung" not in missing, "it has Ana's item"
+    assert f"• AK EU: Zweite Sitzung, Do., 10.12.2026, 14:00 Uhr (#{s2})" in missing
     assert f"📨 Empfehlung #{rid} „Mehr Sprachkurse am Abend anbieten“ – Frist Sa., 05.12.2026, 23:59 Uhr" in missing
     assert "• 1 Mitglied hat noch nicht geantwortet: Eva" in missing, "Ana agreed, Carl commented, Ben left"
     assert "1 Sitzung in den nächsten 7 Tagen hat wenige Zusagen:" in missing
@@ -159,7 +160,10 @@ async def test_digest_shows_what_happened_per_group_and_what_is_missing(bot, coo
     assert "📅 1 Sitzung gehalten:" in eu
     assert f"• Mi., 02.12.2026, 14:00 Uhr: Auftakt (#{s1}) – Zusage 1 · Absage 0 · Vielleicht 1" in eu
     assert "🗓 1 Sitzung in den nächsten 14 Tagen:" in eu
-    assert f"• Do., 10.12.2026, 14:00 Uhr: Zweite Sitzung (#{s2}) – Zusage 0 · Absage 0 · Vielleicht 0 – 1 Thema" in eu
+    assert (
+        f"• Do., 10.12.2026, 14:00 Uhr: Zweite Sitzung (#{s2}) – Zusage 0 · Absage 0 · Vielleicht 0 – noch keine Themen"
+        in eu
+    )
     assert "📝 1 neues Thema für die Tagesordnung:" in eu
     assert re.search(r"• „Bericht Sprachkurse“ – Ana \(#\d+\)", eu)
     assert "💬 1 offene Empfehlung:" in eu

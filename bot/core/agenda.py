@@ -12,19 +12,22 @@ Rules that live here:
   only open items are on an agenda. The number people see is the rank among
   the open items of that session, ordered by (position, id); every new,
   carried-over or deferred item is appended at the end (position max + 1).
-- Agenda deadline (`Settings.agenda_deadline`, 0 = none): a member's item for
-  a session whose deadline (start - deadline) has passed goes to the first
-  later session whose deadline is still open, or waits; the answer names the
-  session it missed and the one it is on. `not_before` keeps such an item
-  off the missed session even when it waits. Coordinators set the agenda and
-  are not bound by the deadline. No item is ever attached to a session that
-  has started.
+- Agenda deadline (`Settings.agenda_deadline`, `AGENDA_DEADLINE`, default 0
+  = none; SPEC 5): a member's item for a session whose deadline (start -
+  deadline) has passed still belongs to that session, marked late
+  (`AgendaItem.late`, *nachgereicht*, shown so wherever the agenda is
+  shown); the coordinators get it at once with its buttons and accept it
+  (it stays, still marked) or defer it (to the session after; the mark goes,
+  it is on time there). It never moves to a later session on its own.
+  Coordinators set the agenda and are not bound by the deadline. No item is
+  ever attached to a session that has started.
 - Handled and carried over (`carry_over`, run in every timer tick and before
   every agenda use case): when a session is over (start + the meeting's
   duration) its accepted items stay with it: they were handled, and are the
   history for the half-yearly report. Items still proposed (never decided)
-  move to the group's next session, or wait. Open items of a cancelled
-  session move too, keeping their state. Waiting items join the first
+  move to the group's next session, or wait (a late mark goes: it was late
+  only for the session it missed). Open items of a cancelled session move
+  too, keeping their state. Waiting items join the first
   session that starts after `not_before` (or now).
 - The author edits (guided: the bot asks for the new text) or withdraws an
   open item until its session starts. An edited accepted item is proposed
@@ -55,12 +58,13 @@ the checks that refuse a change in `bot.core.agenda_checks`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from bot.core import steps
+from bot.core import audit, steps
 from bot.core.agenda_checks import (
     editable,
     guided,
+    named_group,
     no_longer_open,
     not_your_group,
     open_or_refuse,
@@ -71,7 +75,7 @@ from bot.core.agenda_checks import (
 from bot.core.agenda_order import (
     Positions,
     agenda_closes,
-    first_open_session,
+    deadline_passed,
     leaving,
     number,
     place_at_end,
@@ -85,13 +89,14 @@ from bot.core.agenda_views import (
     ItemView,
     Overview,
     Placement,
+    decider_view,
     group_agenda,
     item_view,
 )
 from bot.core.config import Settings
 from bot.core.errors import Refusal
-from bot.core.groups import leading_group
-from bot.core.people import is_coordinator, require_coordinator
+from bot.core.groups import require_active
+from bot.core.people import coordinator_chat_ids, is_coordinator, require_coordinator
 from bot.core.steps import Step
 from bot.core.text import free_text
 from storage.models import (
@@ -120,25 +125,23 @@ async def command(
 ) -> Overview | Placement | AskGroup:
     """`/agenda [group] [text]`.
 
-    The first words are the group when they name one of the caller's groups
-    (a coordinator: any group). Words that exactly name a group the caller is
-    not in are refused; words that are only the beginning of such a group's
-    name are part of the text when the caller is in exactly one group, and
-    refused otherwise. Without text: the agendas; with text and no group:
+    The first words are the group only when they are a group's slug or full
+    name (SPEC 5, `named_group`); a group the caller is not in is refused. Any
+    other beginning, a prefix of a group's name too, is part of the text, kept
+    exactly as written. Without text: the agendas; with text and no group:
     the caller's one group, or the bot holds the text and asks for the group.
     """
     own = await own_groups(uow, person, settings)
     if not rest.strip():
         return await overview(uow, person, own, settings, now)
-    named = leading_group(await uow.groups.active(), rest)
+    named = named_group(await uow.groups.active(), rest)
     if named is not None:
-        group, after, exact = named
-        if any(g.id == group.id for g in own):
-            if not after.strip():
-                return await overview(uow, person, [group], settings, now)
-            return await propose(uow, person, group, after, settings, now)
-        if exact or len(own) != 1:
+        group, after = named
+        if not any(g.id == group.id for g in own):
             raise not_your_group(group, own)
+        if not after.strip():
+            return await overview(uow, person, [group], settings, now)
+        return await propose(uow, person, group, after, settings, now)
     if len(own) == 1:
         return await propose(uow, person, own[0], rest, settings, now)
     held = free_text(rest, AGENDA_TEXT_MAX, "agenda.text")
@@ -175,14 +178,13 @@ async def propose(
     uow: UnitOfWork, person: Person, group: Group, text: str, settings: Settings, now: datetime
 ) -> Placement:
     """A new item for the group's next session (see the deadline rule above)."""
+    require_active(group)
     text = free_text(text, AGENDA_TEXT_MAX, "agenda.text")
     await carry_over(uow, now)
     target = await uow.agenda.next_session(group.id, now)
-    missed: Occurrence | None = None
-    not_before: datetime | None = None
     deadline = settings.agenda_deadline
-    if target is not None and deadline > timedelta(0) and not is_coordinator(person, settings):
-        target, missed, not_before = await first_open_session(uow, group.id, target, deadline, now)
+    coordinator = is_coordinator(person, settings)
+    late = target is not None and not coordinator and deadline_passed(target, deadline, now)
     position = await uow.agenda.last_position(group.id, target.id if target else None) + 1
     item = AgendaItem(
         group_id=group.id,
@@ -194,15 +196,20 @@ async def propose(
         text=text,
         status=AgendaStatus.PROPOSED,
         position=position,
-        not_before=not_before,
+        late=late,
         created_at=now,
     )
     uow.agenda.add(item)
     steps.end(person)
     await uow.agenda.flush()
     rank = await number(uow, item)
+    placement = Placement(item, target, rank)
+    if late and target is not None:
+        placement.deadline = agenda_closes(target, deadline)
+        placement.decide = await decider_view(uow, item)
+        placement.coordinators = [c for c in await coordinator_chat_ids(uow, settings) if c != person.telegram_id]
     await uow.flush()
-    return Placement(item, target, rank, missed, agenda_closes(missed, deadline) if missed else None)
+    return placement
 
 
 async def start_proposal(uow: UnitOfWork, person: Person, group_id: int, settings: Settings) -> AskGroup | AskText:
@@ -325,6 +332,7 @@ async def accept(uow: UnitOfWork, person: Person, item_id: int, settings: Settin
     item.status = AgendaStatus.ACCEPTED
     item.decided_at = now
     item.decided_by_id = person.id
+    _audit(uow, person, "agenda.accept", item, now)
     view = await item_view(uow, person, item, settings, now)
     await uow.flush()
     return view
@@ -355,6 +363,7 @@ async def submit_reason(uow: UnitOfWork, person: Person, text: str, settings: Se
     item.reason = reason
     item.decided_at = now
     item.decided_by_id = person.id
+    _audit(uow, person, "agenda.reject", item, now, reason=reason)
     told = await _tell_author(uow, item, person, DeliveryKind.ITEM_REJECTED, now)
     steps.end(person)
     view = await item_view(uow, person, item, settings, now)
@@ -380,7 +389,9 @@ async def defer(
     item.not_before = current.starts_at
     target = await uow.agenda.next_session(item.group_id, max(now, current.starts_at))
     await place_at_end(uow, item, target, {})
+    item.late = False  # on time for the session it goes to
     item.updated_at = now
+    _audit(uow, person, "agenda.defer", item, now, session=target.id if target else None)
     told = await _tell_author(uow, item, person, DeliveryKind.ITEM_DEFERRED, now)
     await uow.agenda.flush()
     view = await item_view(uow, person, item, settings, now)
@@ -395,10 +406,16 @@ async def move(uow: UnitOfWork, person: Person, item_id: int, up: bool, settings
     item = await open_or_refuse(uow, item_id)
     swap(await uow.agenda.same_list(item), item, up)
     item.updated_at = now
+    _audit(uow, person, "agenda.move_up" if up else "agenda.move_down", item, now)
     await uow.agenda.flush()
     view = await item_view(uow, person, item, settings, now)
     await uow.flush()
     return view
+
+
+def _audit(uow: UnitOfWork, person: Person, action: str, item: AgendaItem, now: datetime, **detail: object) -> None:
+    """The coordination's decision on an item, in the audit log (SPEC 2)."""
+    audit.record(uow, person, action, "agenda_item", item.id, now, group=item.group.name, **detail)
 
 
 async def _tell_author(uow: UnitOfWork, item: AgendaItem, decider: Person, kind: DeliveryKind, now: datetime) -> bool:
@@ -444,6 +461,7 @@ async def carry_over(uow: UnitOfWork, now: datetime) -> int:
         if target is None and item.occurrence is None:
             continue  # waiting, and still no session for it
         await place_at_end(uow, item, target, positions)
+        item.late = False  # late only for the session it missed
         moved += 1
     if moved:
         await uow.agenda.flush()

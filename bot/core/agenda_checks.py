@@ -10,7 +10,8 @@ refusal also ends the guided step.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import re
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -22,6 +23,39 @@ from storage.models import AgendaItem, Group, MembershipStatus, Person
 from storage.uow import UnitOfWork
 
 T = TypeVar("T")
+
+_PUNCTUATION = ":,;"
+"""Marks after a group's name that still end it: `/agenda ak-eu: Bericht`."""
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def named_group(groups: Sequence[Group], text: str) -> tuple[Group, str] | None:
+    """The group the first words of `text` are, and the rest of `text` as written.
+
+    SPEC 5: only a group's slug or its full name counts (any case, any spacing:
+    `ak-eu`, `AK EU`, `ak  eu`), followed by a space, a line break or `:` `,`
+    `;`. A mere prefix (`Ehrenamt braucht Räume` beside "AK Ehrenamt", `eu`)
+    is part of the text. The longest name wins (`AK EU` before `AK`).
+    """
+    words = list(re.finditer(r"\S+", text))
+    best: tuple[int, Group, str] | None = None
+    for group in groups:
+        for candidate in (group.slug, group.name):
+            count = len(candidate.split())
+            if not count or count > len(words):
+                continue
+            end = words[count - 1].end()
+            head = text[:end]
+            if _words(head) != _words(candidate):
+                stripped = head.rstrip(_PUNCTUATION)
+                if stripped == head or _words(stripped) != _words(candidate):
+                    continue
+            if best is None or len(head) > best[0]:
+                best = (len(head), group, text[end:])
+    return (best[1], best[2]) if best else None
 
 
 def not_your_group(group: Group, own: list[Group]) -> Refusal:

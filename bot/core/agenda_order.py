@@ -4,8 +4,9 @@ The rules are those of `bot.core.agenda`; this module holds the parts its
 use cases share:
 
 - a session is over at its start plus its meeting's duration;
-- members' new items stop going to a session at its agenda deadline
-  (start - `Settings.agenda_deadline`; none when that is 0);
+- a member's new item after a session's agenda deadline (start -
+  `Settings.agenda_deadline`; none when that is 0) still goes to that
+  session, marked late (*nachgereicht*);
 - an item put on an agenda (or on the group's waiting list) goes to its end
   (position max + 1); its number is its rank among the open items there;
 - moving an item up or down swaps it with its neighbour.
@@ -30,33 +31,14 @@ def session_over(session: Occurrence, now: datetime) -> bool:
 
 
 def agenda_closes(session: Occurrence, deadline: timedelta) -> datetime | None:
-    """When members' new items stop going to the session (None: no agenda deadline)."""
+    """When the session's agenda closes for members (None: no agenda deadline)."""
     return session.starts_at - deadline if deadline > timedelta(0) else None
 
 
 def deadline_passed(session: Occurrence, deadline: timedelta, now: datetime) -> bool:
-    """Members' new items no longer go to the session."""
+    """The session's agenda is closed for members: their new items are late."""
     closes = agenda_closes(session, deadline)
     return closes is not None and now >= closes
-
-
-async def first_open_session(
-    uow: UnitOfWork, group_id: int, target: Occurrence, deadline: timedelta, now: datetime
-) -> tuple[Occurrence | None, Occurrence | None, datetime | None]:
-    """Where a member's new item goes, `target` being the group's next session.
-
-    Returns the first session from `target` on whose agenda deadline has not
-    passed (None: none planned, the item waits), the session that missed it
-    (`target` when its deadline had passed, else None), and the start of the
-    last session passed over (the item's `not_before`, None if none was).
-    """
-    missed = target if deadline_passed(target, deadline, now) else None
-    not_before: datetime | None = None
-    session: Occurrence | None = target
-    while session is not None and deadline_passed(session, deadline, now):
-        not_before = session.starts_at
-        session = await uow.agenda.next_session(group_id, not_before)
-    return session, missed, not_before
 
 
 def leaving(candidates: Sequence[AgendaItem], now: datetime) -> list[AgendaItem]:

@@ -8,7 +8,7 @@ item's place); the handlers render them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.agenda_order import agenda_closes
@@ -26,9 +26,12 @@ class Placement:
     item: AgendaItem
     session: Occurrence | None
     number: int
-    missed: Occurrence | None = None
-    """The session whose agenda deadline had passed (the item went to `session`)."""
-    missed_deadline: datetime | None = None
+    deadline: datetime | None = None
+    """The session's agenda deadline, when it had passed: the item is late (`item.late`)."""
+    decide: ItemView | None = None
+    """A late item as the coordinators see it, with the buttons to accept or defer it."""
+    coordinators: list[int] = field(default_factory=list)
+    """Telegram ids of the coordinators to tell of a late item (not the author)."""
 
 
 @dataclass
@@ -145,3 +148,10 @@ async def item_view(uow: UnitOfWork, person: Person, item: AgendaItem, settings:
         first=number == 1,
         last=number is not None and number == count,
     )
+
+
+async def decider_view(uow: UnitOfWork, item: AgendaItem) -> ItemView:
+    """The open item as a coordinator sees it (decides, does not edit): for the
+    message that tells the coordinators of a late item."""
+    number, count = await uow.agenda.place(item)
+    return ItemView(item, number, count, False, True, number == 1, number == count)

@@ -66,7 +66,7 @@ class Settings:
         timedelta(hours=2),
     )
     digest_schedule: DigestSchedule | None = DigestSchedule(0, time(8, 0))
-    agenda_deadline: timedelta = timedelta(days=2)
+    agenda_deadline: timedelta = timedelta(0)
     join_policy: str = "approval"
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"

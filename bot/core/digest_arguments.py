@@ -1,5 +1,12 @@
 """Reading `/digest [group|all] [period]` and `kimbot digest --group --since`
-(the rules of a period: `bot.core.digest`)."""
+(the rules of a period: `bot.core.digest`).
+
+A period is a number of days or weeks back from now, as typed: `7d`, `30d`,
+`30 Tage`, `1 Tag`, `2 Wochen`, `2w`, `30 days`, `2 weeks`; or a day it
+starts: `since 2026-01-01`, `seit 01.12.`, `ab 1.12.2026`, or a bare date. A
+date without a year is the latest such day up to today (`bot.core.dates`).
+`parse_days` is the one reading of a number of days or weeks (taken wherever
+a period is taken)."""
 
 from __future__ import annotations
 
@@ -18,22 +25,33 @@ DEFAULT_PERIOD = "7d"
 MAX_DAYS = 3660
 ALL = ("all", "alle")
 
-_DAYS = re.compile(r"(\d{1,5})\s*d")
+_DAYS = re.compile(r"(\d{1,5})\s*(?:d|tag|tage|tagen|day|days)")
+_WEEKS = re.compile(r"(\d{1,4})\s*(?:w|wo|woche|wochen|week|weeks)")
 _SINCE = re.compile(r"(?:since|seit|ab)\s+(\S+)")
 
 
-def parse_period(text: str, now: datetime, tz: ZoneInfo) -> Period:
-    """`7d`, `30d`, `since 2026-01-01`, `since 01.01.2026` or a bare date (see the module docstring)."""
-    value = " ".join(text.split()).casefold() or DEFAULT_PERIOD
+def parse_days(text: str) -> int | None:
+    """The number of days in `30d`, `30 Tage`, `2 Wochen`, `2w`, `30 days`; None
+    when `text` is not written that way (any case, any spacing)."""
+    value = " ".join(text.split()).casefold()
     if match := _DAYS.fullmatch(value):
-        days = int(match.group(1))
+        return int(match.group(1))
+    if match := _WEEKS.fullmatch(value):
+        return 7 * int(match.group(1))
+    return None
+
+
+def parse_period(text: str, now: datetime, tz: ZoneInfo) -> Period:
+    """`7d`, `30 Tage`, `2 Wochen`, `since 2026-01-01`, `seit 01.12.` or a bare date (see the module docstring)."""
+    value = " ".join(text.split()).casefold() or DEFAULT_PERIOD
+    if (days := parse_days(value)) is not None:
         if not 1 <= days <= MAX_DAYS:
             raise _bad_period(text)
         return Period(now - timedelta(days=days), now, days=days)
     match = _SINCE.fullmatch(value)
     day_text = match.group(1) if match else value
     try:
-        day = parse_date(day_text)
+        day = parse_date(day_text, now.astimezone(tz).date(), past=True)
     except Refusal:
         raise _bad_period(text) from None
     if day > now.astimezone(tz).date():

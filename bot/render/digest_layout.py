@@ -175,6 +175,8 @@ def _item(item: ItemRow) -> Line:
     key = {AgendaStatus.ACCEPTED: "digest.item_accepted", AgendaStatus.REJECTED: "digest.item_rejected"}.get(
         item.status, "digest.item"
     )
+    if item.late:
+        key += "_late"  # nachgereicht (SPEC 5)
     return Line(key, {"text": shorten_words(item.text, TEXT_SHOWN), "author": _person(item.author), "id": item.id}, 1)
 
 
