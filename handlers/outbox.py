@@ -36,6 +36,8 @@ class Document:
     data: bytes
     filename: str
     caption: Html | None = None
+    file_id: str | None = None
+    """A file Telegram already has (a document the coordinator sent): sent by its id, `data` unused."""
 
 
 Part = Message | Document

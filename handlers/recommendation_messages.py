@@ -10,19 +10,22 @@ shown is capped.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core import people, recommendation_queries
+from bot.core import people, recommendation_deadlines, recommendation_queries
 from bot.core import recommendations as core
 from bot.core.dates import format_date, format_when
+from bot.core.errors import Refusal
+from bot.core.recommendation_views import AfterDeadline
 from bot.core.reminders import Due
-from bot.render.texts import Html, Texts, escape
+from bot.render.texts import Html, Texts, escape, plural
 from bot.render.units import one_line, shorten
 from handlers import payloads as p
-from handlers.common import Rows, Runtime
+from handlers.common import Request, Rows, Runtime
 from handlers.outbox import Batch, Message, Part, Renderer
 from storage.models import (
     RECOMMENDATION_KINDS,
@@ -94,19 +97,89 @@ def tally_line(texts: Texts, lang: str, tally: Counter[StanceValue]) -> Html:
 
 def card(texts: Texts, lang: str, recommendation: Recommendation, tz: ZoneInfo, now: datetime, header: Html) -> Html:
     """Header, target groups, the full text, the deadline."""
+    return _card(texts, lang, recommendation.groups, recommendation.text, recommendation.deadline, tz, now, header)
+
+
+def _card(
+    texts: Texts,
+    lang: str,
+    groups: Sequence[Group],
+    text: str,
+    deadline: datetime | None,
+    tz: ZoneInfo,
+    now: datetime,
+    header: Html,
+) -> Html:
     lines = [
         header,
-        texts.get(lang, "recommendations.card_groups", groups=group_names(texts, lang, recommendation.groups)),
+        texts.get(lang, "recommendations.card_groups", groups=group_names(texts, lang, groups)),
         "",
-        escape(recommendation.text),
+        escape(text),
         "",
     ]
-    if recommendation.deadline is not None:
-        when = deadline_words(texts, lang, recommendation.deadline, tz, now)
-        lines.append(texts.get(lang, "recommendations.card_deadline", when=when))
+    if deadline is not None:
+        lines.append(
+            texts.get(lang, "recommendations.card_deadline", when=deadline_words(texts, lang, deadline, tz, now))
+        )
     else:
         lines.append(texts.get(lang, "recommendations.card_no_deadline"))
     return Html("\n".join(lines))
+
+
+def preview_message(texts: Texts, lang: str, prepared: core.Prepared, tz: ZoneInfo, now: datetime) -> Html:
+    """The guided /recommend before "Senden": the card as members will read it, and to how many."""
+    groups = (
+        texts.plain(lang, "recommendations.all_groups")
+        if prepared.targets.everyone
+        else group_names(texts, lang, prepared.targets.groups)
+    )
+    body = _card(
+        texts,
+        lang,
+        prepared.targets.groups,
+        prepared.text,
+        prepared.deadline,
+        tz,
+        now,
+        texts.get(lang, "recommendations.preview_title"),
+    )
+    count = texts.get(
+        lang, plural("recommendations.preview_count", prepared.recipients), count=prepared.recipients, groups=groups
+    )
+    return Html("\n\n".join([body, count, texts.get(lang, "recommendations.preview_how")]))
+
+
+def preview_rows(texts: Texts, lang: str, version: int) -> Rows:
+    return [
+        [
+            (texts.plain(lang, "recommendations.send_button"), p.RecommendationPreview("send", version)),
+            (texts.plain(lang, "recommendations.cancel_button"), p.RecommendationPreview("cancel", version)),
+        ]
+    ]
+
+
+def after_deadline_message(texts: Texts, lang: str, view: AfterDeadline, tz: ZoneInfo) -> Message:
+    """To the coordinator when a deadline has passed: the state, and close / remind / extend."""
+    recommendation = view.recommendation
+    assert recommendation.deadline is not None
+    text = texts.get(
+        lang,
+        "recommendations.after_deadline",
+        id=recommendation.id,
+        when=format_when(recommendation.deadline, tz, lang),
+        text=one_line(recommendation.text, TEXT_IN_LIST),
+        answered=view.answered,
+        members=view.members,
+        silent=view.silent,
+    )
+    rid = recommendation.id
+    rows: list[list[tuple[str, p.Payload]]] = [
+        [(texts.plain(lang, "recommendations.close_button"), p.CloseRecommendation(rid))]
+    ]
+    if view.silent:
+        rows.append([(texts.plain(lang, "recommendations.remind_button"), p.AfterDeadline(rid, "remind"))])
+    rows.append([(texts.plain(lang, "recommendations.extend_button"), p.AfterDeadline(rid, "extend"))])
+    return Message(text, rows)
 
 
 def answerable_card(
@@ -183,6 +256,25 @@ def overview_message(texts: Texts, lang: str, view: core.Overview, tz: ZoneInfo,
     return Html("\n".join(lines))
 
 
+def dates_for_reader(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Datetimes in a refusal's parameters written in the reader's language and time zone."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request, *args: object) -> None:
+        try:
+            await handler(request, *args)
+        except Refusal as refusal:
+            refusal.params = {
+                name: format_when(value, request.settings.timezone, request.lang)
+                if isinstance(value, datetime)
+                else value
+                for name, value in refusal.params.items()
+            }
+            raise
+
+    return wrapper
+
+
 # --- messages owed by the delivery timer ---------------------------------------
 
 
@@ -207,10 +299,18 @@ async def render_delivery(runtime: Runtime, uow: UnitOfWork, item: Due, lang: st
     if item.kind is DeliveryKind.OUTCOME:
         assert facts.tally is not None
         return [Message(outcome_message(texts, lang, recommendation, facts.tally, facts.comments))]
-    key = "recommendations.card_new" if item.kind is DeliveryKind.RECOMMENDATION else "recommendations.card_reminder"
+    if item.kind is DeliveryKind.DEADLINE_PASSED:
+        return [after_deadline_message(texts, lang, await recommendation_deadlines.state(uow, recommendation), tz)]
+    key = HEADERS.get(item.kind, "recommendations.card_reminder")
     header = texts.get(lang, key, id=recommendation.id)
     text = answerable_card(texts, lang, recommendation, tz, now, header)
     return [Message(text, stance_rows(texts, lang, recommendation.id, facts.stances.get(item.person_id)))]
 
+
+HEADERS = {
+    DeliveryKind.RECOMMENDATION: "recommendations.card_new",
+    DeliveryKind.RECOMMENDATION_LATE: "recommendations.card_late",
+    DeliveryKind.FEEDBACK_DUE: "recommendations.card_reminder",
+}
 
 RENDERERS: dict[DeliveryKind, Renderer] = {kind: render_delivery for kind in RECOMMENDATION_KINDS}

@@ -2,9 +2,11 @@
 buttons.
 
 - `/recommend` (coordination): one line `/recommend <group|all|g1,g2> <text>
-  [| <date> [<HH:MM>]]`; without arguments the bot offers the groups and
-  "Alle Gruppen" as buttons, then asks for the text; `/recommend <group>`
-  alone asks for the text.
+  [| <date> [<HH:MM>]]` publishes at once; without arguments the bot offers
+  the groups and "Alle Gruppen" as buttons, then asks for the text;
+  `/recommend <group>` alone asks for the text. A guided text ends in a
+  preview (the card, the number of recipients) with "Senden" / "Abbrechen".
+- After a deadline: `handlers.recommendation_deadlines`.
 - `/feedback` (members): without arguments, one header line and one card
   per recommendation still waiting for the member's answer (at most 10);
   `/feedback <id>` the card again, with the buttons while answers are
@@ -18,15 +20,12 @@ buttons.
 - How the messages look (cards, overviews, the outcome) and what the
   delivery timer sends: `handlers.recommendation_messages`.
 
-Dates inside refusals come from the core as datetimes and are written here
-in the reader's language (`_dates_for_reader`).
+Dates inside refusals come from the core as datetimes and are written
+in the reader's language (`recommendation_messages.dates_for_reader`).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseHandler, CommandHandler, filters
@@ -40,15 +39,19 @@ from bot.core.steps import Step
 from bot.render.texts import Html, escape
 from bot.render.units import one_line, shorten
 from handlers import payloads as p
+from handlers import recommendation_deadlines
 from handlers.common import Handler, Request, Rows, action
 from handlers.recommendation_messages import (
     OUTCOME_IN_OVERVIEW,
     TEXT_IN_LIST,
     answerable_card,
     card,
+    dates_for_reader,
     deadline_words,
     group_names,
     overview_message,
+    preview_message,
+    preview_rows,
     stance_name,
     stance_rows,
     tally_line,
@@ -64,23 +67,6 @@ def _tz(request: Request) -> ZoneInfo:
 # --- handlers ------------------------------------------------------------------------
 
 
-def _dates_for_reader(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    """Datetimes in a refusal's parameters written in the reader's language and time zone."""
-
-    @functools.wraps(handler)
-    async def wrapper(request: Request, *args: object) -> None:
-        try:
-            await handler(request, *args)
-        except Refusal as refusal:
-            refusal.params = {
-                name: format_when(value, _tz(request), request.lang) if isinstance(value, datetime) else value
-                for name, value in refusal.params.items()
-            }
-            raise
-
-    return wrapper
-
-
 def _arguments(request: Request, parts: int) -> list[str]:
     """The command's words, the last one the rest of the message as written (lines kept)."""
     message = request.update.effective_message
@@ -89,7 +75,7 @@ def _arguments(request: Request, parts: int) -> list[str]:
 
 
 @action
-@_dates_for_reader
+@dates_for_reader
 async def recommend_command(request: Request) -> None:
     """`/recommend <group|all|g1,g2> <text> [| <date> [<HH:MM>]]`; guided without arguments."""
     args = _arguments(request, 1)
@@ -117,7 +103,7 @@ async def _ask_for_text(request: Request, targets: core.Targets) -> None:
     await request.reply(request.t("recommendations.ask_text", groups=groups, max=RECOMMENDATION_TEXT_MAX))
 
 
-@_dates_for_reader
+@dates_for_reader
 async def target_pressed(request: Request) -> None:
     """Guided /recommend: the target was chosen; ask for the text."""
     assert isinstance(request.payload, p.RecommendTo)
@@ -129,13 +115,36 @@ async def target_pressed(request: Request) -> None:
     await _ask_for_text(request, targets)
 
 
-@_dates_for_reader
+@dates_for_reader
 async def guided_text(request: Request, text: str) -> None:
-    """The text (and optional deadline) of a guided /recommend."""
-    published = await core.submit_guided(
+    """The text (and optional deadline) of a guided /recommend: the preview, "Senden"."""
+    prepared = await core.submit_guided(
         await request.uow(), await request.person(), text, request.settings, request.now()
     )
-    await _confirm_published(request, published)
+    texts = request.runtime.texts
+    await request.reply(
+        preview_message(texts, request.lang, prepared, _tz(request), request.now()),
+        preview_rows(texts, request.lang, prepared.version),
+    )
+
+
+@dates_for_reader
+async def preview_pressed(request: Request) -> None:
+    """ "Senden" or "Abbrechen" under the preview of a guided /recommend."""
+    assert isinstance(request.payload, p.RecommendationPreview)
+    uow, me = await request.uow(), await request.person()
+    if request.payload.action == "send":
+        published = await core.send_prepared(uow, me, request.payload.version, request.settings, request.now())
+        await request.answer()
+        await request.edit(rows=())
+        await _confirm_published(request, published)
+    elif request.payload.action == "cancel":
+        await core.cancel_prepared(uow, me, request.payload.version, request.settings)
+        await request.answer()
+        await request.edit(rows=())
+        await request.reply(request.t("recommendations.preview_cancelled"))
+    else:
+        raise Refusal("buttons.stale")
 
 
 async def _confirm_published(request: Request, published: core.Published) -> None:
@@ -161,7 +170,7 @@ async def _confirm_published(request: Request, published: core.Published) -> Non
 
 
 @action
-@_dates_for_reader
+@dates_for_reader
 async def feedback_command(request: Request) -> None:
     """`/feedback`, `/feedback <id>`, `/feedback <id> <text>`."""
     args = _arguments(request, 2)
@@ -276,7 +285,7 @@ async def _show_open_list(request: Request, listing: core.OpenList) -> None:
     await request.reply(Html("\n".join(lines)), rows)
 
 
-@_dates_for_reader
+@dates_for_reader
 async def stance_pressed(request: Request) -> None:
     """Zustimmung / Bedenken / Ablehnung: save, say so briefly, mark the chosen button."""
     assert isinstance(request.payload, p.GiveStance)
@@ -299,7 +308,7 @@ async def stance_pressed(request: Request) -> None:
     await request.edit(rows=stance_rows(texts, lang, given.recommendation.id, given.value))
 
 
-@_dates_for_reader
+@dates_for_reader
 async def comment_pressed(request: Request) -> None:
     """Kommentar: ask for the comment; the next text is saved."""
     assert isinstance(request.payload, p.WriteComment)
@@ -310,7 +319,7 @@ async def comment_pressed(request: Request) -> None:
     await request.reply(request.t("recommendations.ask_comment", id=recommendation.id, max=COMMENT_MAX))
 
 
-@_dates_for_reader
+@dates_for_reader
 async def comment_text(request: Request, text: str) -> None:
     """The comment after the Kommentar button."""
     commented = await core.submit_comment(await request.uow(), await request.person(), text, request.now())
@@ -329,7 +338,7 @@ async def _confirm_comment(request: Request, commented: core.Commented) -> None:
     )
 
 
-@_dates_for_reader
+@dates_for_reader
 async def open_pressed(request: Request) -> None:
     """A recommendation in the coordinator's list: its feedback."""
     assert isinstance(request.payload, p.OpenRecommendation)
@@ -340,7 +349,7 @@ async def open_pressed(request: Request) -> None:
     await _show_overview(request, view)
 
 
-@_dates_for_reader
+@dates_for_reader
 async def close_pressed(request: Request) -> None:
     """Abschließen: ask for the outcome note."""
     assert isinstance(request.payload, p.CloseRecommendation)
@@ -351,7 +360,7 @@ async def close_pressed(request: Request) -> None:
     await request.reply(request.t("recommendations.ask_outcome", id=recommendation.id, max=OUTCOME_MAX))
 
 
-@_dates_for_reader
+@dates_for_reader
 async def outcome_text(request: Request, text: str) -> None:
     """The outcome note: close, and tell everyone who answered."""
     closed = await core.close(await request.uow(), await request.person(), text, request.settings, request.now())
@@ -372,6 +381,7 @@ TEXT_ANSWERS: dict[Step, TextAnswer] = {
     Step.RECOMMENDATION_TEXT: guided_text,
     Step.RECOMMENDATION_COMMENT: comment_text,
     Step.RECOMMENDATION_OUTCOME: outcome_text,
+    **recommendation_deadlines.TEXT_ANSWERS,
 }
 
 CALLBACKS: dict[type, Handler] = {
@@ -380,4 +390,6 @@ CALLBACKS: dict[type, Handler] = {
     p.WriteComment: comment_pressed,
     p.OpenRecommendation: open_pressed,
     p.CloseRecommendation: close_pressed,
+    p.RecommendationPreview: preview_pressed,
+    **recommendation_deadlines.CALLBACKS,
 }

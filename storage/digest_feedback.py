@@ -39,6 +39,7 @@ from storage.models import (
 )
 from storage.recommendation_repository import (
     ANSWERS,
+    addressed,
     answered,
     comment_count,
     newest_comments,
@@ -237,6 +238,7 @@ class FeedbackQueries(_Repository):
                 Membership.group_id.in_(group_ids),
                 Membership.status == MembershipStatus.APPROVED,
                 ~answered(rid, pid),
+                addressed(rid, pid),  # a late joiner counts once it was sent to them
                 first_membership,
             )
             .subquery()

@@ -12,13 +12,21 @@ it (`/feedback`, the digest, the report): what counts as an answer
 (`ANSWERS`, `answered`, `answers`), the tally of stances (`stance_tally`),
 the number of comments (`comment_count`) and which comments are the latest
 (`NEWEST_COMMENTS_FIRST`, `newest_comments`, `newest_comment_rank`).
+
+Who counts as asked (`addressed`): a target member counts among those who
+should answer (and so as "ohne Antwort" until they do) from the moment the
+recommendation was sent to them: on publication, or later, *nachträglich*,
+when they joined a target group afterwards. Someone who joined after it went
+out and was not sent it yet (or joined after the deadline) does not count,
+unless they answered. "Before the deadline" in a query is `before_deadline`
+(the deadline's minute included, as `bot.core.recommendation_screening` says).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -95,6 +103,32 @@ def answers(
             part = part.where(given_at < until)
         parts.append(part)
     return union(*parts)
+
+
+SENT_KINDS = (DeliveryKind.RECOMMENDATION, DeliveryKind.RECOMMENDATION_LATE)
+"""The messages that put a recommendation to a member (on publication, or later)."""
+
+
+def addressed(
+    recommendation_id: SQLColumnExpression[int] | int, person_id: SQLColumnExpression[int] | int
+) -> ColumnElement[bool]:
+    """Whether the recommendation was sent (or is on its way) to this person: a
+    message of `SENT_KINDS` that was not dropped (correlated EXISTS)."""
+    return (
+        select(Delivery.id)
+        .where(
+            Delivery.recommendation_id == recommendation_id,
+            Delivery.person_id == person_id,
+            Delivery.kind.in_(SENT_KINDS),
+            Delivery.status != DeliveryStatus.SKIPPED,
+        )
+        .exists()
+    )
+
+
+def before_deadline(now: datetime) -> ColumnElement[bool]:
+    """The recommendation has no deadline or `now` is before its end (the deadline's minute included)."""
+    return or_(Recommendation.deadline.is_(None), Recommendation.deadline > now - timedelta(minutes=1))
 
 
 def stance_tally(recommendation_ids: Iterable[int]) -> Select[int, StanceValue, int]:
@@ -230,7 +264,7 @@ class RecommendationRepository(_Repository):
         )
         return select(Recommendation).where(
             Recommendation.status == RecommendationStatus.OPEN,
-            or_(Recommendation.deadline.is_(None), Recommendation.deadline > now),
+            before_deadline(now),
             Recommendation.id.in_(targeted),
             ~answered(Recommendation.id, person_id),
         )
@@ -281,7 +315,8 @@ class RecommendationRepository(_Repository):
         return found
 
     async def member_counts(self, recommendation_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
-        """Per recommendation: (target members now, how many of them answered)."""
+        """Per recommendation: (target members now who were sent it or answered (`addressed`),
+        how many of them answered)."""
         ids = list(recommendation_ids)
         found = dict.fromkeys(ids, (0, 0))
         if not ids:
@@ -294,6 +329,10 @@ class RecommendationRepository(_Repository):
                 _rg.c.recommendation_id.in_(ids),
                 Membership.status == MembershipStatus.APPROVED,
                 Person.telegram_id.is_not(None),
+                or_(
+                    addressed(_rg.c.recommendation_id, Membership.person_id),
+                    answered(_rg.c.recommendation_id, Membership.person_id),
+                ),
             )
             .distinct()
             .subquery()
@@ -337,6 +376,86 @@ class RecommendationRepository(_Repository):
             )
         )
         return int(count or 0)
+
+    # --- late joiners, the silent, a new deadline ------------------------------
+
+    async def late_joiners(self, now: datetime) -> list[tuple[int, int]]:
+        """(recommendation id, person id): reachable approved members of the target groups
+        of recommendations still taking answers, who were never sent it and have not answered."""
+        rid, pid = _rg.c.recommendation_id, Membership.person_id
+        result = await self.session.execute(
+            select(rid, pid)
+            .join(Recommendation, Recommendation.id == rid)
+            .join(Membership, Membership.group_id == _rg.c.group_id)
+            .join(Person, Person.id == pid)
+            .where(
+                Recommendation.status == RecommendationStatus.OPEN,
+                before_deadline(now),
+                Membership.status == MembershipStatus.APPROVED,
+                Person.telegram_id.is_not(None),
+                ~select(Delivery.id)
+                .where(Delivery.recommendation_id == rid, Delivery.person_id == pid, Delivery.kind.in_(SENT_KINDS))
+                .exists(),
+                ~answered(rid, pid),
+            )
+            .distinct()
+            .order_by(rid, pid)
+        )
+        return [(r, p) for r, p in result.all()]
+
+    async def silent_people(self, recommendation_id: int) -> list[int]:
+        """Reachable approved target members who were sent it (`addressed`) and have not answered."""
+        pid = Membership.person_id
+        result = await self.session.execute(
+            select(pid)
+            .join(_rg, _rg.c.group_id == Membership.group_id)
+            .join(Person, Person.id == pid)
+            .where(
+                _rg.c.recommendation_id == recommendation_id,
+                Membership.status == MembershipStatus.APPROVED,
+                Person.telegram_id.is_not(None),
+                addressed(recommendation_id, pid),
+                ~answered(recommendation_id, pid),
+            )
+            .distinct()
+            .order_by(pid)
+        )
+        return list(result.scalars().all())
+
+    async def owe_again(
+        self, recommendation_id: int, person_ids: Iterable[int], kind: DeliveryKind, due_at: datetime
+    ) -> None:
+        """Make the message of `kind` to these people pending again, due at `due_at`
+        (the record of (recommendation, person, kind) is one row: a reminder after a
+        new deadline reuses it). People without such a row yet get none here."""
+        people = list(person_ids)
+        if people:
+            await self.session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.recommendation_id == recommendation_id,
+                    Delivery.kind == kind,
+                    Delivery.person_id.in_(people),
+                )
+                .values(
+                    status=DeliveryStatus.PENDING,
+                    due_at=due_at,
+                    sent_at=None,
+                    attempts=0,
+                    error=None,
+                    claimed_by=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    async def deadline_notified(self, recommendation_id: int) -> list[int]:
+        """Who has a message after this recommendation's deadline (sent or not)."""
+        result = await self.session.execute(
+            select(Delivery.person_id).where(
+                Delivery.recommendation_id == recommendation_id, Delivery.kind == DeliveryKind.DEADLINE_PASSED
+            )
+        )
+        return list(result.scalars().all())
 
     # --- changes -----------------------------------------------------------
 

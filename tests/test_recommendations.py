@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.core import recommendations
+from bot.core.recommendation_screening import reminder_time
+from storage.admin_models import AuditEntry
 from storage.models import (
     COMMENT_MAX,
     Comment,
@@ -130,6 +133,13 @@ async def test_guided_publish_asks_for_the_group_then_the_text(bot, coordinator,
     replies = await coordinator.press("AK Ehrenamt")
     assert "Empfehlung an AK Ehrenamt" in replies[-1].text and "3000" in replies[-1].text
     replies = await coordinator.send("Ehrenamt sichtbar machen:\n- Dankeschön-Abend\n- Ehrenamtskarte | 15.12.2026")
+    preview = replies[-1]
+    assert "Vorschau" in preview.text and "Empfänger: 2 Personen in AK Ehrenamt" in preview.text
+    assert "- Dankeschön-Abend\n- Ehrenamtskarte" in preview.text and "Di., 15.12.2026, 23:59 Uhr" in preview.text
+    assert labels(preview) == [["Senden", "Abbrechen"]]
+    assert await count(bot, Recommendation) == 0 and await count(bot, Delivery) == 0, "nothing before Senden"
+    replies = await coordinator.press("Senden", preview)
+    assert labels(current(coordinator, preview)) == [], "the buttons are gone once sent"
     assert "ist verschickt an: AK Ehrenamt" in replies[-1].text
     assert "Di., 15.12.2026, 23:59 Uhr" in replies[-1].text
     rid = recommendation_id(replies[-1].text)
@@ -145,7 +155,8 @@ async def test_group_without_text_asks_for_the_text(bot, coordinator, members):
     replies = await coordinator.send("/empfehlung eu")
     assert "Empfehlung an AK EU" in replies[-1].text
     replies = await coordinator.send("Beratung auf Rumänisch | 2026-12-20 18:00")
-    assert "So., 20.12.2026, 18:00 Uhr" in replies[-1].text
+    assert "So., 20.12.2026, 18:00 Uhr" in replies[-1].text and "Vorschau" in replies[-1].text
+    await coordinator.press("Senden")
     await bot.tick()
     assert "Beratung auf Rumänisch" in members["Ana"].last.text
 
@@ -169,7 +180,7 @@ async def test_all_groups_button_and_a_command_ending_the_guided_step(bot, coord
         ("/recommend ak-eu Text | 01.12.2026 09:00", "liegt nicht in der Zukunft"),
         ("/recommend ak-eu Text | 31.02.2026", "31.02.2026"),
         ("/recommend ak-eu Text | 15.12.2026 25:00", "25:00"),
-        ("/recommend ak-eu Text | 15.12.", "15.12."),
+        ("/recommend ak-eu Text | 32.12.2026", "32.12.2026"),
         ("/recommend mars Text", "Die Gruppe „mars“ kenne ich nicht"),
         ("/recommend a Text", "passt zu mehreren Gruppen"),
         ("/recommend ak-eu,mars Text", "„mars“"),
@@ -342,7 +353,7 @@ async def test_someone_who_joined_later_can_answer(bot, coordinator, members):
     assert await count(bot, Stance, recommendation_id=rid) == 1
 
 
-async def test_reminder_a_day_before_the_deadline_only_to_those_who_did_not_answer(bot, coordinator, members):
+async def test_reminder_at_nine_the_day_before_the_deadline_only_to_those_who_did_not_answer(bot, coordinator, members):
     eva = await bot.person("Eva", username="eva")
     await eva.register()
     await eva.send("/join ak-eu")
@@ -351,9 +362,9 @@ async def test_reminder_a_day_before_the_deadline_only_to_those_who_did_not_answ
     ana, ben = members["Ana"], members["Ben"]
     await ana.press("Zustimmung", received(ana, rid)[0])
     await ben.send(f"/feedback {rid} Nur ein Kommentar")
-    bot.clock.set(datetime(2026, 12, 14, 22, 58, tzinfo=UTC))  # 23:58 in Berlin, a day before minus a minute
+    bot.clock.set(datetime(2026, 12, 14, 7, 59, tzinfo=UTC))  # 08:59 in Berlin the day before
     assert await bot.tick() == 0
-    bot.clock.set(datetime(2026, 12, 14, 22, 59, 1, tzinfo=UTC))
+    bot.clock.set(datetime(2026, 12, 14, 8, 0, 1, tzinfo=UTC))  # 09:00: a daytime hour, not 23:59
     assert await bot.tick() == 1
     reminder = eva.last
     assert f"Ihre Rückmeldung zu Empfehlung #{rid} fehlt noch" in reminder.text
@@ -603,3 +614,229 @@ async def test_fan_out_with_faults_reaches_every_member_exactly_once(bot, coordi
         person = await uow.people.by_telegram_id(blocked.id)
     assert sorted(r.status.value for r in rows) == ["failed"] + ["sent"] * 19
     assert person is not None and person.unreachable_since is not None
+
+
+# --- the preview, the deadline's rules, late joiners, after the deadline -------------
+
+
+async def overview_text(coordinator, rid: int) -> str:  # type: ignore[no-untyped-def]
+    return (await coordinator.send(f"/feedback {rid}"))[-1].text
+
+
+async def audit_actions(bot) -> list[tuple[str, int | None, dict | None]]:  # type: ignore[no-untyped-def]
+    async with bot.db.reader() as uow:
+        rows = (await uow.session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars().all()
+        return [(r.action, r.object_id, r.detail) for r in rows]
+
+
+async def test_guided_preview_can_be_replaced_or_cancelled_and_sends_nothing(bot, coordinator, members):
+    await coordinator.send("/recommend eu")
+    replies = await coordinator.send("Erster Entwurf")
+    first = replies[-1]
+    assert "Erster Entwurf" in first.text and "Empfänger: 2 Personen in AK EU" in first.text
+    replies = await coordinator.send("Zweiter Entwurf | 15.12.2026")
+    preview = replies[-1]
+    assert "Zweiter Entwurf" in preview.text and "Erster Entwurf" not in preview.text, "a new text replaces it"
+    replies = await coordinator.press("Senden", first)
+    assert "Diese Vorschau ist veraltet" in replies[-1].text, "an older preview sends nothing"
+    assert await count(bot, Recommendation) == 0
+    replies = await coordinator.press("Abbrechen", preview)
+    assert "Es wurde nichts verschickt" in replies[-1].text
+    assert labels(current(coordinator, preview)) == []
+    replies = await coordinator.press_data("rv:send:2", preview)
+    assert "nichts mehr zu senden" in replies[-1].text, "a late Senden sends nothing"
+    assert await count(bot, Recommendation) == 0 and await count(bot, Delivery) == 0
+    await bot.tick()
+    assert not any("Entwurf" in t for t in members["Ana"].texts)
+
+
+async def test_a_past_deadline_in_the_guided_text_keeps_the_bot_waiting(bot, coordinator, members):
+    await coordinator.send("/recommend eu")
+    replies = await coordinator.send("Text | 01.11.2026")
+    assert "liegt nicht in der Zukunft" in replies[-1].text
+    replies = await coordinator.send("Text | 15.12.2026")
+    assert "Vorschau" in replies[-1].text
+    await coordinator.press("Senden")
+    assert await count(bot, Recommendation) == 1
+
+
+async def test_members_may_not_press_the_coordinations_buttons(bot, coordinator, members):
+    rid = await publish(bot, coordinator, "/recommend ak-eu Mehr Sprachkurse | 15.12.2026")
+    ana = members["Ana"]
+    before = await bot.every_row()
+    for data in ("rv:send:1", "rv:cancel:1", f"rd:{rid}:remind", f"rd:{rid}:extend", f"rn:{rid}:7:1"):
+        replies = await ana.press_data(data)
+        assert "Koordination" in replies[-1].text, (data, replies[-1].text)
+    assert await bot.every_row() == before
+
+
+def test_the_reminder_goes_out_at_nine_the_day_before_or_on_the_deadline_day() -> None:
+    tz = ZoneInfo("Europe/Berlin")
+
+    def at(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 12, day, hour, minute, tzinfo=tz)
+
+    assert reminder_time(at(8, 23, 59), tz, at(1, 10)) == at(7, 9), "a deadline 08.12. is reminded 07.12. 09:00"
+    assert reminder_time(at(8, 23, 59), tz, at(7, 5)) == at(8, 9), "09:00 the day before is too soon after"
+    assert reminder_time(at(8, 23, 59), tz, at(7, 20)) == at(8, 9)
+    assert reminder_time(at(8, 8, 0), tz, at(1, 10)) == at(7, 9), "never after the deadline"
+    assert reminder_time(at(8, 23, 59), tz, at(8, 10)) is None, "sent the same day: no reminder"
+    assert reminder_time(at(8, 8, 0), tz, at(7, 4)) is None, (
+        "09:00 is less than 6 hours away, the next after the deadline"
+    )
+
+
+async def test_the_deadlines_minute_still_counts_the_next_one_does_not(bot, coordinator, members):
+    rid = await publish(bot, coordinator, "/recommend ak-eu Mehr Sprachkurse | 15.12.2026")
+    ana, ben = members["Ana"], members["Ben"]
+    bot.clock.set(datetime(2026, 12, 15, 22, 59, 30, tzinfo=UTC))  # 23:59:30 in Berlin
+    await ana.press("Zustimmung", received(ana, rid)[0])
+    assert "Gespeichert: Zustimmung" in (notice(bot) or "")
+    assert f"Empfehlung #{rid}" in (await ben.send("/feedback"))[-1].text, "still waiting for Ben"
+    bot.clock.set(datetime(2026, 12, 15, 23, 0, tzinfo=UTC))  # 00:00 the next day
+    replies = await ben.press("Zustimmung", received(ben, rid)[0])
+    assert "abgelaufen" in replies[-1].text
+    assert "Keine Empfehlung wartet" in (await ben.send("/feedback"))[-1].text
+    assert await count(bot, Stance) == 1
+
+
+async def test_a_late_joiner_gets_it_nachtraeglich_and_counts_from_then(bot, coordinator, members):
+    rid = await publish(bot, coordinator, "/recommend ak-eu Mehr Sprachkurse | 15.12.2026")
+    assert "Ohne Antwort: 2 von 2" in await overview_text(coordinator, rid)
+    eva = await bot.person("Eva", username="eva")
+    await eva.register()
+    await eva.send("/join ak-eu")
+    assert "Ohne Antwort: 2 von 2" in await overview_text(coordinator, rid), "asked to join, not a member yet"
+    await coordinator.send("/approve @eva")  # the approval wakes the timer: she gets it at once
+    await bot.tick()
+    [late] = [m for m in eva.messages if f"Empfehlung #{rid}" in m.text]
+    assert "(nachträglich)" in late.text and "nachdem diese Empfehlung verschickt wurde" in late.text
+    assert "Mehr Sprachkurse" in late.text and labels(late) == [STANCE_ROW, ["Kommentar"]]
+    assert "Ohne Antwort: 3 von 3" in await overview_text(coordinator, rid)
+    assert await bot.tick() == 0, "sent once"
+    await eva.press("Zustimmung", late)
+    assert "Ohne Antwort: 2 von 3" in await overview_text(coordinator, rid)
+    bot.clock.set(datetime(2026, 12, 14, 8, 0, 1, tzinfo=UTC))
+    assert await bot.tick() == 2, "the reminder: Ana and Ben, not Eva who answered"
+    bot.clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))  # after the deadline
+    fritz = await bot.person("Fritz", username="fritz")
+    await fritz.register()
+    await fritz.send("/join ak-eu")
+    await coordinator.send("/approve @fritz")
+    await bot.tick()
+    assert not any(f"Empfehlung #{rid}" in t for t in fritz.texts), "joined after the deadline: nothing"
+    assert "von 3" in await overview_text(coordinator, rid), "and he does not count"
+
+
+async def test_a_late_joiner_of_an_open_ended_recommendation_and_one_who_answered_first(bot, coordinator, members):
+    rid = await publish(bot, coordinator, "/recommend ag-soe Beratung für Zugewanderte aus Rumänien")
+    ana = members["Ana"]
+    await ana.send("/join ag-soe")
+    await coordinator.send("/approve @ana")
+    await ana.send(f"/feedback {rid} Schon gelesen")
+    assert await bot.tick() == 0, "she answered before the planner came: nothing to send"
+    assert "Ohne Antwort: 1 von 2" in await overview_text(coordinator, rid), "Dora (silent) and Ana (answered)"
+
+
+async def test_after_the_deadline_remind_the_silent_with_a_new_deadline_then_close(bot, coordinator, members):
+    rid = await publish(bot, coordinator, "/recommend ak-eu Mehr Sprachkurse | 15.12.2026")
+    ana, ben = members["Ana"], members["Ben"]
+    await ana.press("Zustimmung", received(ana, rid)[0])
+    bot.clock.set(datetime(2026, 12, 15, 22, 59, 59, tzinfo=UTC))  # 23:59:59 in Berlin
+    await bot.tick()
+    assert not any("abgelaufen" in t for t in coordinator.texts)
+    bot.clock.set(datetime(2026, 12, 15, 23, 0, tzinfo=UTC))  # 00:00
+    assert await bot.tick() == 1
+    message = coordinator.last
+    assert f"Die Frist für Empfehlung #{rid} ist abgelaufen" in message.text
+    assert "Geantwortet haben 1 von 2. Ohne Antwort: 1." in message.text
+    assert labels(message) == [["Abschließen"], ["Ohne Antwort erinnern"], ["Frist verlängern"]]
+    replies = await coordinator.press("Ohne Antwort erinnern", message)
+    assert labels(current(coordinator, message)) == [], "chosen once"
+    ask = replies[-1]
+    assert "Wer noch nicht geantwortet hat (1), wird erinnert" in ask.text
+    assert labels(ask) == [["bis 19.12.2026", "bis 23.12.2026", "bis 30.12.2026"]]
+    replies = await coordinator.press("bis 23.12.2026", ask)
+    assert f"Empfehlung #{rid} geht jetzt bis Mi., 23.12.2026, 23:59 Uhr" in replies[-1].text
+    assert "1 Mitglied ohne Antwort wird jetzt erinnert" in replies[-1].text
+    await bot.tick()  # (the reply woke the timer already; this waits for it)
+    reminders = [m for m in ben.messages if f"Ihre Rückmeldung zu Empfehlung #{rid} fehlt noch" in m.text]
+    assert len(reminders) == 2, "the one at 09:00 the day before, and this one"
+    reminder = ben.last
+    assert f"Ihre Rückmeldung zu Empfehlung #{rid} fehlt noch" in reminder.text
+    assert "Frist: Mi., 23.12.2026, 23:59 Uhr" in reminder.text
+    await ben.press("Bedenken", reminder)
+    assert await count(bot, Stance, recommendation_id=rid) == 2
+    assert not any("Ihre Rückmeldung" in t for t in ana.texts), "Ana had answered"
+    bot.clock.set(datetime(2026, 12, 23, 23, 0, tzinfo=UTC))
+    assert await bot.tick() == 1
+    again = coordinator.last
+    assert "Geantwortet haben 2 von 2. Ohne Antwort: 0." in again.text
+    assert labels(again) == [["Abschließen"], ["Frist verlängern"]]
+    await coordinator.press("Abschließen", again)
+    replies = await coordinator.send("Die Stadt bietet zwei Abendkurse an.")
+    assert f"Empfehlung #{rid} ist abgeschlossen" in replies[-1].text
+    actions = [(a, i) for a, i, _ in await audit_actions(bot)]
+    assert ("recommendation.publish", rid) in actions and ("recommendation.close", rid) in actions
+    [extend] = [d for a, i, d in await audit_actions(bot) if a == "recommendation.extend"]
+    assert extend == {"deadline": "23.12.2026 23:59", "reminded": 1}
+
+
+async def test_extend_by_a_typed_date_plans_the_reminder_at_a_daytime_hour(bot, coordinator, members):
+    rid = await publish(bot, coordinator, "/recommend ak-eu Mehr Sprachkurse | 05.12.2026")
+    bot.clock.set(datetime(2026, 12, 5, 23, 0, 30, tzinfo=UTC))  # 00:00:30 on 06.12. in Berlin
+    assert await bot.tick() == 1, "the reminders due meanwhile are dropped (deadline passed); the coordinator is asked"
+    await coordinator.press("Frist verlängern", coordinator.last)
+    replies = await coordinator.send("01.12.2026")
+    assert "liegt nicht in der Zukunft" in replies[-1].text
+    replies = await coordinator.send("12.12.2026 12:00")
+    assert f"Empfehlung #{rid} geht jetzt bis Sa., 12.12.2026, 12:00 Uhr" in replies[-1].text
+    assert "Ohne Antwort sind noch 2" in replies[-1].text
+    await bot.tick()
+    assert not any("fehlt noch" in t for t in members["Ana"].texts), "nobody is reminded at once"
+    bot.clock.set(datetime(2026, 12, 11, 7, 59, tzinfo=UTC))
+    assert await bot.tick() == 0
+    bot.clock.set(datetime(2026, 12, 11, 8, 0, 1, tzinfo=UTC))  # 09:00 the day before
+    assert await bot.tick() == 2
+    assert "Frist: morgen, Sa., 12.12.2026, 12:00 Uhr" in members["Ana"].last.text
+    await members["Ana"].press("Zustimmung", members["Ana"].last)
+    assert await count(bot, Stance, recommendation_id=rid) == 1
+
+
+async def test_closing_before_the_deadline_drops_the_message_after_it(bot, coordinator, members):
+    rid = await publish(bot, coordinator, "/recommend ak-eu Mehr Sprachkurse | 15.12.2026")
+    await coordinator.send(f"/feedback {rid}")
+    await coordinator.press("Abschließen")
+    await coordinator.send("Erledigt.")
+    bot.clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
+    await bot.tick()
+    assert not any("ist abgelaufen" in t for t in coordinator.texts)
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_new_texts_render_in_both_languages(lang: str) -> None:
+    from bot.render.texts import Texts
+
+    texts = Texts()
+    params = {
+        "recommendations.preview_count": {"count": 2, "groups": "AK EU"},
+        "recommendations.preview_count_one": {"count": 1, "groups": "AK EU"},
+        "recommendations.card_late": {"id": 7},
+        "recommendations.after_deadline": {"id": 7, "when": "x", "text": "t", "answered": 1, "members": 2, "silent": 1},
+        "recommendations.ask_deadline_remind": {"id": 7, "silent": 1, "example_later": "15.12.2026"},
+        "recommendations.ask_deadline_extend": {"id": 7, "example_later": "15.12.2026"},
+        "recommendations.extended": {"id": 7, "when": "x", "silent": 1},
+        "recommendations.extended_reminded": {"id": 7, "when": "x", "count": 2},
+        "recommendations.extended_reminded_one": {"id": 7, "when": "x", "count": 1},
+        "recommendations.deadline_button": {"date": "15.12.2026"},
+        "announcements.heading": {"groups": "AK EU"},
+        "announcements.sent": {"id": 5, "groups": "AK EU", "count": 2},
+        "announcements.sent_one": {"id": 5, "groups": "AK EU", "count": 1},
+        "announcements.document_kept": {"name": "a.pdf"},
+        "audit.recommendation_publish": {"id": 7, "groups": "AK EU", "recipients": 2},
+        "audit.recommendation_close": {"id": 7},
+        "audit.recommendation_extend": {"id": 7, "deadline": "15.12.2026 23:59"},
+        "audit.announcement_send": {"id": 5, "groups": "AK EU", "recipients": 2},
+    }
+    for key, values in params.items():
+        assert "{" not in texts.plain(lang, key, **values), key

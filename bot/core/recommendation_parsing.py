@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.dates import local_datetime, parse_date, parse_time
 from bot.core.errors import Refusal
-from bot.core.groups import leading_group, resolve_group
+from bot.core.groups import leading_group, require_active, resolve_group
 from storage.models import Group
 
 END_OF_DAY = time(23, 59)
@@ -62,6 +62,17 @@ def parse_targets(groups: Sequence[Group], text: str) -> tuple[Targets, str]:
     return Targets([group]), rest
 
 
+def only_active(targets: Targets) -> Targets:
+    """The targets read from every group, archived ones included: `all` means the
+    active groups; a named archived group is refused ("groups.archived"), rather
+    than called unknown."""
+    if targets.everyone:
+        return Targets([g for g in targets.groups if g.archived_at is None], everyone=True)
+    for group in targets.groups:
+        require_active(group)
+    return targets
+
+
 def _resolve(groups: Sequence[Group], name: str) -> Group:
     try:
         return resolve_group(groups, name)
@@ -88,7 +99,7 @@ def split_deadline(body: str) -> tuple[str, str | None]:
 def parse_deadline(text: str, tz: ZoneInfo, now: datetime) -> datetime:
     """`15.12.2026` (end of that day) or `15.12.2026 18:00`, in the future."""
     day_text, *rest = text.split(maxsplit=1)
-    day = parse_date(day_text)
+    day = parse_date(day_text, now.astimezone(tz).date())  # `18.12.`: the next 18 December
     at = parse_time(rest[0]) if rest else END_OF_DAY
     moment = local_datetime(day, at, tz)
     if moment <= now:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.core.recommendation_parsing import Targets
 from storage.models import Comment, Person, Recommendation, StanceValue
@@ -16,6 +17,40 @@ from storage.models import Comment, Person, Recommendation, StanceValue
 class Published:
     recommendation: Recommendation
     recipients: int
+
+
+@dataclass
+class Prepared:
+    """A guided /recommend before "Senden": what will be sent, and to how many people."""
+
+    targets: Targets
+    text: str
+    deadline: datetime | None
+    recipients: int
+    version: int = 0
+    """Which preview this is; its buttons send only while it is the newest."""
+
+
+@dataclass
+class AfterDeadline:
+    """What the coordinator reads when a deadline has passed (and after choosing)."""
+
+    recommendation: Recommendation
+    members: int
+    answered: int
+
+    @property
+    def silent(self) -> int:
+        return max(self.members - self.answered, 0)
+
+
+@dataclass
+class Extended:
+    """A new deadline was set; `reminded`: how many of the silent are reminded now."""
+
+    recommendation: Recommendation
+    reminded: int
+    remind: bool
 
 
 @dataclass

@@ -19,16 +19,31 @@ want. Rules that live here:
   the message whose subject they are always fits; comments 1..2000
   characters (they are only ever shown shortened to others). Lines and
   spacing are kept as written (`bot.core.text.free_text`).
+- The guided form (`/recommend` alone, or `/recommend <group>` alone) asks
+  for the text (and optional `| deadline`), then shows a preview: the card
+  as members will see it, and how many people will get it, with "Senden"
+  and "Abbrechen". Nothing is sent before "Senden"; a new text replaces the
+  prepared one. The one-line form publishes at once.
 - Publishing owes every reachable approved member of the target groups one
-  message (a person in two target groups gets one), and, when the deadline
-  is more than a day away, one reminder a day before it (the same wall time
-  of the previous day). Both are delivery records sent by the same paced
-  sender as session reminders, written in the same transaction as the
-  recommendation. Someone who joins a target group later gets no message
-  but may answer (`/feedback` lists it).
+  message (a person in two target groups gets one), and, with a deadline,
+  one reminder at a daytime hour before it (09:00 the day before the
+  deadline's day; the rule is in `bot.core.recommendation_screening`), and
+  the publishing coordinator a message when the deadline has passed
+  (close / remind the silent / extend: `bot.core.recommendation_deadlines`).
+  These are delivery records sent by the same paced sender as session
+  reminders, written in the same transaction as the recommendation.
+- Someone who joins a target group after it went out (a late joiner) is
+  sent it *nachträglich* while it still takes answers, and counts among
+  those asked only from then (`plan`, `bot.core.recommendation_deadlines`);
+  a planner of the recommendations, not a hook in the membership code.
 - Who may answer: an approved member of a target group at the time of
-  answering; only while the recommendation is open and the deadline has not
-  passed. A coordinator who is not in a target group may not answer.
+  answering; only while the recommendation is open and before the deadline
+  (the one boundary rule: `recommendation_screening.before_deadline`). A
+  coordinator who is not in a target group may not answer.
+- An archived group takes no recommendations: `all` means the active
+  groups, and naming an archived one is refused ("groups.archived").
+- Audit entries: recommendation.publish, recommendation.close (and
+  recommendation.extend in `bot.core.recommendation_deadlines`).
 - One stance per member; the latest counts. Comments: as many as wanted.
 - "Answered" is a stance or a comment. The reminder a day before the
   deadline goes only to members who have not answered and still belong to a
@@ -45,35 +60,37 @@ then the refusal says why.
 
 Reading `/recommend` is in `bot.core.recommendation_parsing`; when a
 recommendation takes answers, and which of its messages are still sent when
-due, in `bot.core.recommendation_screening`; what the use cases return in
+due (`screen_due`), in `bot.core.recommendation_screening`; late joiners and
+what follows a deadline in `bot.core.recommendation_deadlines`; what the use cases return in
 `bot.core.recommendation_views`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from bot.core import steps
+from bot.core import audit, recommendation_deadlines, steps
 from bot.core.config import Settings
 from bot.core.errors import Refusal
 from bot.core.people import require_coordinator
-from bot.core.recommendation_parsing import Targets, parse_deadline, parse_targets, split_deadline
+from bot.core.recommendation_parsing import Targets, only_active, parse_deadline, parse_targets, split_deadline
 from bot.core.recommendation_screening import (
     answer_refusal,
+    closes_at,
     owed,
     reminder_time,
-    skip_reason,
     takes_answers,
 )
+from bot.core.recommendation_screening import screen_due as screen_due  # the timer asks this module
 from bot.core.recommendation_views import (
     Closed,
     Commented,
     MemberView,
     OpenList,
     Overview,
+    Prepared,
     Published,
     StanceGiven,
     TextWanted,
@@ -87,7 +104,6 @@ from storage.models import (
     RECOMMENDATION_KINDS,
     RECOMMENDATION_TEXT_MAX,
     Comment,
-    Delivery,
     DeliveryKind,
     Person,
     Recommendation,
@@ -145,7 +161,8 @@ async def recommend(
 ) -> Published | TextWanted:
     """`/recommend <group|all|g1,g2> [<text> [| <deadline>]]`."""
     require_coordinator(coordinator, settings)
-    targets, body = parse_targets(await uow.groups.active(), text)
+    targets, body = parse_targets(await uow.groups.including_archived(), text)
+    targets = only_active(targets)
     if not body.strip():
         await _wait_for_text(uow, coordinator, targets)
         return TextWanted(targets)
@@ -174,21 +191,68 @@ async def _wait_for_text(uow: UnitOfWork, coordinator: Person, targets: Targets)
     await uow.flush()
 
 
-async def submit_guided(
-    uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime
-) -> Published:
-    """The text (and optional `| deadline`) after the target was chosen."""
+async def submit_guided(uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime) -> Prepared:
+    """The text (and optional `| deadline`) after the target was chosen: checked and
+    kept for the preview; nothing is sent before "Senden". A refusal (too long, a
+    past deadline) keeps the bot waiting for a better text."""
     require_coordinator(coordinator, settings)
+    targets = await _kept_targets(uow, coordinator)
+    prepared = await _prepare(uow, targets, text, settings, now)
+    prepared.version = steps.recall_id(coordinator, "version") + 1
+    steps.remember(coordinator, {**(coordinator.awaiting_data or {}), "text": text, "version": prepared.version})
+    await uow.flush()
+    return prepared
+
+
+async def _kept_targets(uow: UnitOfWork, coordinator: Person) -> Targets:
     groups = await uow.groups.active()
     if steps.recall(coordinator, "all"):
-        targets = Targets(list(groups), everyone=True)
-    else:
-        # the ids `_wait_for_text` kept (a JSON list of ints)
-        wanted = {int(i) for i in cast("list[int]", steps.recall(coordinator, "groups", []) or [])}
-        targets = Targets([g for g in groups if g.id in wanted])
+        return Targets(list(groups), everyone=True)
+    # the ids `_wait_for_text` kept (a JSON list of ints)
+    wanted = {int(i) for i in cast("list[int]", steps.recall(coordinator, "groups", []) or [])}
+    targets = Targets([g for g in groups if g.id in wanted])
     if not targets.groups:
         raise Refusal("recommendations.target_gone").ending_step()
-    return await publish(uow, coordinator, targets, text, settings, now)
+    return targets
+
+
+async def _prepare(uow: UnitOfWork, targets: Targets, body: str, settings: Settings, now: datetime) -> Prepared:
+    text_part, deadline_text = split_deadline(body)
+    text = recommendation_text(text_part)
+    deadline = parse_deadline(deadline_text, settings.timezone, now) if deadline_text else None
+    recipients = await uow.recommendations.target_people(g.id for g in targets.groups)
+    return Prepared(targets, text, deadline, len(recipients))
+
+
+def _require_preview(coordinator: Person, version: int) -> str:
+    """The prepared text, if `version` is the preview shown last."""
+    body = steps.recall(coordinator, "text")
+    if steps.current(coordinator) is not Step.RECOMMENDATION_TEXT or not isinstance(body, str):
+        raise Refusal("recommendations.nothing_prepared")
+    if steps.recall_id(coordinator, "version") != version:
+        raise Refusal("recommendations.preview_outdated")
+    return body
+
+
+async def send_prepared(
+    uow: UnitOfWork, coordinator: Person, version: int, settings: Settings, now: datetime
+) -> Published:
+    """Senden under the preview: publish what was prepared (only from the newest preview)."""
+    require_coordinator(coordinator, settings)
+    body = _require_preview(coordinator, version)
+    targets = await _kept_targets(uow, coordinator)
+    try:
+        return await publish(uow, coordinator, targets, body, settings, now)
+    except Refusal as refusal:
+        raise refusal.ending_step() from None
+
+
+async def cancel_prepared(uow: UnitOfWork, coordinator: Person, version: int, settings: Settings) -> None:
+    """Abbrechen under the preview: nothing is sent, the step ends."""
+    require_coordinator(coordinator, settings)
+    _require_preview(coordinator, version)
+    steps.end(coordinator)
+    await uow.flush()
 
 
 async def publish(
@@ -198,12 +262,10 @@ async def publish(
     require_coordinator(coordinator, settings)
     if not targets.groups:
         raise Refusal("recommendations.usage")
-    text_part, deadline_text = split_deadline(body)
-    text = recommendation_text(text_part)
-    tz = settings.timezone
-    deadline = parse_deadline(deadline_text, tz, now) if deadline_text else None
+    prepared = await _prepare(uow, targets, body, settings, now)
+    deadline = prepared.deadline
     recommendation = Recommendation(
-        text=text,
+        text=prepared.text,
         deadline=deadline,
         status=RecommendationStatus.OPEN,
         created_by_id=coordinator.id,
@@ -214,12 +276,31 @@ async def publish(
     await uow.recommendations.flush()
     person_ids = await uow.recommendations.target_people(g.id for g in targets.groups)
     rows = [owed(recommendation.id, person_id, DeliveryKind.RECOMMENDATION, now) for person_id in person_ids]
-    if deadline is not None and (remind_at := reminder_time(deadline, tz)) > now:
-        rows += [owed(recommendation.id, person_id, DeliveryKind.FEEDBACK_DUE, remind_at) for person_id in person_ids]
+    if deadline is not None:
+        if (remind_at := reminder_time(deadline, settings.timezone, now)) is not None:
+            rows += [
+                owed(recommendation.id, person_id, DeliveryKind.FEEDBACK_DUE, remind_at) for person_id in person_ids
+            ]
+        rows.append(owed(recommendation.id, coordinator.id, DeliveryKind.DEADLINE_PASSED, closes_at(deadline)))
     await uow.deliveries.insert_many(rows)
+    audit.record(
+        uow,
+        coordinator,
+        "recommendation.publish",
+        "recommendation",
+        recommendation.id,
+        now,
+        groups=", ".join(g.name for g in targets.groups),
+        recipients=len(person_ids),
+    )
     steps.end(coordinator)
     await uow.flush()
     return Published(recommendation, len(person_ids))
+
+
+async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
+    """The timer's planner: the late joiners' messages (`recommendation_deadlines.plan_late`)."""
+    return await recommendation_deadlines.plan_late(uow, settings, now)
 
 
 # --- answering -------------------------------------------------------------
@@ -397,39 +478,7 @@ async def close(uow: UnitOfWork, coordinator: Person, text: str, settings: Setti
     await uow.deliveries.insert_many(
         [owed(recommendation.id, person_id, DeliveryKind.OUTCOME, now) for person_id in person_ids]
     )
+    audit.record(uow, coordinator, "recommendation.close", "recommendation", recommendation.id, now)
     steps.end(coordinator)
     await uow.flush()
     return Closed(recommendation, len(person_ids))
-
-
-# --- delivery --------------------------------------------------------------
-
-
-async def screen_due(uow: UnitOfWork, rows: Sequence[Delivery], now: datetime) -> dict[int, str]:
-    """For due recommendation deliveries: the ones not to send, by delivery id, with the reason.
-
-    - RECOMMENDATION: not when it is closed, its deadline passed, or the
-      person is no longer an approved member of a target group;
-    - FEEDBACK_DUE: not in those cases, nor when the person answered
-      (a stance or a comment);
-    - OUTCOME: always sent.
-    Three queries for the whole batch, whatever its size.
-    """
-    reasons = {r.id: "recommendation gone" for r in rows if r.recommendation is None}
-    screened = [r for r in rows if r.kind is not DeliveryKind.OUTCOME and r.id not in reasons]
-    if not screened:
-        return reasons
-    recommendation_ids = {r.recommendation_id for r in screened if r.recommendation_id is not None}
-    person_ids = {r.person_id for r in screened}
-    targets = await uow.recommendations.target_group_ids(recommendation_ids)
-    memberships = await uow.memberships.approved_pairs(person_ids)
-    answered = await uow.recommendations.answered_pairs(
-        recommendation_ids, {r.person_id for r in screened if r.kind is DeliveryKind.FEEDBACK_DUE}
-    )
-    for row in screened:
-        recommendation = row.recommendation
-        assert recommendation is not None
-        groups = targets.get(recommendation.id, set())
-        if (reason := skip_reason(row, recommendation, groups, memberships, answered, now)) is not None:
-            reasons[row.id] = reason
-    return reasons

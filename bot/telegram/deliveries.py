@@ -167,7 +167,8 @@ class Deliveries:
     async def _send(self, chat_id: int, part: Part) -> Delivered:
         try:
             if isinstance(part, Document):
-                return await self.pacer.send_document(chat_id, part.data, filename=part.filename, caption=part.caption)
+                document = part.file_id or part.data
+                return await self.pacer.send_document(chat_id, document, filename=part.filename, caption=part.caption)
             return await self.pacer.send_message(chat_id, part.text, reply_markup=keyboard(part.rows))
         except Exception as error:  # noqa: BLE001 - a fault of this one message
             log.error("a message to chat %s could not be sent", chat_id, exc_info=error)

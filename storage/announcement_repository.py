@@ -1,0 +1,58 @@
+"""The queries of announcements (/announce): add one, read one with its groups,
+who receives it, and which announcement a due delivery is about (no commits;
+the unit of work commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from storage.admin_models import Announcement
+from storage.models import Delivery, DeliveryKind, DeliveryStatus, Membership, MembershipStatus, Person
+from storage.repositories import _Repository
+
+
+class AnnouncementRepository(_Repository):
+    """Announcements with their groups."""
+
+    async def get(self, announcement_id: int) -> Announcement | None:
+        result = await self.session.execute(
+            select(Announcement).where(Announcement.id == announcement_id).options(selectinload(Announcement.groups))
+        )
+        return result.scalar_one_or_none()
+
+    async def recipients(self, group_ids: Iterable[int]) -> list[int]:
+        """Ids of the distinct reachable approved members of these groups (one per person)."""
+        ids = list(group_ids)
+        if not ids:
+            return []
+        result = await self.session.execute(
+            select(Membership.person_id)
+            .join(Person, Person.id == Membership.person_id)
+            .where(
+                Membership.group_id.in_(ids),
+                Membership.status == MembershipStatus.APPROVED,
+                Person.telegram_id.is_not(None),
+            )
+            .distinct()
+            .order_by(Membership.person_id)
+        )
+        return list(result.scalars().all())
+
+    async def pending_deliveries(self) -> dict[int, int]:
+        """Announcement id by delivery id, for the announcement messages not sent yet
+        (the timer renders a whole fan-out with this one query)."""
+        result = await self.session.execute(
+            select(Delivery.id, Delivery.announcement_id).where(
+                Delivery.kind == DeliveryKind.ANNOUNCEMENT,
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.announcement_id.is_not(None),
+            )
+        )
+        return {delivery_id: announcement_id for delivery_id, announcement_id in result.all() if announcement_id}
+
+    async def of_delivery(self, delivery_id: int) -> int | None:
+        """The announcement one delivery is about."""
+        return await self.session.scalar(select(Delivery.announcement_id).where(Delivery.id == delivery_id))
