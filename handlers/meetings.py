@@ -1,5 +1,6 @@
-"""Meeting handlers: /meeting, /meetings, /reschedule, /cancel, the RSVP and
-calendar buttons, and how a session looks in a message."""
+"""Meeting handlers: /meetings, the RSVP and calendar buttons, and how a session
+looks in a message. The coordinator's /meeting, /reschedule and /cancel live in
+handlers/sessions.py."""
 
 from __future__ import annotations
 
@@ -8,16 +9,16 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot.core import agenda, meetings, membership, people, reminders
+from bot.core import agenda, meetings, people, reminders, session_views
 from bot.core.commands import by_name
 from bot.core.dates import format_when
 from bot.core.errors import Refusal
 from bot.core.recurrence import from_rrule
 from bot.core.reminders import Due
-from bot.core.steps import Step
 from bot.render.ics import session_file
 from bot.render.recurrence import describe
 from bot.render.texts import Html, Texts
+from bot.render.units import LIMIT, one_line, visible_length
 from handlers import agenda_messages
 from handlers import payloads as p
 from handlers.common import Request, Rows, Runtime, action
@@ -45,15 +46,88 @@ def session_card(texts: Texts, lang: str, occurrence: Occurrence) -> Html:
     return Html("\n".join(lines))
 
 
-def answer_buttons(texts: Texts, lang: str, occurrence_id: int) -> Rows:
+def answer_buttons(
+    texts: Texts, lang: str, occurrence_id: int, chosen: RsvpAnswer | None = None, *, card: bool = False
+) -> Rows:
+    """Zusage / Absage / Vielleicht (the `chosen` one marked ✓) and the calendar file;
+    on a /meetings card (`card`) an answer redraws the card."""
+    kind = p.CardAnswer if card else p.Answer
     return [
         [
-            (texts.plain(lang, "meetings.yes_button"), p.Answer(occurrence_id, "yes")),
-            (texts.plain(lang, "meetings.no_button"), p.Answer(occurrence_id, "no")),
-            (texts.plain(lang, "meetings.maybe_button"), p.Answer(occurrence_id, "maybe")),
+            (
+                texts.plain(lang, f"meetings.{name}_{'chosen' if value is chosen else 'button'}"),
+                kind(occurrence_id, name),
+            )
+            for name, value in ANSWERS.items()
         ],
         [(texts.plain(lang, "meetings.calendar_button"), p.CalendarFile(occurrence_id))],
     ]
+
+
+def session_text(texts: Texts, lang: str, item: meetings.Upcoming, coordinator: bool) -> Html:
+    """A session's card from /meetings: the card, the person's answer, for the
+    coordination the counts."""
+    text = session_card(texts, lang, item.occurrence) + "\n\n"
+    if item.answer is None:
+        text += texts.get(lang, "meetings.your_answer_none")
+    else:
+        text += texts.get(lang, "meetings.your_answer", answer=texts.get(lang, f"meetings.answer_{item.answer.value}"))
+    if coordinator:
+        text += "\n" + counts_line(texts, lang, item.counts)
+    return Html(text)
+
+
+TITLE_LIMITS = (80, 40, 24, 12)
+"""How long a title may be in the /meetings list: shorter when a long list needs it."""
+LIST_ROOM = LIMIT - 500
+"""What the sessions of the /meetings list may take of one message (the rest: heading and hints)."""
+
+
+def _fitting(texts: Texts, lang: str, sessions: list[meetings.Upcoming], coordinator: bool) -> list[tuple[Html, str]]:
+    """The list's entries, titles cut shorter until they fit into one message (and,
+    should even that not do, as many as fit: the rest is said to follow)."""
+    separator = "\n\n" if coordinator else "\n"
+    shown: list[tuple[Html, str]] = []
+    for title_limit in TITLE_LIMITS:
+        shown = [list_entry(texts, lang, item, coordinator, title_limit) for item in sessions]
+        if visible_length(separator.join(text for text, _ in shown)) <= LIST_ROOM:
+            return shown
+    while len(shown) > 1 and visible_length(separator.join(text for text, _ in shown)) > LIST_ROOM:
+        shown.pop()
+    return shown
+
+
+MARKS: dict[RsvpAnswer | None, str] = {
+    None: "meetings.mark_none",
+    RsvpAnswer.YES: "meetings.mark_yes",
+    RsvpAnswer.NO: "meetings.mark_no",
+    RsvpAnswer.MAYBE: "meetings.mark_maybe",
+}
+
+
+def list_entry(
+    texts: Texts, lang: str, item: meetings.Upcoming, coordinator: bool, title_limit: int = 80
+) -> tuple[Html, str]:
+    """One session in the /meetings list: its lines, and its button's label."""
+    occurrence, meeting = item.occurrence, item.occurrence.meeting
+    tz = ZoneInfo(meeting.timezone)
+    mark = texts.plain(lang, MARKS[item.answer])
+    text = texts.get(
+        lang,
+        "meetings.list_entry",
+        mark=mark,
+        id=occurrence.id,
+        when=format_when(occurrence.starts_at, tz, lang),
+        group=meeting.group.name,
+        title=one_line(meeting.title, title_limit),
+    )
+    if coordinator:
+        text = Html(text + "\n" + counts_line(texts, lang, item.counts))
+    local = occurrence.starts_at.astimezone(tz)
+    label = texts.plain(
+        lang, "meetings.list_button", mark=mark, id=occurrence.id, day=f"{local:%d.%m. %H:%M}", title=meeting.title
+    )
+    return text, one_line(label, 60)
 
 
 def counts_line(texts: Texts, lang: str, counts: Counter[RsvpAnswer]) -> Html:
@@ -67,98 +141,93 @@ def counts_line(texts: Texts, lang: str, counts: Counter[RsvpAnswer]) -> Html:
 
 
 @action
-async def schedule_meeting(request: Request) -> None:
-    """`/meeting <group> <date> <time> <title> [| <location> [| <recurrence>]]`."""
-    message = request.update.effective_message
-    text = (message.text or "").split(maxsplit=1) if message else []
-    uow, me = await request.uow(), await request.person()
-    if len(text) < 2:
-        groups = await membership.groups_to_choose(uow, me, request.settings)
-        await request.reply(request.t("meetings.choose_group"), [[(g.name, p.MeetingForGroup(g.id))] for g in groups])
-        return
-    await confirm_scheduled(request, await meetings.schedule_command(uow, me, text[1], request.settings, request.now()))
-
-
-async def meeting_group_pressed(request: Request) -> None:
-    """The group for a new session was chosen: ask for date, time and title."""
-    assert isinstance(request.payload, p.MeetingForGroup)
-    group = await meetings.start_guided(
-        await request.uow(), await request.person(), request.payload.group_id, request.settings
-    )
-    await request.edit(rows=())
-    await request.reply(request.t("meetings.ask_details", group=group.name))
-
-
-async def guided_details(request: Request, text: str) -> None:
-    """The coordinator's answer to "date, time, title?"."""
-    scheduled = await meetings.submit_guided(
-        await request.uow(), await request.person(), text, request.settings, request.now()
-    )
-    await confirm_scheduled(request, scheduled)
-
-
-async def confirm_scheduled(request: Request, scheduled: meetings.Scheduled) -> None:
-    first = scheduled.occurrences[0]
-    reply: str = request.t("meetings.scheduled", id=first.id, invited=scheduled.invited)
-    if len(scheduled.occurrences) > 1:
-        reply += "\n" + request.t("meetings.series_created", count=len(scheduled.occurrences))
-    await request.reply(session_card(request.runtime.texts, request.lang, first) + "\n\n" + reply)
-    request.wake_deliveries()
-
-
-@action
 async def list_meetings(request: Request) -> None:
-    """`/meetings [group]`: the next sessions with answer buttons."""
+    """`/meetings [group|all]`: one message, a line and a button per session."""
     uow, me = await request.uow(), await request.person()
-    group = await membership.find_group(uow, " ".join(request.args)) if request.args else None
-    found = await meetings.upcoming_for(uow, me, request.settings, request.now(), group)
-    coordinator = people.is_coordinator(me, request.settings)
-    if not found:
+    found = await session_views.listing(uow, me, " ".join(request.args), request.settings, request.now())
+    if not found.sessions:
         await request.reply(request.t("meetings.none"))
         return
-    texts = request.runtime.texts
-    for item in found:
-        text: str = session_card(texts, request.lang, item.occurrence)
-        if item.answer is not None:
-            text += "\n" + request.t("meetings.your_answer", answer=request.t(f"meetings.answer_{item.answer.value}"))
-        if coordinator:
-            text += "\n" + counts_line(texts, request.lang, item.counts)
-        await request.reply(text, answer_buttons(texts, request.lang, item.occurrence.id))
+    texts, coordinator = request.runtime.texts, people.is_coordinator(me, request.settings)
+    if found.group is not None:
+        lines = [request.t("meetings.list_group", group=found.group.name)]
+    else:
+        lines = [request.t("meetings.list_all" if coordinator else "meetings.list_mine")]
+    shown = _fitting(texts, request.lang, found.sessions, coordinator)
+    lines.append(Html(("\n\n" if coordinator else "\n").join(text for text, _ in shown)))
+    rows = [
+        [(label, p.OpenSession(item.occurrence.id))] for item, (_, label) in zip(found.sessions, shown, strict=False)
+    ]
+    if found.more or len(shown) < len(found.sessions):
+        long = found.long is not None or len(shown) < len(found.sessions)
+        lines.append(request.t("meetings.list_more", count=len(shown)) if long else request.t("meetings.list_more_all"))
+    lines.append(request.t("meetings.list_hint"))
+    await request.reply("\n\n".join(lines), rows)
 
 
-@action
-async def reschedule_meeting(request: Request) -> None:
-    """`/reschedule <id> <date> <time>`."""
-    occurrence = await meetings.reschedule_command(
-        await request.uow(), await request.person(), request.args, request.settings, request.now()
-    )
-    await request.reply(
-        request.t("meetings.rescheduled", id=occurrence.id)
-        + "\n\n"
-        + session_card(request.runtime.texts, request.lang, occurrence)
-    )
-    request.wake_deliveries()
+async def session_pressed(request: Request) -> None:
+    """A session in the /meetings list: its card with the answer and calendar buttons."""
+    assert isinstance(request.payload, p.OpenSession)
+    me = await request.person()
+    view = await session_views.session_view(await request.uow(), me, request.payload.occurrence_id, request.settings)
+    await request.reply(*_card(request, view.item, people.is_coordinator(me, request.settings), view.may_answer))
 
 
-@action
-async def cancel_meeting(request: Request) -> None:
-    """`/cancel <id>`."""
-    occurrence = await meetings.cancel_command(
-        await request.uow(), await request.person(), request.args, request.settings, request.now()
-    )
-    await request.reply(request.t("meetings.cancelled", id=occurrence.id, title=occurrence.meeting.title))
-    request.wake_deliveries()
+def _card(request: Request, item: meetings.Upcoming, coordinator: bool, may_answer: bool = True) -> tuple[Html, Rows]:
+    """A session's card; without the answer buttons for a coordinator outside its group."""
+    texts, lang = request.runtime.texts, request.lang
+    rows = answer_buttons(texts, lang, item.occurrence.id, item.answer, card=True)
+    if not may_answer:
+        return Html(session_card(texts, lang, item.occurrence) + "\n\n" + counts_line(texts, lang, item.counts)), rows[
+            1:
+        ]
+    return session_text(texts, lang, item, coordinator), rows
 
 
-async def answer_pressed(request: Request) -> None:
-    """Zusage / Absage / Vielleicht under a session."""
-    assert isinstance(request.payload, p.Answer)
-    value = ANSWERS.get(request.payload.answer)
+async def _save_answer(request: Request, occurrence_id: int, answer: str) -> meetings.Upcoming:
+    value = ANSWERS.get(answer)
     if value is None:
         raise Refusal("buttons.stale")
     uow, me = await request.uow(), await request.person()
-    await meetings.answer(uow, me, request.payload.occurrence_id, value, request.settings, request.now())
+    saved = await meetings.answer(uow, me, occurrence_id, value, request.settings, request.now())
     await request.answer(request.label("meetings.answer_saved", answer=request.label(f"meetings.answer_{value.value}")))
+    return saved
+
+
+async def answer_pressed(request: Request) -> None:
+    """Zusage / Absage / Vielleicht under an invitation or reminder: saved, the
+    chosen button marked on that message, and its closing line saying the answer."""
+    assert isinstance(request.payload, p.Answer)
+    saved = await _save_answer(request, request.payload.occurrence_id, request.payload.answer)
+    assert saved.answer is not None
+    rows = answer_buttons(request.runtime.texts, request.lang, saved.occurrence.id, saved.answer)
+    await request.edit(_with_answer_line(request, saved.answer), rows)
+
+
+ANSWER_LINES = ("reminders.question", *(f"reminders.answered_{name}" for name in ANSWERS))
+"""The closing lines of a message about a session (`render_session`)."""
+
+
+def _with_answer_line(request: Request, answer: RsvpAnswer) -> Html | None:
+    """The pressed message's text with its closing line ("Kommen Sie?", "Sie haben
+    zugesagt") saying the new answer; None (only the buttons change) when the
+    message does not end so (an older wording, another language)."""
+    query = request.update.callback_query
+    current = getattr(query.message, "text_html", None) if query is not None and query.message else None
+    if not isinstance(current, str):
+        return None
+    head, separator, last = current.rpartition("\n\n")
+    if not separator or last not in {request.t(key) for key in ANSWER_LINES}:
+        return None
+    return Html(head + "\n\n" + request.t(f"reminders.answered_{answer.value}"))
+
+
+async def card_answer_pressed(request: Request) -> None:
+    """Zusage / Absage / Vielleicht on a /meetings card: saved, the card redrawn."""
+    assert isinstance(request.payload, p.CardAnswer)
+    saved = await _save_answer(request, request.payload.occurrence_id, request.payload.answer)
+    me = await request.person()
+    await request.edit(*_card(request, saved, people.is_coordinator(me, request.settings)))
 
 
 async def calendar_pressed(request: Request) -> None:
@@ -175,10 +244,7 @@ async def calendar_pressed(request: Request) -> None:
 def handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
     table = {
-        "meeting": schedule_meeting,
         "meetings": list_meetings,
-        "reschedule": reschedule_meeting,
-        "cancel": cancel_meeting,
     }
     return [
         CommandHandler([name, *by_name(name).aliases], callback, filters=private)  # type: ignore[union-attr]  # every name listed here is in the command table
@@ -186,18 +252,18 @@ def handlers() -> list[BaseHandler]:
     ]
 
 
-TEXT_ANSWERS = {Step.MEETING: guided_details}
-
 CALLBACKS = {
-    p.MeetingForGroup: meeting_group_pressed,
     p.Answer: answer_pressed,
+    p.CardAnswer: card_answer_pressed,
+    p.OpenSession: session_pressed,
     p.CalendarFile: calendar_pressed,
 }
 
 
 async def render_session(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str, batch: Batch) -> list[Part]:
     """An invitation, a reminder, a new time or a cancellation, for one member: the
-    session's card, its agenda, and the answer buttons."""
+    session's card, its agenda, what the member answered so far ("Sie haben
+    zugesagt") or the question, and the answer buttons (the chosen one marked)."""
     texts = runtime.texts
     occurrence_id = item.occurrence_id
     assert occurrence_id is not None
@@ -205,7 +271,9 @@ async def render_session(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str
     assert occurrence is not None
     card = session_card(texts, lang, occurrence)
     if item.kind is DeliveryKind.CANCELLED:
-        return [Message(Html(texts.get(lang, "reminders.cancelled") + "\n\n" + card))]
+        reason = occurrence.cancel_reason
+        why = "\n" + texts.get(lang, "sessions.reason_line", reason=reason) if reason else ""
+        return [Message(Html(texts.get(lang, "reminders.cancelled") + why + "\n\n" + card))]
     header = {
         DeliveryKind.INVITATION: "reminders.invitation",
         DeliveryKind.MOVED: "reminders.moved",
@@ -216,8 +284,10 @@ async def render_session(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str
     text += "\n\n" + agenda_messages.agenda_block(texts, lang, items)
     if reminders.calls_for_topics(item, runtime.settings):
         text += "\n\n" + texts.get(lang, "reminders.call_for_agenda", slug=occurrence.meeting.group.slug)
-    text += "\n\n" + texts.get(lang, "reminders.question")
-    return [Message(Html(text), list(answer_buttons(texts, lang, occurrence.id)))]
+    answers = await batch.memo(("answers", occurrence_id), lambda: session_views.answers_to(uow, occurrence_id))
+    own = answers.get(item.person_id)
+    text += "\n\n" + texts.get(lang, "reminders.question" if own is None else f"reminders.answered_{own.value}")
+    return [Message(Html(text), list(answer_buttons(texts, lang, occurrence.id, own)))]
 
 
 RENDERERS: dict[DeliveryKind, Renderer] = {kind: render_session for kind in SESSION_KINDS}

@@ -1,4 +1,5 @@
-"""/mydata and /forget (SPEC 8): the person's data as a JSON file, and erasing it.
+"""/mydata and /forget (SPEC 8): the person's data as a readable document and as a
+JSON file, and erasing it.
 
 /forget asks first, with two buttons; only "yes" erases. The answer after
 erasing is in the language the person had, as nothing of them is left to
@@ -11,6 +12,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.core import privacy as core
 from bot.core.commands import by_name
+from bot.render.my_data import readable
 from handlers import payloads as p
 from handlers.common import Handler, Request, action
 
@@ -21,7 +23,10 @@ async def my_data(request: Request) -> None:
     if data is None:
         await request.reply(request.t("privacy.nothing_stored"))
         return
-    await request.send_document(core.as_json(data), core.FILE_NAME, caption=request.label("privacy.export_caption"))
+    tz = request.settings.timezone
+    document = readable(request.runtime.texts, request.lang, data, tz)
+    await request.send_document(document, request.label("privacy.document_name"), request.t("privacy.document_caption"))
+    await request.send_document(core.as_json(data, tz), core.FILE_NAME, caption=request.t("privacy.json_caption"))
 
 
 @action

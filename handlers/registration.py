@@ -1,4 +1,5 @@
-"""Registration handlers: /start, the privacy notice, name, organisation."""
+"""Registration handlers: /start, the privacy notice, name, organisation; and
+/profile to correct them later (`handlers.profile`, composed here)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import registration, steps
+from bot.core.errors import Refusal
 from bot.core.registration import Progress, Stage
 from bot.core.steps import Step
 from bot.render.notice import privacy_notice
 from bot.render.texts import escape
 from bot.render.units import split_text
 from handlers import payloads as p
+from handlers import profile
 from handlers.common import Request, action
+from handlers.general import unexpected_text
 
 TextAnswer = Callable[[Request, str], Awaitable[None]]
 """Handles the text a person sends while the bot waits for it (a guided step, `bot.core.steps`)."""
@@ -64,13 +68,19 @@ def answer_question(text_answers: Mapping[Step, TextAnswer]) -> Callable:
         message = request.update.effective_message
         assert message is not None and message.text is not None
         step = steps.current(await request.person())
-        feature = text_answers.get(step) if step is not None else None
+        feature = {**profile.TEXT_ANSWERS, **text_answers}.get(step) if step is not None else None
         if feature is not None:
             await feature(request, message.text)
             return
-        progress = await registration.submit_text(
-            await request.uow(), request.caller, message.text, request.settings, request.now()
-        )
+        try:
+            progress = await registration.submit_text(
+                await request.uow(), request.caller, message.text, request.settings, request.now()
+            )
+        except Refusal as refusal:
+            if refusal.key != "input.unexpected":
+                raise
+            await unexpected_text(request)  # no question asked: a short menu (handlers.general)
+            return
         await show_progress(request, progress)
 
     return answer
@@ -110,6 +120,7 @@ async def show_progress(request: Request, progress: Progress) -> None:
         await request.reply(request.t("registration.welcome_back", name=person.display_name))
     elif progress.stage is Stage.JOINED_BY_INVITE:
         assert progress.joined is not None
+        request.wake_deliveries()  # open recommendations reach the new member at once
         await request.reply(request.t("invite.joined", group=progress.joined.group.name))
 
 
@@ -117,6 +128,7 @@ def handlers(text_answers: Mapping[Step, TextAnswer]) -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("start", start, filters=private),
+        *profile.handlers(),
         MessageHandler(filters.TEXT & ~filters.COMMAND & private, answer_question(text_answers)),
     ]
 
@@ -125,4 +137,5 @@ CALLBACKS = {
     p.AcknowledgePrivacy: acknowledge_privacy,
     p.UseTelegramName: use_telegram_name,
     p.SkipOrganisation: skip_organisation,
+    **profile.CALLBACKS,
 }

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.admin_models import AuditEntry
 from storage.models import (
     AgendaItem,
     Comment,
@@ -23,8 +24,10 @@ from storage.models import (
 )
 
 
-def _at(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+def _at(value: datetime | None) -> datetime | None:
+    """Times stay datetimes here: the JSON file writes them in ISO 8601 with the
+    offset of `TIMEZONE`, the readable document in local German style."""
+    return value
 
 
 class PrivacyRepository:
@@ -32,7 +35,7 @@ class PrivacyRepository:
         self.session = session
 
     async def export(self, person: Person) -> dict[str, Any]:
-        """Every row about `person`, as JSON-ready data (times in ISO 8601, UTC)."""
+        """Every row about `person`, as plain data (lists and dicts; times as aware datetimes)."""
         pid = person.id
         memberships = await self.session.execute(
             select(
@@ -128,16 +131,20 @@ class PrivacyRepository:
             ],
         }
 
-    async def erase(self, person: Person) -> None:
+    async def erase(self, person: Person, former: str) -> None:
         """Erase the person's data; keep an empty row so counts of the past stay right.
 
         Name, username, organisation, language, Telegram id and any half-typed
         input go; memberships are deleted; agenda items, stances and comments
         lose their author (they show as "ehemaliges Mitglied"); messages still
         owed to the person are skipped. RSVPs and sent delivery records stay
-        with the empty row: they name nobody.
+        with the empty row: they name nobody. The audit log keeps what was
+        done, not who it was done to: the person's name, username,
+        organisation and Telegram id in its details become `former`; their
+        own entries lose their actor.
         """
         pid = person.id
+        await self._anonymise_audit(person, former)
         await self.session.execute(delete(Membership).where(Membership.person_id == pid))
         await self.session.execute(update(AgendaItem).where(AgendaItem.author_id == pid).values(author_id=None))
         await self.session.execute(update(Stance).where(Stance.person_id == pid).values(person_id=None))
@@ -158,3 +165,32 @@ class PrivacyRepository:
         person.unreachable_since = None
         person.awaiting = None
         person.awaiting_data = None
+
+    async def _anonymise_audit(self, person: Person, former: str) -> None:
+        traces = [
+            trace
+            for trace in (
+                person.display_name,
+                f"@{person.username}" if person.username else None,
+                person.username,
+                person.organisation,
+                str(person.telegram_id) if person.telegram_id is not None else None,
+            )
+            if trace
+        ]
+        await self.session.execute(update(AuditEntry).where(AuditEntry.actor_id == person.id).values(actor_id=None))
+        if not traces:
+            return
+        entries = await self.session.execute(select(AuditEntry).where(AuditEntry.detail.is_not(None)))
+        for entry in entries.scalars():
+            detail = dict(entry.detail or {})
+            changed = False
+            for key, value in detail.items():
+                text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+                if text is None or not any(trace in text for trace in traces):
+                    continue
+                for trace in traces:
+                    text = text.replace(trace, former)
+                detail[key], changed = text, True
+            if changed:
+                entry.detail = detail  # a new dict: the JSON column sees the change

@@ -664,6 +664,8 @@ async def act(bot, world: World, action: tuple[Any, ...]) -> None:  # type: igno
 
 COORDINATION_STEPS = {
     Step.MEETING,
+    Step.RESCHEDULE,
+    Step.CANCEL_REASON,
     Step.AGENDA_REASON,
     Step.RECOMMENDATION_TEXT,
     Step.RECOMMENDATION_OUTCOME,
@@ -901,7 +903,7 @@ async def test_a_forged_button_under_a_document_is_no_error(template, database_u
     and the answer is a new message: nothing at ERROR, no apology."""
     async with fresh_world(template, database_url) as (bot, world):
         coordinator = world.people["coordinator"]
-        [document] = await coordinator.send("/mydata")
+        [document, _] = await coordinator.send("/mydata")  # the readable copy, then the JSON
         assert document.document is not None
         await coordinator.press_data(f"dr:{world.ids['{request}']}:1", document)
         assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

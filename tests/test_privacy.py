@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from bot.core import audit
 from handlers.payloads import ConfirmForget
 from storage.models import Delivery, DeliveryStatus, Person, Rsvp
 
@@ -46,10 +47,10 @@ async def maria(bot, coordinator):  # type: ignore[no-untyped-def]
 
 
 async def test_mydata_exports_everything_stored_as_json(bot, maria) -> None:  # type: ignore[no-untyped-def]
-    replies = await maria.send("/mydata")
-    (message,) = replies
+    readable, message = await maria.send("/mydata")
+    assert readable.document is not None and readable.document.name == "kimbot-meine-daten.txt"
     assert message.document is not None and message.document.name == "kimbot-meine-daten.json"
-    assert "alle Daten" in message.caption
+    assert "JSON" in message.caption
     data = json.loads(message.document.data)
     assert data["person"]["display_name"] == NAME
     assert data["person"]["username"] == USERNAME
@@ -57,11 +58,70 @@ async def test_mydata_exports_everything_stored_as_json(bot, maria) -> None:  # 
     assert data["person"]["telegram_id"] == maria.id
     assert [(m["group"], m["status"]) for m in data["memberships"]] == [("AK EU", "approved")]
     assert [(r["session"], r["title"], r["answer"]) for r in data["rsvps"]] == [(maria.session, "Auftakt", "yes")]
+    assert data["rsvps"][0]["starts_at"] == "2026-12-10T14:00:00+01:00", "local time, with its offset"
     assert [i["text"] for i in data["agenda_items"]] == ["Wohnungsmarkt in Oberbarmen"]
     assert [(s["recommendation"], s["stance"]) for s in data["stances"]] == [(maria.rid, "agree")]
     assert [c["text"] for c in data["comments"]] == ["Bitte auch samstags"]
     kinds = {m["kind"] for m in data["messages_from_the_bot"]}
     assert {"invitation", "recommendation"} <= kinds
+    assert data["audit_log"] == [], "a member changed nothing as coordination"
+
+
+async def test_mydata_is_also_a_readable_german_document(bot, maria) -> None:  # type: ignore[no-untyped-def]
+    readable, _ = await maria.send("/meinedaten")
+    assert "zum Lesen" in readable.caption
+    text = readable.document.data.decode("utf-8")
+    assert text.startswith("KIM-Bot: Ihre gespeicherten Daten\nStand: Di., 01.12.2026, 10:00 Uhr")
+    for heading in (
+        "Ihre Angaben",
+        "Ihre Gruppen",
+        "Ihre Antworten zu Sitzungen",
+        "Ihre Themen für Tagesordnungen",
+        "Ihre Rückmeldungen zu Empfehlungen",
+        "Ihre Kommentare zu Empfehlungen",
+        "Ihre Änderungen als Koordination (Protokoll)",
+        "Nachrichten des Bots an Sie",
+    ):
+        assert f"\n{heading}\n{'=' * len(heading)}\n" in text, heading
+    assert f"Name: {NAME}" in text and f"Telegram-Benutzername: @{USERNAME}" in text
+    assert f"Organisation: {ORGANISATION}" in text and "KIM-Koordination: nein" in text
+    assert "- AK EU: Mitglied (angefragt Di., 01.12.2026, 10:00 Uhr, entschieden Di., 01.12.2026, 10:00 Uhr)" in text
+    assert f"- Sitzung #{maria.session}, AK EU: Auftakt, Do., 10.12.2026, 14:00 Uhr: Zusage" in text
+    assert "„Wohnungsmarkt in Oberbarmen“ (vorgeschlagen" in text
+    assert f"- Empfehlung #{maria.rid}: Zustimmung" in text
+    assert "„Bitte auch samstags“" in text
+    assert "- Einladung zu einer Sitzung: gesendet, Di., 01.12.2026, 10:00 Uhr" in text
+    assert "approved" not in text and "T14:00" not in text and "+00:00" not in text, "words and local times"
+    assert "(keine)" in text, "her section of the audit log is empty"
+
+
+async def test_the_coordinators_own_audit_entries_are_part_of_their_data(bot, coordinator, maria) -> None:  # type: ignore[no-untyped-def]
+    # Whatever else the coordination's commands write to the log, one entry of our own:
+    async with bot.db.uow() as uow:
+        me = await uow.people.by_telegram_id(coordinator.id)
+        assert me is not None
+        audit.record(uow, me, "meeting.create", "occurrence", maria.session, START, title="Auftakt")
+        await uow.commit()
+    readable, message = await coordinator.send("/mydata")
+    entries = json.loads(message.document.data)["audit_log"]
+    assert {"action": "meeting.create", "object_type": "occurrence", "object_id": maria.session} in [
+        {k: e[k] for k in ("action", "object_type", "object_id")} for e in entries
+    ]
+    text = readable.document.data.decode("utf-8")
+    section = text.split("Ihre Änderungen als Koordination (Protokoll)")[1].split("Nachrichten des Bots an Sie")[0]
+    lines = [line for line in section.splitlines() if line.startswith("- Di., 01.12.2026, 10:00 Uhr: ")]
+    assert len(lines) == len(entries), "every entry of theirs, in local time"
+    assert any(f"#{maria.session}" in line for line in lines)
+    (reply, _) = await maria.send("/mydata")
+    assert "meeting.create" not in reply.document.data.decode("utf-8"), "only one's own entries"
+
+
+async def test_mydata_in_english(bot, maria) -> None:  # type: ignore[no-untyped-def]
+    await maria.send("/language en")
+    readable, _ = await maria.send("/mydata")
+    assert readable.document.name == "kimbot-my-data.txt"
+    text = readable.document.data.decode("utf-8")
+    assert text.startswith("KIM-Bot: your stored data") and "Your groups" in text and "AK EU: member" in text
 
 
 async def test_a_stranger_has_nothing_stored(bot) -> None:  # type: ignore[no-untyped-def]

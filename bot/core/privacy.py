@@ -7,7 +7,13 @@ the legal basis the operator chose (for a public body normally Art. 6 (1) (e)
 DSGVO, the public task, not consent); the person acknowledges that they have
 read it. The file is read once per process: restart the bot after editing it.
 
-`/mydata` gives the person every row stored about them as one JSON document.
+`/mydata` gives the person every row stored about them twice: as a readable
+document in their language (`bot.render.my_data`: German headings, local
+times, statuses in words) and as one JSON document for machines (the same
+content, English keys, times in ISO 8601 with the offset of `TIMEZONE`). Both
+include the person's own entries of the audit log (SPEC 2: what they changed
+as coordination); what others did to them (an approval, a removal) is in
+their memberships.
 `/forget` (after a confirmation button) erases name, username, organisation,
 language, Telegram id and memberships, and anonymises their agenda items,
 stances and comments, which then show as "ehemaliges Mitglied". An empty row
@@ -19,13 +25,17 @@ again afterwards starts as a new person.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.core.people import Caller, known
 from storage.uow import UnitOfWork
 
 FILE_NAME = "kimbot-meine-daten.json"
+FORMER = "ehemaliges Mitglied"
+"""What the audit log's details say instead of the name of a person who used /forget
+(the log is the coordination's, in German, as "ehemaliges Mitglied" elsewhere)."""
 
 
 async def my_data(uow: UnitOfWork, caller: Caller, now: datetime) -> dict[str, Any] | None:
@@ -33,11 +43,29 @@ async def my_data(uow: UnitOfWork, caller: Caller, now: datetime) -> dict[str, A
     person = await known(uow, caller.telegram_id)
     if person is None:
         return None
-    return {"exported_at": now.isoformat(), **await uow.privacy.export(person)}
+    audit = [
+        {
+            "at": entry.at,
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "detail": entry.detail or {},
+        }
+        for entry in await uow.audit.by_actor(person.id)
+    ]
+    return {"exported_at": now, **await uow.privacy.export(person), "audit_log": audit}
 
 
-def as_json(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+def as_json(data: dict[str, Any], tz: ZoneInfo) -> bytes:
+    """The export as JSON; times in ISO 8601 in `tz`, with their offset."""
+
+    def local(value: object) -> str:
+        if isinstance(value, datetime):
+            aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+            return aware.astimezone(tz).isoformat()
+        raise TypeError(f"not JSON: {type(value).__name__}")
+
+    return json.dumps(data, ensure_ascii=False, indent=2, default=local).encode("utf-8")
 
 
 async def forget(uow: UnitOfWork, caller: Caller, now: datetime) -> bool:
@@ -45,6 +73,6 @@ async def forget(uow: UnitOfWork, caller: Caller, now: datetime) -> bool:
     await uow.inbox.forget_user(caller.telegram_id)
     person = await known(uow, caller.telegram_id)
     if person is not None:
-        await uow.privacy.erase(person)
+        await uow.privacy.erase(person, FORMER)
     await uow.flush()
     return person is not None

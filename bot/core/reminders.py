@@ -70,6 +70,7 @@ async def plan(uow: UnitOfWork, settings: Settings, now: datetime) -> int:
         await meetings.materialize(uow, meeting, now + meetings.HORIZON)
     await agenda.carry_over(uow, now)
     await digest.plan(uow, settings, now)
+    await recommendations.plan(uow, settings, now)  # late joiners get open recommendations
     offsets = settings.reminder_offsets
     if not offsets:
         await uow.commit()
