@@ -94,6 +94,21 @@ class GroupQueries(_Repository):
             for g, members, joined, left, pending in counts.all()
         }
 
+    async def member_people(self, until: datetime, group_ids: list[int]) -> tuple[int, int]:
+        """Distinct people who were members of any of `group_ids` at `until`, and their
+        distinct organisations (a person in several groups counts once)."""
+        if not group_ids:
+            return 0, 0
+        organisation = func.lower(func.trim(Person.organisation))
+        row = (
+            await self.session.execute(
+                select(func.count(distinct(Membership.person_id)), func.count(distinct(organisation)))
+                .join(Person, Person.id == Membership.person_id)
+                .where(was_member(until), Membership.group_id.in_(group_ids))
+            )
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0)
+
     async def upcoming(self, after: datetime, per_group: int) -> tuple[list[UpcomingRow], dict[int, int]]:
         """The next `per_group` scheduled sessions of each group from `after` on, and how many each has."""
         condition = and_(Occurrence.status == OccurrenceStatus.SCHEDULED, Occurrence.starts_at >= after)

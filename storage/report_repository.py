@@ -12,6 +12,8 @@ report. Definitions used throughout:
 
 - A session is *held* when it was not cancelled and started in the period.
 - *Participation* is the number of Zusagen (RSVP "yes") of a session.
+- A topic is *handled* when it was accepted on a held session; the report
+  names every handled topic and every item submitted in the period.
 - A *topic* is an accepted agenda item of a held session.
 - A person *was a member* of a group when the membership was approved
   (`decided_at` set) and is still approved, or left only later.
@@ -23,6 +25,7 @@ each, and `ReportRepository` (`uow.reports`) combines them:
 - `storage.report_sessions`: sessions, participation, topics;
 - `storage.report_recommendations`: recommendations, stances, comments;
 - `storage.report_groups`: members per group, upcoming sessions, waiting items;
+- `storage.report_notes`: the coordinator's notes on the groups;
 - this module: the preparation of the transaction, the first record, the groups.
 """
 
@@ -43,6 +46,7 @@ from storage.models import (
     Recommendation,
 )
 from storage.report_groups import GroupQueries
+from storage.report_notes import NoteQueries
 from storage.report_recommendations import RecommendationQueries
 from storage.report_sessions import SessionQueries
 
@@ -57,7 +61,7 @@ class GroupRow:
     archived_at: datetime | None
 
 
-class ReportRepository(SessionQueries, RecommendationQueries, GroupQueries):
+class ReportRepository(SessionQueries, RecommendationQueries, GroupQueries, NoteQueries):
     """Sessions, participation, topics, recommendations and members of one half-year."""
 
     async def for_aggregates(self) -> None:

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, distinct, func, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 
 from storage.models import (
     AgendaItem,
@@ -47,10 +47,23 @@ class SessionTotals:
 
 
 @dataclass(frozen=True)
-class TopicRow:
+class TopicLineRow:
+    """An agenda item the report names: handled by a held session of the period, or
+    submitted in the period (whatever became of it)."""
+
     group_id: int
-    starts_at: datetime
     text: str
+    created_at: datetime
+    status: str
+    late: bool
+    handled: bool
+    """Accepted on a session held in the period."""
+    session_at: datetime | None
+    """The start of the session it is on (None: it waits for one)."""
+    session_status: str | None
+    session_title: str | None
+    listed: int
+    """How many items of its group the report names in all (the limit cuts the list)."""
 
 
 @dataclass(frozen=True)
@@ -132,30 +145,57 @@ class SessionQueries(_Repository):
         )
         return int(count or 0)
 
-    async def topics(self, start: datetime, until: datetime, per_group: int) -> list[TopicRow]:
-        """The first `per_group` topics of each group's held sessions, in agenda order."""
+    async def topic_lines(self, start: datetime, until: datetime, per_group: int) -> list[TopicLineRow]:
+        """Every topic of the half-year, at most `per_group` per group: first the items
+        handled by the group's held sessions (in session and agenda order), then the
+        other items submitted in the period (in the order they came)."""
+        handled = and_(AgendaItem.status == AgendaStatus.ACCEPTED, _held(start, until))
+        submitted = and_(AgendaItem.created_at >= start, AgendaItem.created_at < until)
+        order = (
+            case((handled, 0), else_=1),
+            case((handled, Occurrence.starts_at), else_=AgendaItem.created_at),
+            case((handled, AgendaItem.position), else_=0),
+            AgendaItem.id,
+        )
         ranked = (
             select(
                 AgendaItem.group_id.label("group_id"),
-                Occurrence.starts_at.label("starts_at"),
                 AgendaItem.text.label("text"),
-                func.row_number()
-                .over(
-                    partition_by=AgendaItem.group_id,
-                    order_by=(Occurrence.starts_at, Occurrence.id, AgendaItem.position, AgendaItem.id),
-                )
-                .label("rank"),
+                AgendaItem.created_at.label("created_at"),
+                AgendaItem.status.label("status"),
+                AgendaItem.late.label("late"),
+                case((handled, True), else_=False).label("handled"),
+                Occurrence.starts_at.label("session_at"),
+                Occurrence.status.label("session_status"),
+                Meeting.title.label("session_title"),
+                func.row_number().over(partition_by=AgendaItem.group_id, order_by=order).label("rank"),
+                func.count(AgendaItem.id).over(partition_by=AgendaItem.group_id).label("listed"),
             )
-            .join(Occurrence, Occurrence.id == AgendaItem.occurrence_id)
-            .where(AgendaItem.status == AgendaStatus.ACCEPTED, _held(start, until))
+            .outerjoin(Occurrence, Occurrence.id == AgendaItem.occurrence_id)
+            .outerjoin(Meeting, Meeting.id == Occurrence.meeting_id)
+            .where(or_(handled, submitted))
             .subquery()
         )
         result = await self.session.execute(
-            select(ranked.c.group_id, ranked.c.starts_at, ranked.c.text)
+            select(
+                ranked.c.group_id,
+                ranked.c.text,
+                ranked.c.created_at,
+                ranked.c.status,
+                ranked.c.late,
+                ranked.c.handled,
+                ranked.c.session_at,
+                ranked.c.session_status,
+                ranked.c.session_title,
+                ranked.c.listed,
+            )
             .where(ranked.c.rank <= per_group)
             .order_by(ranked.c.group_id, ranked.c.rank)
         )
-        return [TopicRow(*row) for row in result.all()]
+        return [
+            TopicLineRow(g, text, created, str(status), bool(late), bool(done), at, state and str(state), title, n)
+            for g, text, created, status, late, done, at, state, title, n in result.all()
+        ]
 
     async def topic_totals(self, start: datetime, until: datetime) -> dict[int, TopicTotals]:
         """Per group: topics of held sessions, and what became of the items proposed in the period."""

@@ -46,8 +46,8 @@ from sqlalchemy import update
 from bot.core import report as core
 from bot.core import report_period
 from bot.core.errors import Refusal
+from bot.render import chart, report_layout, report_markdown, report_text
 from bot.render import report as render
-from bot.render import report_layout, report_markdown, report_text
 from bot.render.chart import png_size, size_for
 from storage.models import Group
 
@@ -227,8 +227,8 @@ async def test_the_report_has_the_councils_structure_and_the_right_figures(bot, 
         "Begründung",
         "Sitzungen im Berichtszeitraum",
         "Themen der Tagesordnungen",
-        "Empfehlungen des Lenkungskreises und Rückmeldungen der Arbeitskreise",
-        "Stand der Arbeitskreise",
+        "Empfehlungen des Lenkungskreises und Rückmeldungen der Gremien",
+        "Stand der Gremien",
         "Ausblick",
     ]
     r1, r2 = history["recommendations"]
@@ -250,6 +250,11 @@ async def test_the_report_has_the_councils_structure_and_the_right_figures(bot, 
     assert "2 Empfehlungen des Lenkungskreises waren zur Rückmeldung" in text
     assert "Im Berichtszeitraum gingen dazu 4 Voten und 2 Kommentare ein." in text
     assert "Zusage eines Mitglieds" in text, "says that participation counts confirmations"
+    assert (
+        "Die Spalte „Personen mit Zusage“ ergibt in der Summe 5, in der Zeile „Gesamt“ aber 4: Wer mehreren Gremien"
+        in text
+    ), "Ben said yes in AK EU and AK Ehrenamt: the total says why it is not the sum"
+    assert "Schwerpunkt: EU-(Neu)Zuwanderung." in text
 
     overview = by_first_cell(table_after(report, "Tabelle 1"))
     #                          Sitzungen, abgesagt, Zusagen, je Sitzung, Personen, Themen
@@ -266,10 +271,15 @@ async def test_the_report_has_the_councils_structure_and_the_right_figures(bot, 
         ["08.10.2026", "Zweite Sitzung", "–", "1"],
     ]
     bullets = [p.text for p in report.paragraphs if p.style.name == "List Bullet"]
-    assert "10.09.2026: Bericht aus der Beratungsstelle" in bullets
-    assert "10.09.2026: Sprachkurse am Abend | mit *Kinderbetreuung*" in bullets
-    assert "15.09.2026: Ehrenamtskarte" in bullets
-    assert not any("Noch offen" in b for b in bullets), "not accepted: not a topic"
+    paragraphs = [p.text for p in report.paragraphs]
+    first_session = paragraphs.index("Sitzung am 10.09.2026: Auftakt AK EU")
+    assert paragraphs[first_session + 1 : first_session + 3] == [
+        "Bericht aus der Beratungsstelle",
+        "Sprachkurse am Abend | mit *Kinderbetreuung*",
+    ], "the handled topics under the session that handled them"
+    assert paragraphs[paragraphs.index("Sitzung am 15.09.2026: Ehrenamt stärken") + 1] == "Ehrenamtskarte"
+    [still_open] = [b for b in bullets if b.startswith("Noch offen")]
+    assert still_open.startswith("Noch offen (eingereicht am 20.09.2026; "), "not handled, still named with its state"
     assert (
         "In den Sitzungen wurden 2 Themen behandelt. Im Berichtszeitraum wurden 3 Themen eingereicht (angenommen: 2, noch nicht entschieden: 1)."
         in text
@@ -280,6 +290,10 @@ async def test_the_report_has_the_councils_structure_and_the_right_figures(bot, 
     assert feedback["AK EU"] == ["1", "1", "0", "2"]
     assert feedback["AK Ehrenamt"] == ["1", "1", "0", "1"]
     assert feedback["Gesamt"] == ["2", "1", "0", "2"]
+    assert (
+        "Die Voten in den Zeilen der Gremien ergeben zusammen 4, in „Gesamt“ aber 3: Wer mehreren der angeschriebenen Gremien"
+        in text
+    )
     assert "Gerichtet an: AK EU, AK Ehrenamt. Ohne Frist für Rückmeldungen." in text
     assert "3 Personen haben geantwortet." in text
     assert "„Die Räume im Stadtteil fehlen.“ (Jobcenter, 01.09.2026)" in bullets
@@ -289,14 +303,16 @@ async def test_the_report_has_the_councils_structure_and_the_right_figures(bot, 
     second = by_first_cell(table_after(report, f"Tabelle 6: Rückmeldungen zu Empfehlung Nr. {r2}"))
     assert second["Lenkungskreis Integration"] == ["0", "0", "1", "0"]
     assert second["Gesamt"] == ["0", "0", "1", "0"]
-    assert "Gerichtet an: alle Arbeitskreise. Frist für Rückmeldungen: 30.01.2027." in text
+    assert "Gerichtet an: alle Gremien. Frist für Rückmeldungen: 30.01.2027." in text
     assert "Die Empfehlung ist noch offen; die Rückmeldungen laufen." in text
 
     members = by_first_cell(table_after(report, "Tabelle 7: Mitglieder der Gremien"))
-    #             Schwerpunkt, Mitglieder, Organisationen, neu, ausgetreten, offene Anfragen
-    assert members["AK EU"] == ["EU-(Neu)Zuwanderung", "2", "2", "2", "0", "0"]
-    assert members["AK Ehrenamt"] == ["Ehrenamt", "2", "1", "2", "0", "0"]
-    assert members["Lenkungskreis Integration"][1:] == ["1", "1", "1", "0", "0"]
+    #             Mitglieder, Organisationen, neu, ausgetreten, offene Anfragen
+    assert members["AK EU"] == ["2", "2", "2", "0", "0"]
+    assert members["AK Ehrenamt"] == ["2", "1", "2", "0", "0"]
+    assert members["Lenkungskreis Integration"] == ["1", "1", "1", "0", "0"]
+    assert members["Gesamt"] == ["4", "3", "5", "0", "0"], "each person and organisation once"
+    assert "4 verschiedene Personen aus 3 Organisationen" in text and "5 Mitgliedschaften" in text
     assert "Geplant ist 1 weitere Sitzung:" in text
     assert "AK EU: 14.01.2027 (Jahresauftakt)" in bullets
     assert (
@@ -311,15 +327,16 @@ async def test_the_chart_is_in_the_document_and_sent_as_an_image_of_its_declared
     bot.clock.set(LATER)
     sent = await ask_report(coordinator)
     png = sent["png"].document.data
-    assert png_size(png) == size_for(len(GROUP_NAMES))
+    assert png_size(png) == size_for()
     pixels = mpimg.imread(io.BytesIO(png), format="png")
-    assert pixels.shape[:2] == (size_for(len(GROUP_NAMES))[1], size_for(len(GROUP_NAMES))[0])
+    assert pixels.shape[:2] == (size_for()[1], size_for()[0])
     assert pixels.min() < pixels.max(), "not a blank image"
     report = docx.Document(io.BytesIO(sent["docx"].document.data))
     images = [part.blob for part in report.part.package.parts if part.content_type == "image/png"]
     assert images == [png], "the same chart is embedded"
     [shape] = report.inline_shapes
-    assert abs(shape.height / shape.width - size_for(5)[1] / size_for(5)[0]) < 0.01, "not distorted"
+    assert abs(shape.height / shape.width - size_for()[1] / size_for()[0]) < 0.01, "not distorted"
+    assert abs(shape.width.cm - chart.WIDTH_CM) < 0.01, "placed at the size it was drawn for: labels not shrunk"
     markdown = sent["md"].document.data.decode()
     assert (
         "![Abbildung 1: Teilnahme je Gremium und Sitzung (Zahl der Zusagen)](kim-bericht-2026-H2-teilnahme.png)"
@@ -335,12 +352,13 @@ async def test_markdown_says_what_the_word_document_says(bot, coordinator, histo
         "# Kommunales Integrationsmanagement: Bericht aus dem Lenkungskreis Integration und den Arbeitskreisen\n\n"
         "**Halbjahresbericht 2. Halbjahr 2026**\n\n"
         "Berichtszeitraum: 01.07.2026 bis 31.12.2026\n\n"
-        "| Gremium | Beschlussqualität |\n|---|---|\n| Integrationsausschuss | Entgegennahme o. B. |\n\n"
+        "| Gremium | Beschlussqualität |\n|---|---|\n| Integrationsausschuss | Kenntnisnahme ohne Beschluss |\n\n"
         "## Grund der Vorlage\n\n"
     )
     assert "| AK EU | 2 | 1 | 3 | 1,5 | 2 | 2 |" in markdown
     assert "| **Gesamt** | **4** | **1** | **6** | **1,5** | **4** | **3** |" in markdown
-    assert "- 10.09.2026: Sprachkurse am Abend \\| mit \\*Kinderbetreuung\\*" in markdown, "user text escaped"
+    assert "- Sprachkurse am Abend \\| mit \\*Kinderbetreuung\\*" in markdown, "user text escaped"
+    assert "Entgegennahme" not in markdown, "one word for it: Kenntnisnahme ohne Beschluss"
     report = docx.Document(io.BytesIO(sent["docx"].document.data))
     for style, heading in headings(report):
         level = 1 if style == "Title" else int(style.split()[-1]) + 1
@@ -369,7 +387,7 @@ async def test_report_and_kimbot_report_write_the_same_markdown(bot, coordinator
     written = docx.Document(str(tmp_path / "out" / "kim-bericht-2026-H2.docx"))
     sent_docx = docx.Document(io.BytesIO(sent["docx"].document.data))
     assert [p.text for p in written.paragraphs] == [p.text for p in sent_docx.paragraphs]
-    assert png_size((tmp_path / "out" / "kim-bericht-2026-H2-teilnahme.png").read_bytes()) == size_for(5)
+    assert png_size((tmp_path / "out" / "kim-bericht-2026-H2-teilnahme.png").read_bytes()) == size_for()
 
 
 async def test_without_arguments_the_current_half_year_is_offered(bot, coordinator, history):
@@ -377,13 +395,13 @@ async def test_without_arguments_the_current_half_year_is_offered(bot, coordinat
     replies = await coordinator.send("/report")
     assert "Für welches Halbjahr" in replies[-1].text
     labels = [label for row in replies[-1].buttons for label, _ in row]
-    assert labels == ["2. Halbjahr 2026 (läuft noch)"], "no data before 01.07.2026: no button for the first half"
+    assert labels == ["2. Halbjahr 2026 (läuft noch)", "📝 Notizen"], "no data before 01.07.2026: no first half"
     replies = await coordinator.press("2. Halbjahr 2026 (läuft noch)")
     assert set(documents(replies)) == {"docx", "md", "png"}
     bot.clock.set(LATER)
     replies = await coordinator.send("/report")
     labels = [label for row in replies[-1].buttons for label, _ in row]
-    assert labels == ["1. Halbjahr 2027 (läuft noch)", "2. Halbjahr 2026"]
+    assert labels == ["1. Halbjahr 2027 (läuft noch)", "📝 Notizen", "2. Halbjahr 2026", "📝 Notizen"]
     replies = await coordinator.press("2. Halbjahr 2026")
     assert "Stand" not in documents(replies)["docx"].caption
 
@@ -480,7 +498,7 @@ async def test_an_empty_half_year_still_gives_a_report_and_ended_groups_are_mark
     assert "Stand: 03.08.2026." in markdown
     assert "- AK Arbeitsmarktintegration: Arbeit am 15.07.2026 beendet." in markdown
     assert "Süd-Ost-Europa" not in markdown
-    assert png_size(sent["png"].document.data) == size_for(4)
+    assert png_size(sent["png"].document.data) == size_for()
 
 
 # --- the command line as a process ----------------------------------------------------------------
@@ -543,7 +561,11 @@ def synthetic(sessions: int, topics: int, comments: int) -> core.Report:
         confirmations=3 * sessions,
         people=4,
         sessions=tuple(core.SessionLine(day + timedelta(days=n), f"Sitzung {n + 1}", None, 3) for n in range(sessions)),
-        topics=tuple((day, f"Thema {n + 1}") for n in range(min(topics, core.TOPICS_LISTED))),
+        topics=tuple(
+            core.TopicLine(f"Thema {n + 1}", day, core.TopicState.HANDLED, False, True, day, "Auftakt")
+            for n in range(min(topics, 10))
+        ),
+        topics_total=topics,
         discussed=topics,
     )
     recommendation = core.RecommendationReport(
@@ -586,7 +608,8 @@ def test_long_lists_are_cut_with_the_rest_counted():
     markdown = report_markdown.to_markdown(report_layout.compose(synthetic(sessions=20, topics=14, comments=5)))
     assert len(re.findall(r"\| Sitzung \d+ \|", markdown)) == report_layout.SESSIONS_LISTED
     assert "Dazu 5 weitere Sitzungen; sie sind in Abbildung 1 enthalten." in markdown
-    assert markdown.count("- 01.07.2026: Thema ") == core.TOPICS_LISTED and "- und 4 weitere Themen" in markdown
+    assert "**Sitzung am 01.07.2026: Auftakt**\n\n- Thema 1\n- Thema 2\n" in markdown
+    assert markdown.count("- Thema ") == 10 and "Dazu 4 weitere Themen (nur gezählt)." in markdown
     assert "Aus den Kommentaren (die neuesten 3 von 5):" in markdown
     assert "„" + "x" * (report_layout.COMMENT_LENGTH - 1) + "…“ (01.07.2026)" in markdown
     assert "Einzeln aufgeführt sind die ersten 1 nach dem Tag der Veröffentlichung; 29 weitere" in markdown

@@ -7,7 +7,8 @@ recommendations with the groups' feedback and outcome, the state of each
 group, an outlook. This module decides which figures and lists the report
 holds; which half-year it is about is `bot.core.report_period`, and how it
 reads (German, the council's structure, Markdown and Word) is
-`bot.render.report`.
+`bot.render.report`; the coordinator's notes per group are
+`bot.core.report_notes`.
 
 Rules that live here:
 
@@ -20,6 +21,14 @@ Rules that live here:
   comment when it was given before then, an outcome when the recommendation
   was closed before then. So a report on a past half-year says the same
   whenever it is made, except the waiting join requests and the outlook.
+- Every topic of the half-year is named (SPEC 7): each item accepted on a
+  session held in the period, under that session, and each other item
+  submitted in the period as a topic of its group with what became of it
+  (on a coming session, waiting for one, not yet decided, rejected,
+  withdrawn; *nachgereicht* when it came after the agenda deadline).
+  `TOPICS_LISTED` per group is only a safety limit; the rest is counted.
+- A short note per group by the coordinator (`bot.core.report_notes`,
+  `/report <half-year> note <group> <text>`) is part of the group's state.
 - No person is named: the report is a public council document. Comments
   are quoted with the author's organisation, when they gave one.
 - The figures come from grouped queries (`storage.report_repository`) and
@@ -34,19 +43,23 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core.config import Settings
 from bot.core.people import require_coordinator
+from bot.core.recommendation_screening import before_deadline
 from bot.core.report_period import HalfYear, parse_half_year, period
-from storage.models import Person, StanceValue
+from storage.models import AgendaStatus, OccurrenceStatus, Person, StanceValue
+from storage.report_sessions import TopicLineRow
 from storage.uow import UnitOfWork
 
 STEERING_SLUG = "lenkungskreis"
 
-TOPICS_LISTED = 10
-"""Topics listed per group."""
+TOPICS_LISTED = 300
+"""Topics named per group: every topic of a half-year, with this as a safety limit
+(the rest is counted); a working group has a few dozen in a half-year."""
 RECOMMENDATIONS_LISTED = 25
 COMMENTS_LISTED = 3
 """The newest comments quoted per recommendation."""
@@ -67,6 +80,37 @@ class SessionLine:
     confirmations: int
 
 
+class TopicState:
+    """What became of a topic (`TopicLine.state`)."""
+
+    HANDLED = "handled"
+    """Accepted on a session held in the period: listed under that session."""
+    PLANNED = "planned"
+    """Open, on a session still to come."""
+    WAITING = "waiting"
+    """Open, no session planned for it yet."""
+    PENDING = "pending"
+    """Open, on a session that is over or cancelled: not decided, goes to the next one."""
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class TopicLine:
+    """A topic the report names (every topic of the half-year, SPEC 7)."""
+
+    text: str
+    submitted: date
+    state: str
+    """One of `TopicState`."""
+    late: bool
+    """*nachgereicht*: sent after the agenda deadline of its session."""
+    accepted: bool
+    session_day: date | None = None
+    """The session it is on (for HANDLED: the session that handled it)."""
+    session_title: str | None = None
+
+
 @dataclass(frozen=True)
 class GroupReport:
     name: str
@@ -79,7 +123,10 @@ class GroupReport:
     people: int = 0
     sessions: tuple[SessionLine, ...] = ()
     """Every held session, in time order (the table shows the first ones)."""
-    topics: tuple[tuple[date, str], ...] = ()
+    topics: tuple[TopicLine, ...] = ()
+    """Handled topics in session order, then the rest in the order they came."""
+    topics_total: int = 0
+    """How many topics the report names in all (`topics` may be cut)."""
     discussed: int = 0
     submitted: int = 0
     accepted: int = 0
@@ -93,6 +140,8 @@ class GroupReport:
     pending: int = 0
     upcoming: tuple[tuple[date, str], ...] = ()
     upcoming_total: int = 0
+    remark: str | None = None
+    """The coordinator's note on this group for this report (`bot.core.report_notes`)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +191,9 @@ class Report:
     comments: int
     open_recommendations: int
     items_waiting: int
+    members_distinct: int = 0
+    """People who were members of any listed group at the end (each once)."""
+    organisations_distinct: int = 0
 
     @property
     def held(self) -> int:
@@ -180,7 +232,7 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
     groups = [g for g in every_group if g.archived_at is None or g.archived_at >= start]
     sessions = await repo.sessions(start, until)
     totals = await repo.session_totals(start, until)
-    topics = await repo.topics(start, until, TOPICS_LISTED)
+    topics = await repo.topic_lines(start, until, TOPICS_LISTED)
     topic_totals = await repo.topic_totals(start, until)
     members = await repo.member_totals(start, until)
     upcoming, upcoming_counts = await repo.upcoming(until, UPCOMING_LISTED)
@@ -192,9 +244,12 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
                 day(session.starts_at), _clean(session.title), _clean(session.location) or None, session.confirmations
             )
         )
-    topics_of: dict[int, list[tuple[date, str]]] = {}
+    topics_of: dict[int, list[TopicLine]] = {}
+    topics_listed: dict[int, int] = {}
     for topic in topics:
-        topics_of.setdefault(topic.group_id, []).append((day(topic.starts_at), _clean(topic.text)))
+        topics_of.setdefault(topic.group_id, []).append(_topic_line(topic, until, day))
+        topics_listed[topic.group_id] = topic.listed
+    remarks = await repo.notes(half.label)
     upcoming_of: dict[int, list[tuple[date, str]]] = {}
     for next_session in upcoming:
         upcoming_of.setdefault(next_session.group_id, []).append(
@@ -223,6 +278,7 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
                 people=held.people if held else 0,
                 sessions=tuple(by_group.get(group.id, ())),
                 topics=tuple(topics_of.get(group.id, ())),
+                topics_total=topics_listed.get(group.id, 0),
                 discussed=t.discussed if t else 0,
                 submitted=t.submitted if t else 0,
                 accepted=t.accepted if t else 0,
@@ -236,6 +292,7 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
                 pending=m.pending if m else 0,
                 upcoming=tuple(upcoming_of.get(group.id, ())),
                 upcoming_total=upcoming_counts.get(group.id, 0),
+                remark=_clean(remarks.get(group.id)).strip() or None,
             )
         )
     reports.sort(key=lambda g: not g.steering)  # the steering circle first, the rest in id order
@@ -278,7 +335,7 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
                 groups=tuple(f.name for f in feedback),
                 everyone=len(target_ids) > 1 and all_group_ids <= set(target_ids),
                 deadline=day(row.deadline) if row.deadline else None,
-                deadline_passed=row.deadline is not None and row.deadline <= until,
+                deadline_passed=row.deadline is not None and not before_deadline(row.deadline, until),
                 closed_on=day(row.closed_at) if row.closed_at else None,
                 outcome=_clean(row.outcome) if row.closed_at else None,
                 agree=tally[StanceValue.AGREE],
@@ -291,6 +348,7 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
             )
         )
     stances, comments = await repo.feedback_totals(start, until)
+    members_distinct, organisations_distinct = await repo.member_people(until, [g.id for g in groups])
     return Report(
         half=half,
         first_day=half.first_day,
@@ -306,6 +364,37 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
         comments=comments,
         open_recommendations=await repo.open_recommendations(until),
         items_waiting=await repo.items_waiting(until),
+        members_distinct=members_distinct,
+        organisations_distinct=organisations_distinct,
+    )
+
+
+def _topic_line(row: TopicLineRow, until: datetime, day: Callable[[datetime], date]) -> TopicLine:
+    """What became of one topic, in local dates."""
+    status = AgendaStatus(row.status)
+    session_day = day(row.session_at) if row.session_at is not None else None
+    title = _clean(row.session_title) or None
+    if row.handled:
+        state = TopicState.HANDLED
+    elif status == AgendaStatus.REJECTED:
+        state = TopicState.REJECTED
+    elif status == AgendaStatus.WITHDRAWN:
+        state = TopicState.WITHDRAWN
+    elif row.session_at is None:
+        state = TopicState.WAITING
+    elif row.session_status == OccurrenceStatus.SCHEDULED and row.session_at >= until:
+        state = TopicState.PLANNED
+    else:
+        state = TopicState.PENDING
+    keeps_session = state in (TopicState.HANDLED, TopicState.PLANNED)
+    return TopicLine(
+        text=_clean(row.text),
+        submitted=day(row.created_at),
+        state=state,
+        late=row.late,
+        accepted=status == AgendaStatus.ACCEPTED,
+        session_day=session_day if keeps_session else None,
+        session_title=title if keeps_session else None,
     )
 
 

@@ -1,9 +1,17 @@
-"""The participation chart of the half-yearly report: Zusagen per session, one panel per group.
+"""The participation chart of the half-yearly report: Zusagen per session, grouped by Gremium.
 
-One row of bars per group, the sessions in time order, all rows on the same
-scale so the groups can be compared. The size in pixels is fixed by the
-number of groups (`size_for`) and declared with the image (`Chart`), so the
-Word document can place it at a known width.
+One set of axes: the held sessions as bars in time order, the sessions of
+one Gremium side by side in its colour, a small gap between two Gremien, a
+legend naming them. Only Gremien with a held session have bars, so there is
+no empty slot; the report names the others below the chart. Each bar
+carries its number and, below it, its date, as long as they stay readable
+(`LABELLED_BARS`); beyond that the dates are thinned out and the numbers left
+to the tables.
+
+The figure is drawn at the size it has in the Word document (`WIDTH_CM`
+wide, at `DPI`), so a 8-point label in the figure is an 8-point label on
+paper: nothing is shrunk. The size in pixels is fixed (`size_for`) and
+declared with the image (`Chart`).
 
 matplotlib is imported inside `participation_chart`, not at module level:
 the bot starts without it, and only a report pays for the import. The
@@ -16,22 +24,27 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-DPI = 100
-WIDTH_PX = 1600
-TOP_PX = 90
-PANEL_PX = 190
-BOTTOM_PX = 30
-LABELLED_BARS = 24
-"""Up to this many sessions in a row, each bar carries its number and date."""
-COLOUR = "#1f4e79"
-LEFT, RIGHT = 0.07, 0.98
-"""The plot area's share of the width."""
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+
+DPI = 200
+WIDTH_CM = 16.0
+HEIGHT_CM = 8.5
+LABELLED_BARS = 40
+"""Up to this many bars, each carries its number and its date."""
+GAP = 0.8
+"""The space between two Gremien, in bar widths."""
+COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#2e75b6", "#bf9000", "#843c0c", "#404040")
+"""One per Gremium, in order; dark enough for black-and-white print and for the white numbers' contrast."""
+FONTS = ("Arial", "Liberation Sans", "Helvetica")
+"""The document's font (or one with its metrics), else matplotlib's sans-serif."""
 
 
 @dataclass(frozen=True)
 class Series:
-    """One group's row: a label per session (its date) and its Zusagen."""
+    """One Gremium's sessions: a label per session (its date) and its Zusagen."""
 
     name: str
     labels: tuple[str, ...]
@@ -45,59 +58,79 @@ class Chart:
     height_px: int
 
 
-def size_for(groups: int) -> tuple[int, int]:
-    """Width and height in pixels of the chart for this many groups."""
-    return WIDTH_PX, TOP_PX + PANEL_PX * max(1, groups) + BOTTOM_PX
+def size_for() -> tuple[int, int]:
+    """Width and height in pixels of the chart (16 x 8.5 cm at 200 dpi)."""
+    return round(WIDTH_CM / 2.54 * DPI), round(HEIGHT_CM / 2.54 * DPI)
 
 
 def participation_chart(title: str, axis: str, empty: str, series: Sequence[Series]) -> Chart:
-    """The chart as PNG; `axis` names the y axis, `empty` marks a group without sessions."""
+    """The chart as PNG; `axis` names the y axis, `empty` is written when no Gremium met."""
+    from matplotlib import font_manager
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    width, height = size_for(len(series))
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    font = next((name for name in FONTS if name in installed), "sans-serif")
+    width, height = size_for()
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     FigureCanvasAgg(figure)
-    figure.suptitle(title, fontsize=15, y=1 - 30 / height)
-    rows = max(1, len(series))
-    top = 1 - TOP_PX / height
-    bottom = BOTTOM_PX / height
-    figure.subplots_adjust(left=LEFT, right=RIGHT, top=top, bottom=bottom, hspace=0.9)
-    highest = max((max(s.values) for s in series if s.values), default=0)
-    limit = max(4, highest) * 1.2
-    for index in range(rows):
-        ax = figure.add_subplot(rows, 1, index + 1)
-        ax.set_ylim(0, limit)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
-        ax.set_ylabel(axis, fontsize=9)
-        ax.tick_params(labelsize=8)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        if index >= len(series):
-            ax.set_xticks([])
-            continue
-        row = series[index]
-        ax.set_title(row.name, loc="left", fontsize=11, fontweight="bold")
-        if not row.values:
-            ax.set_xticks([])
-            ax.set_xlim(0, 1)
-            ax.text(0.5, limit / 2, empty, ha="center", va="center", fontsize=10, color="#555555")
-            continue
-        positions = range(len(row.values))
-        ax.set_xlim(-0.6, max(len(row.values), 8) - 0.4)
-        if len(row.values) <= LABELLED_BARS:
-            bars = ax.bar(positions, row.values, width=0.7, color=COLOUR)
-            ax.bar_label(bars, fontsize=8, padding=2)
-            ax.set_xticks(list(positions), row.labels, fontsize=8)
+    ax = figure.add_axes((0.08, 0.2, 0.9, 0.55))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    figure.suptitle(title, fontsize=10, fontweight="bold", family=font, y=0.97)
+    shown = [s for s in series if s.values]
+    total = sum(len(s.values) for s in shown)
+    if not shown:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, empty, ha="center", va="center", fontsize=10, family=font, transform=ax.transAxes)
+        return _png(figure, width, height)
+    highest = max(max(s.values) for s in shown)
+    ax.set_ylim(0, max(4, highest) * 1.18)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+    ax.set_ylabel(axis, fontsize=8, family=font)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.grid(axis="y", color="#d9d9d9", linewidth=0.5)
+    ax.set_axisbelow(True)
+    labelled = total <= LABELLED_BARS
+    step = 1 if labelled else -(-total // LABELLED_BARS)
+    ticks: list[float] = []
+    tick_labels: list[str] = []
+    x = 0.0
+    for index, row in enumerate(shown):
+        positions = [x + n for n in range(len(row.values))]
+        colour = COLOURS[index % len(COLOURS)]
+        if total <= 4 * LABELLED_BARS:
+            bars = ax.bar(positions, row.values, width=0.75, color=colour, label=row.name)
+            if labelled:
+                ax.bar_label(bars, fontsize=7.5, padding=1.5, family=font)
         else:
             # Hundreds of sessions: one collection of lines draws much faster than a patch per bar.
-            plot_px = width * (RIGHT - LEFT)
-            line_points = max(0.5, 0.7 * plot_px / len(row.values) * 72 / DPI)
-            ax.vlines(list(positions), 0, row.values, colors=COLOUR, linewidth=line_points)
-            step = -(-len(row.values) // LABELLED_BARS)
-            shown = list(positions)[::step]
-            ax.set_xticks(shown, [row.labels[i] for i in shown], fontsize=8)
+            ax.vlines(positions, 0, row.values, colors=colour, linewidth=1.0, label=row.name)
+        ticks += positions
+        tick_labels += list(row.labels)
+        x = positions[-1] + 1 + GAP
+    ax.set_xlim(-0.6, x - GAP - 0.4)
+    ax.set_xticks(ticks[::step], tick_labels[::step], rotation=90, fontsize=7.5, family=font)
+    ax.tick_params(axis="x", length=0, pad=3)
+    columns = min(3, len(shown))
+    handles, names = ax.get_legend_handles_labels()
+    order = [i for c in range(columns) for i in range(c, len(handles), columns)]  # read row by row
+    ax.legend(
+        [handles[i] for i in order],
+        [names[i] for i in order],
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.02),
+        ncols=columns,
+        frameon=False,
+        handlelength=1.2,
+        columnspacing=1.5,
+        prop={"family": font, "size": 8},
+    )
+    return _png(figure, width, height)
+
+
+def _png(figure: MplFigure, width: int, height: int) -> Chart:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return Chart(buffer.getvalue(), width, height)

@@ -8,9 +8,11 @@ here, in these modules:
 
 - `report_text`: the fixed texts, the plural forms, numbers and dates;
 - `report_layout`: `compose`, the whole report once as a list of blocks
-  (headings, paragraphs, tables, a figure);
+  (`report_blocks`: headings, paragraphs, tables, a figure), with the
+  topics of the agendas in `report_topics`;
 - `report_markdown` and `report_docx`: the same blocks as Markdown and as a
-  Word document, so both always say the same;
+  Word document, so both always say the same; `report_columns` sizes the
+  Word tables' columns to their content;
 - `bot.render.chart`: the participation chart;
 - this module: `render` (all three files, for the chat) and `command_line`
   (`kimbot report`, for the terminal).

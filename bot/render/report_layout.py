@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.report import TOPICS_LISTED, Report
+from bot.core.report import RecommendationReport, Report
+from bot.render.report_blocks import Block, Bullets, Figure, Heading, Paragraph, Quote, Subtitle, Table
 from bot.render.report_text import (
     average,
     counted,
@@ -33,62 +34,13 @@ from bot.render.report_text import (
     shorten,
     t,
 )
+from bot.render.report_topics import topics
 
 SESSIONS_LISTED = 15
 """Sessions listed per group in its table (all of them are in the chart)."""
-TOPIC_LENGTH = 200
 COMMENT_LENGTH = 300
 RECOMMENDATION_LENGTH = 1500
 TITLE_LENGTH = 120
-
-
-@dataclass(frozen=True)
-class Heading:
-    level: int
-    """0: the title; 1 to 3: sections."""
-    text: str
-
-
-@dataclass(frozen=True)
-class Subtitle:
-    text: str
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    text: str
-    lead: str | None = None
-    """Words set in bold before the text."""
-
-
-@dataclass(frozen=True)
-class Quote:
-    text: str
-    """May have several lines."""
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    caption: str | None
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    numeric: tuple[bool, ...]
-    total: bool = False
-    """The last row is a total (set in bold)."""
-
-
-@dataclass(frozen=True)
-class Figure:
-    caption: str
-    filename: str
-
-
-Block = Heading | Subtitle | Paragraph | Quote | Bullets | Table | Figure
 
 
 @dataclass
@@ -133,7 +85,7 @@ def compose(report: Report) -> list[Block]:
     ]
     blocks += _summary(report, numbering)
     blocks += _sessions(report, numbering)
-    blocks += _topics(report)
+    blocks += topics(report)
     blocks += _recommendations(report, numbering)
     blocks += _state(report, numbering)
     blocks += _outlook(report)
@@ -197,8 +149,17 @@ def _summary(report: Report, numbering: _Numbering) -> list[Block]:
             (False, True, True, True, True, True, True),
             total=True,
         ),
+        Paragraph(_people_sum(report)),
         Paragraph(t("counting")),
     ]
+
+
+def _people_sum(report: Report) -> str:
+    """Why the people of the total row are not the sum of the rows (a person in several Gremien)."""
+    people = sum(g.people for g in report.groups)
+    if people == report.people_confirmed:
+        return t("people_sum_equal")
+    return t("people_sum", sum=number(people), total=number(report.people_confirmed))
 
 
 def _sessions(report: Report, numbering: _Numbering) -> list[Block]:
@@ -207,9 +168,13 @@ def _sessions(report: Report, numbering: _Numbering) -> list[Block]:
         Heading(1, t("sessions_heading")),
         Figure(numbering.figure(t("figure_caption")), chart_file),
     ]
+    without = [g.name for g in report.groups if not g.sessions]
+    if without and len(without) < len(report.groups):
+        blocks.append(Paragraph(t("chart_without", number=numbering.figures, names=", ".join(without))))
     for group in report.groups:
         blocks.append(Heading(2, group.name))
-        facts = [counted("held", group.held), counted("cancelled", group.cancelled)]
+        facts = [t("focus", note=group.note)] if group.note else []
+        facts += [counted("held", group.held), counted("cancelled", group.cancelled)]
         if group.held:
             facts.append(
                 t(
@@ -243,36 +208,6 @@ def _sessions(report: Report, numbering: _Numbering) -> list[Block]:
     return blocks
 
 
-def _topics(report: Report) -> list[Block]:
-    blocks: list[Block] = [
-        Heading(1, t("topics_heading")),
-        Paragraph(t("topics_intro", max=TOPICS_LISTED)),
-    ]
-    for group in report.groups:
-        blocks.append(Heading(2, group.name))
-        detail = ", ".join(
-            t(key, count=number(n))
-            for key, n in (
-                ("submitted_accepted", group.accepted),
-                ("submitted_rejected", group.rejected),
-                ("submitted_withdrawn", group.withdrawn),
-                ("submitted_undecided", group.undecided),
-            )
-            if n
-        )
-        blocks.append(
-            Paragraph(
-                _sentences(counted("discussed", group.discussed), counted("submitted", group.submitted, detail=detail))
-            )
-        )
-        if group.topics:
-            items = [t("topic", date=day_text(d), text=shorten(text, TOPIC_LENGTH)) for d, text in group.topics]
-            if more := group.discussed - len(group.topics):
-                items.append(counted("topics_more", more))
-            blocks.append(Bullets(tuple(items)))
-    return blocks
-
-
 def _recommendations(report: Report, numbering: _Numbering) -> list[Block]:
     blocks: list[Block] = [
         Heading(1, t("recommendations_heading")),
@@ -303,6 +238,8 @@ def _recommendations(report: Report, numbering: _Numbering) -> list[Block]:
                 total=True,
             )
         )
+        if why := _feedback_sum(rec):
+            blocks.append(Paragraph(why))
         if rec.latest_comments:
             blocks.append(Paragraph(counted("comments_intro", rec.comments, shown=len(rec.latest_comments))))
             quoted = []
@@ -324,12 +261,32 @@ def _recommendations(report: Report, numbering: _Numbering) -> list[Block]:
     return blocks
 
 
+def _feedback_sum(rec: RecommendationReport) -> str | None:
+    """Why the rows of a feedback table do not add up to its total, or None when they do."""
+    columns = (
+        (sum(f.agree for f in rec.by_group), rec.agree),
+        (sum(f.concerns for f in rec.by_group), rec.concerns),
+        (sum(f.reject for f in rec.by_group), rec.reject),
+        (sum(f.comments for f in rec.by_group), rec.comments),
+    )
+    if all(rows == total for rows, total in columns):
+        return None
+    more = any(rows > total for rows, total in columns)
+    less = any(rows < total for rows, total in columns)
+    why = t("feedback_sum_both" if more and less else "feedback_sum_more" if more else "feedback_sum_less")
+    rows = sum(r for r, _ in columns[:3])
+    total = rec.agree + rec.concerns + rec.reject
+    if rows == total:  # only the comments differ
+        rows, total = columns[3]
+        return t("feedback_sum_comments", sum=number(rows), total=number(total), why=why)
+    return t("feedback_sum", sum=number(rows), total=number(total), why=why)
+
+
 def _state(report: Report, numbering: _Numbering) -> list[Block]:
     until = report.as_of or report.last_day
     rows = tuple(
         (
             g.name,
-            g.note or t("none"),
             number(g.members),
             number(g.organisations),
             number(g.joined),
@@ -338,19 +295,46 @@ def _state(report: Report, numbering: _Numbering) -> list[Block]:
         )
         for g in report.groups
     )
+    groups = report.groups
+    total = (
+        t("members_total"),
+        number(report.members_distinct),
+        number(report.organisations_distinct),
+        number(sum(g.joined for g in groups)),
+        number(sum(g.left for g in groups)),
+        number(sum(g.pending for g in groups)),
+    )
     blocks: list[Block] = [
         Heading(1, t("state_heading")),
         Paragraph(t("state_intro", date=day_text(until), today=day_text(report.today))),
         Table(
             numbering.table(t("state_caption")),
             row("state_header"),
-            rows,
-            (False, False, True, True, True, True, True),
+            (*rows, total),
+            (False, True, True, True, True, True),
+            total=True,
         ),
     ]
-    ended = [t("archived", name=g.name, date=day_text(g.ended_on)) for g in report.groups if g.ended_on]
+    sum_people, sum_organisations = sum(g.members for g in groups), sum(g.organisations for g in groups)
+    if (sum_people, sum_organisations) != (report.members_distinct, report.organisations_distinct):
+        blocks.append(
+            Paragraph(
+                t(
+                    "members_sum",
+                    people=number(report.members_distinct),
+                    organisations=number(report.organisations_distinct),
+                    sum_people=number(sum_people),
+                    sum_organisations=number(sum_organisations),
+                )
+            )
+        )
+    ended = [t("archived", name=g.name, date=day_text(g.ended_on)) for g in groups if g.ended_on]
     if ended:
         blocks.append(Bullets(tuple(ended)))
+    remarks = [g for g in groups if g.remark]
+    if remarks:
+        blocks.append(Heading(2, t("remarks_heading")))
+        blocks += [Paragraph(g.remark or "", lead=t("remark_lead", name=g.name)) for g in remarks]
     return blocks
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.render.report_layout import Block, Bullets, Heading, Paragraph, Quote, Subtitle, Table
+from bot.render.report_blocks import Block, Bullets, Heading, Paragraph, Quote, Subtitle, Table
 from bot.render.report_text import shorten
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!])")
