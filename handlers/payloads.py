@@ -90,6 +90,13 @@ class SkipOrganisation(Payload, prefix="os"):
 
 
 @dataclass(frozen=True)
+class ChangeProfile(Payload, prefix="pf"):
+    """/profile: `name`, `organisation` (asks for the new text) or `no-organisation`."""
+
+    field: str
+
+
+@dataclass(frozen=True)
 class JoinGroup(Payload, prefix="jn"):
     group_id: int
 
@@ -103,6 +110,57 @@ class LeaveGroup(Payload, prefix="lv"):
 class DecideRequest(Payload, prefix="dr"):
     membership_id: int
     approve: bool
+
+
+@dataclass(frozen=True)
+class RejectRequest(Payload, prefix="rj"):
+    """After "Ablehnen" on a join request: `skip` (no reason), `yes` (reject now), `no` (keep it open)."""
+
+    membership_id: int
+    action: str
+
+
+# --- administration (handlers.administration) ---
+
+
+@dataclass(frozen=True)
+class AdminGroup(Payload, prefix="gx"):
+    """A group chosen in the guided /renamegroup, /archivegroup or /remove (`action`)."""
+
+    group_id: int
+    action: str
+
+
+@dataclass(frozen=True)
+class ConfirmArchive(Payload, prefix="ga"):
+    """/archivegroup's confirmation: yes (archive) or no (keep the group)."""
+
+    group_id: int
+    archive: bool
+
+
+@dataclass(frozen=True)
+class RemoveMember(Payload, prefix="mx"):
+    """The guided /remove: `ask` (a member chosen), `yes` (remove), `no` (keep)."""
+
+    membership_id: int
+    action: str
+
+
+@dataclass(frozen=True)
+class SetCoordinator(Payload, prefix="pc"):
+    """The guided /promote (promote) and /demote (not promote): the person chosen."""
+
+    person_id: int
+    promote: bool
+
+
+@dataclass(frozen=True)
+class MenuCommand(Payload, prefix="mu"):
+    """A button of the menu for unexpected text (handlers.general): run `/<command>`
+    as if typed without arguments."""
+
+    command: str
 
 
 @dataclass(frozen=True)
@@ -127,8 +185,109 @@ class CalendarFile(Payload, prefix="ic"):
 
 
 @dataclass(frozen=True)
+class OpenSession(Payload, prefix="so"):
+    """A session in the /meetings list: show its card."""
+
+    occurrence_id: int
+
+
+@dataclass(frozen=True)
+class CardAnswer(Payload, prefix="ra"):
+    """Zusage / Absage / Vielleicht on a session's card from /meetings (the card is redrawn)."""
+
+    occurrence_id: int
+    answer: str
+
+
+@dataclass(frozen=True)
 class MeetingForGroup(Payload, prefix="mg"):
     group_id: int
+
+
+# --- the coordinator's sessions (handlers.sessions) ---
+
+
+@dataclass(frozen=True)
+class MeetingDay(Payload, prefix="md"):
+    """A day for a new session of the group (`day`: `20261210`)."""
+
+    group_id: int
+    day: int
+
+
+@dataclass(frozen=True)
+class MeetingTime(Payload, prefix="mt"):
+    """A time for a new session (`time`: `1430`)."""
+
+    group_id: int
+    day: int
+    time: int
+
+
+@dataclass(frozen=True)
+class MeetingNoPlace(Payload, prefix="mn"):
+    """ "Ohne Ort" in the guided /meeting: on to the preview."""
+
+
+@dataclass(frozen=True)
+class SendMeeting(Payload, prefix="ms"):
+    """ "Senden" under the preview of a new session."""
+
+
+@dataclass(frozen=True)
+class DropSessionDraft(Payload, prefix="sa"):
+    """ "Abbrechen" under a session's draft, move or cancellation: nothing changes."""
+
+
+@dataclass(frozen=True)
+class MoveSession(Payload, prefix="vs"):
+    """A session chosen in /reschedule."""
+
+    occurrence_id: int
+
+
+@dataclass(frozen=True)
+class MoveDay(Payload, prefix="vd"):
+    occurrence_id: int
+    day: int
+
+
+@dataclass(frozen=True)
+class MoveTime(Payload, prefix="vt"):
+    occurrence_id: int
+    day: int
+    time: int
+
+
+@dataclass(frozen=True)
+class ConfirmMove(Payload, prefix="vc"):
+    """ "Verschieben": move the session to this day and time."""
+
+    occurrence_id: int
+    day: int
+    time: int
+
+
+@dataclass(frozen=True)
+class CancelSession(Payload, prefix="xs"):
+    """A session chosen in /cancel: the reason is asked next."""
+
+    occurrence_id: int
+
+
+@dataclass(frozen=True)
+class CancelNoReason(Payload, prefix="xn"):
+    """ "Ohne Grund" when cancelling a session."""
+
+    occurrence_id: int
+
+
+@dataclass(frozen=True)
+class ConfirmCancel(Payload, prefix="xc"):
+    """ "Ja, absagen"; `reason`: with the reason the coordinator typed (kept by the step)."""
+
+    occurrence_id: int
+    reason: bool
 
 
 # --- agenda items (handlers.agenda) ---
@@ -196,6 +355,50 @@ class CloseRecommendation(Payload, prefix="rc"):
     recommendation_id: int
 
 
+@dataclass(frozen=True)
+class RecommendationPreview(Payload, prefix="rv"):
+    """Under the preview of a guided /recommend: `send` or `cancel` what the coordinator
+    prepared; `version`: which preview (an older one, replaced by a new text, sends nothing)."""
+
+    action: str
+    version: int
+
+
+@dataclass(frozen=True)
+class AfterDeadline(Payload, prefix="rd"):
+    """Under the message after a deadline: `remind` (the silent, with a new deadline) or `extend`."""
+
+    recommendation_id: int
+    action: str
+
+
+@dataclass(frozen=True)
+class NewDeadline(Payload, prefix="rn"):
+    """A new deadline `days` days from today (end of that day); `remind`: remind the silent at once."""
+
+    recommendation_id: int
+    days: int
+    remind: bool
+
+
+# --- announcements (handlers.announcements) ---
+
+
+@dataclass(frozen=True)
+class AnnounceTo(Payload, prefix="an"):
+    """The target of a guided /announce; group 0: all groups."""
+
+    group_id: int
+
+
+@dataclass(frozen=True)
+class AnnouncementPreview(Payload, prefix="av"):
+    """Under the preview of a guided /announce: `send` or `cancel`; `version`: which preview."""
+
+    action: str
+    version: int
+
+
 # --- digests and reports (handlers.digest, handlers.report) ---
 
 
@@ -205,3 +408,29 @@ class ReportFor(Payload, prefix="rp"):
 
     year: int
     half: int
+
+
+@dataclass(frozen=True)
+class ReportNotes(Payload, prefix="bn"):
+    """The notes on the groups for a half-year's report (handlers.report)."""
+
+    year: int
+    half: int
+
+
+@dataclass(frozen=True)
+class ReportNoteFor(Payload, prefix="bg"):
+    """Write the note on group `group_id` for a half-year's report."""
+
+    year: int
+    half: int
+    group_id: int
+
+
+@dataclass(frozen=True)
+class ReportNoteDelete(Payload, prefix="bx"):
+    """Delete the note on group `group_id` for a half-year's report."""
+
+    year: int
+    half: int
+    group_id: int

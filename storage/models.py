@@ -197,10 +197,24 @@ class DeliveryKind(enum.StrEnum):
     ITEM_REJECTED = "item_rejected"
     ITEM_DEFERRED = "item_deferred"
     DIGEST = "digest"
+    RECOMMENDATION_LATE = "recommended_late"
+    """A recommendation sent to someone who joined a target group after it went out (*nachträglich*)."""
+    DEADLINE_PASSED = "deadline_passed"
+    """To the coordinator who published a recommendation: its deadline passed; close, remind or extend."""
+    ANNOUNCEMENT = "announcement"
+    """A message of the coordination to the members of groups (/announce); has an `announcement_id`."""
 
 
 SESSION_KINDS = frozenset({DeliveryKind.INVITATION, DeliveryKind.REMINDER, DeliveryKind.MOVED, DeliveryKind.CANCELLED})
-RECOMMENDATION_KINDS = frozenset({DeliveryKind.RECOMMENDATION, DeliveryKind.FEEDBACK_DUE, DeliveryKind.OUTCOME})
+RECOMMENDATION_KINDS = frozenset(
+    {
+        DeliveryKind.RECOMMENDATION,
+        DeliveryKind.RECOMMENDATION_LATE,
+        DeliveryKind.FEEDBACK_DUE,
+        DeliveryKind.OUTCOME,
+        DeliveryKind.DEADLINE_PASSED,
+    }
+)
 ITEM_KINDS = frozenset({DeliveryKind.ITEM_REJECTED, DeliveryKind.ITEM_DEFERRED})
 
 

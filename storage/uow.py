@@ -24,6 +24,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.agenda_repository import AgendaRepository
+from storage.announcement_repository import AnnouncementRepository
 from storage.audit_repository import AuditRepository
 from storage.cluster import Cluster
 from storage.digest_repository import DigestRepository
@@ -83,6 +84,7 @@ class UnitOfWork:
     privacy: PrivacyRepository
     inbox: InboxRepository
     audit: AuditRepository
+    announcements: AnnouncementRepository
 
     def __init__(
         self,
@@ -127,6 +129,7 @@ class UnitOfWork:
         self.privacy = PrivacyRepository(self.session)
         self.inbox = InboxRepository(self.session, self.cluster)
         self.audit = AuditRepository(self.session)
+        self.announcements = AnnouncementRepository(self.session)
 
     async def __aexit__(
         self,

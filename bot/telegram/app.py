@@ -34,7 +34,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.core import commands
+from bot.core import commands, people
 from bot.core.config import Settings
 from bot.core.people import Role
 from bot.render.texts import Texts
@@ -44,8 +44,10 @@ from bot.telegram.inbox import ChatOrderedProcessor, Inbox, InboxBot
 from bot.telegram.link import TelegramLink, WatchedRequest
 from bot.telegram.ratelimit import RetryAfterLimiter
 from handlers import (
+    administration,
     agenda,
     agenda_messages,
+    announcements,
     digest,
     general,
     meetings,
@@ -55,6 +57,7 @@ from handlers import (
     recommendations,
     registration,
     report,
+    sessions,
 )
 from handlers.common import KimContext, Runtime, utc_now
 from storage.database import Database, unavailable
@@ -67,6 +70,7 @@ RENDERERS = {
     **meetings.RENDERERS,
     **agenda_messages.RENDERERS,
     **recommendation_messages.RENDERERS,
+    **announcements.RENDERERS,
     **digest.RENDERERS,
 }
 """What the delivery timer sends, per delivery kind, from the features that own them."""
@@ -129,16 +133,28 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
-    features = (registration, membership, meetings, agenda, recommendations, digest, report, privacy, general)
+    features = (registration, membership, meetings, sessions, agenda, recommendations, digest, report, privacy, general)
     callbacks = {route: handler for feature in features for route, handler in feature.CALLBACKS.items()}
-    text_answers = {**meetings.TEXT_ANSWERS, **agenda.TEXT_ANSWERS, **recommendations.TEXT_ANSWERS}
+    text_answers = {
+        **sessions.TEXT_ANSWERS,
+        **agenda.TEXT_ANSWERS,
+        **recommendations.TEXT_ANSWERS,
+        **report.TEXT_ANSWERS,
+    }
+    callbacks.update(administration.CALLBACKS)
+    callbacks.update(announcements.CALLBACKS)
+    text_answers.update(announcements.TEXT_ANSWERS)
+    text_answers.update({**membership.TEXT_ANSWERS, **administration.TEXT_ANSWERS})
     application.add_handlers(
         [
             *registration.handlers(text_answers),
             *membership.handlers(),
+            *administration.handlers(),
             *meetings.handlers(),
+            *sessions.handlers(),
             *agenda.handlers(),
             *recommendations.handlers(),
+            *announcements.handlers(),
             *digest.handlers(),
             *report.handlers(),
             *privacy.handlers(),
@@ -189,6 +205,18 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+async def coordinator_chats(runtime: Runtime) -> list[int]:
+    """The configured coordinators and those promoted by /promote (their menu is set
+    at start; a promotion shows in /help at once). Without the database: the configured."""
+    try:
+        async with runtime.db.uow() as uow:
+            return await people.coordinator_chat_ids(uow, runtime.settings)
+    except Exception as error:
+        if not unavailable(error):
+            raise
+        return sorted(runtime.settings.coordinator_ids)
+
+
 async def publish_commands(application: Application) -> None:
     """Telegram's command menu in German and English; coordinators see theirs."""
     runtime: Runtime = application.bot_data["runtime"]
@@ -203,7 +231,7 @@ async def publish_commands(application: Application) -> None:
     menus.append((menu(Role.MEMBER, runtime.settings.default_language), BotCommandScopeDefault(), None))
     menus += [
         (menu(Role.COORDINATOR, runtime.settings.default_language), BotCommandScopeChat(chat_id), None)
-        for chat_id in sorted(runtime.settings.coordinator_ids)
+        for chat_id in await coordinator_chats(runtime)
     ]
     for entries, scope, lang in menus:
         try:
