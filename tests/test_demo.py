@@ -24,6 +24,7 @@ from bot.core import digest, reminders, report, report_period
 from bot.core.config import Settings
 from bot.dev.emulator import Emulator
 from bot.dev.sandbox.demo import EXTRA_MEMBERS, HISTORY_SKIPPED, MEMBERS, fill_demo
+from bot.dev.sandbox.demo_data import CANCEL_REASON, REPORT_NOTES
 from bot.render import report_layout, report_markdown
 from storage.database import Database
 from storage.models import (
@@ -156,6 +157,20 @@ async def test_the_report_has_sessions_topics_and_the_recommendations(demo: Demo
     (still_open,) = [r for r in current.recommendations if r.closed_on is None]
     assert (still_open.agree, still_open.concerns, still_open.everyone) == (3, 1, True)
     assert current.open_recommendations == 1
+    # The coordination's notes on two groups are in the running half-year's report.
+    remarks = {g.name: g.remark for g in current.groups if g.remark}
+    assert remarks == {"AK EU": REPORT_NOTES["ak-eu"], "AK Ehrenamt": REPORT_NOTES["ak-ehrenamt"]}
+    assert REPORT_NOTES["ak-eu"] in report_markdown.to_markdown(report_layout.compose(current))
+
+
+async def test_what_the_coordinator_did_is_in_the_audit_log(demo: Demo) -> None:
+    async with demo.db.uow() as uow:
+        entries = await uow.audit.latest(500)
+    actions = {entry.action for entry in entries}
+    assert {"meeting.create", "meeting.cancel", "agenda.accept", "recommendation.publish"} <= actions
+    assert {"recommendation.close", "announcement.send", "report_note.set"} <= actions
+    coordinator = demo.users["koordination"].id
+    assert all(entry.actor is not None and entry.actor.telegram_id == coordinator for entry in entries)
 
 
 async def test_the_digest_of_30_days_has_news_for_every_group(demo: Demo) -> None:
@@ -183,7 +198,8 @@ async def test_the_digest_of_30_days_has_news_for_every_group(demo: Demo) -> Non
 
 async def test_the_first_tick_sends_nothing_from_the_past(demo: Demo) -> None:
     """What the bot's delivery tick would send at `now`: only the invitations to the
-    coming sessions and the open recommendation; the history's messages are skipped."""
+    coming sessions, the open recommendation, the notice of the cancelled session and
+    the announcement; the history's messages are skipped."""
     async with demo.db.uow() as uow:
         before = await _deliveries(uow)
         assert {d.error for d in before if d.status is DeliveryStatus.SKIPPED} == {
@@ -196,12 +212,19 @@ async def test_the_first_tick_sends_nothing_from_the_past(demo: Demo) -> None:
         sent = [rows[d.delivery_id] for d in due]
         invitations = [d for d in sent if d.kind is DeliveryKind.INVITATION]
         recommended = [d for d in sent if d.kind is DeliveryKind.RECOMMENDATION]
-        assert len(invitations) + len(recommended) == len(sent)
+        cancelled = [d for d in sent if d.kind is DeliveryKind.CANCELLED]
+        announced = [d for d in sent if d.kind is DeliveryKind.ANNOUNCEMENT]
+        assert len(invitations) + len(recommended) + len(cancelled) + len(announced) == len(sent)
         assert all(d.occurrence and d.occurrence.starts_at > demo.now for d in invitations)
         assert all(d.recommendation and d.recommendation.status is RecommendationStatus.OPEN for d in recommended)
         # 4 coming sessions to 6 + 6 + 5 + 6 members; the recommendation to all 24 members.
         assert len({(d.occurrence_id, d.person_id) for d in invitations}) == len(invitations) == 23
         assert len({d.person_id for d in recommended}) == len(recommended) == 24
+        # The second session of AG Süd-Ost-Europa's series, cancelled with a reason: its 6 members.
+        assert len({d.person_id for d in cancelled}) == len(cancelled) == 6
+        assert {d.occurrence.cancel_reason for d in cancelled if d.occurrence} == {CANCEL_REASON}
+        # The announcement to all groups: every member once.
+        assert len({d.person_id for d in announced}) == len(announced) == 24
         # Nothing else is due; all that take_due skipped are reminders the invitation covers.
         assert {d.id for d in await uow.deliveries.due(demo.now)} == {d.id for d in sent}
         assert {d.error for d in rows.values() if d.status is DeliveryStatus.SKIPPED} <= {

@@ -43,12 +43,16 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.core import agenda, meetings, recommendations
+from bot.core import agenda, announcements, meetings, recommendations, report_notes
 from bot.core.config import Settings
 from bot.core.dates import local_datetime
+from bot.core.report_period import HalfYear
 from bot.dev.sandbox.demo_data import (
     AGENDA,
+    ANNOUNCEMENT,
     ANSWERED_BEFORE,
+    CANCEL_REASON,
+    CANCELLED_SERIES,
     CLOSED_DEADLINE,
     CLOSED_FEEDBACK,
     CLOSED_ON,
@@ -70,6 +74,7 @@ from bot.dev.sandbox.demo_data import (
     RECOMMENDATION,
     RECOMMENDATION_DAYS,
     REGISTERED_DAYS_AGO,
+    REPORT_NOTES,
     SCHEDULED_BEFORE,
     YES,
 )
@@ -285,6 +290,9 @@ async def _coming(db: Database, users: dict[str, Any], settings: Settings, now: 
             session_id = planned.occurrences[0].id
             for key, answer in COMING_ANSWERS.get(slug, {}).items():
                 await meetings.answer(uow, people[key], session_id, answer, settings, at)
+            if slug == CANCELLED_SERIES:
+                later = planned.occurrences[1].id
+                await meetings.cancel(uow, coordinator, later, settings, at, reason=CANCEL_REASON)
         for key, slug, text, accepted in AGENDA:
             group = await uow.groups.by_slug(slug)
             assert group is not None
@@ -300,4 +308,10 @@ async def _coming(db: Database, users: dict[str, Any], settings: Settings, now: 
             await recommendations.give_stance(uow, people[key], rid, stance, at)
             if comment:
                 await recommendations.add_comment(uow, people[key], rid, comment, at)
+        await announcements.announce(uow, coordinator, ANNOUNCEMENT, settings, at)
+        half = HalfYear.containing(now, settings.timezone)
+        for slug, note in REPORT_NOTES.items():
+            group = await uow.groups.by_slug(slug)
+            assert group is not None
+            await report_notes.save(uow, coordinator, settings, half, group, note, at)
         await uow.commit()

@@ -249,3 +249,18 @@ FEEDBACK: dict[str, tuple[str, str | None]] = {
     "m15": ("agree", "In der Beratung der Diakonie fehlen vor allem Arabisch und Dari."),
     "m07": ("agree", None),
 }
+
+CANCELLED_SERIES = "ag-soe"
+"""The series whose second session the coordination cancelled, with `CANCEL_REASON`."""
+CANCEL_REASON = "Der Raum im Stadtteilzentrum ist an diesem Tag belegt. Wir sehen uns zwei Wochen später."
+ANNOUNCEMENT = (
+    "all Der Integrationsausschuss berät in seiner nächsten Sitzung über den Halbjahresbericht. "
+    "Themen aus Ihrem Arbeitskreis nimmt die KIM-Koordination gern entgegen: mit /agenda oder im Gespräch."
+)
+REPORT_NOTES = {
+    "ak-eu": (
+        "Der AK EU hat sich vor allem mit Anmeldung und Wohnen befasst. "
+        "Die Beratungsstellen berichten von mehr Anfragen als im Vorjahr."
+    ),
+    "ak-ehrenamt": "Zwei neue Sprachcafés sind im Aufbau; der AK sucht dafür Räume im Quartier.",
+}
