@@ -212,7 +212,7 @@ async def answer_text(uow: UnitOfWork, coordinator: Person, text: str, settings:
             at, after = take_time(words, 1)
             if after == len(words):  # a date and a time: the title comes next
                 return await choose_time(uow, coordinator, draft.group.id, day, at, settings, now)
-        whole = meetings.parse_meeting_command(f"{draft.group.slug} {text}")
+        whole = meetings.parse_meeting_command(f"{draft.group.slug} {text}", today)
         _future(whole.day, whole.at, tz, now)
         meetings.check_recurrence(whole)
         full = Draft(draft.group, "preview", whole.day, whole.at, whole.title, whole.location, whole.recurrence_text)
