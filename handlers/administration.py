@@ -103,9 +103,8 @@ async def archive_pressed(request: Request) -> None:
         await request.edit(request.t("admin.archive_kept", name=group.name))
         return
     group = await administration.group_of_button(uow, me, request.payload.group_id, request.settings)
-    # The members read why their sessions were cancelled, in the bot's language (a reason is stored as text).
-    reason = request.runtime.texts.plain(request.settings.default_language, "admin.archive_reason", name=group.name)
-    result = await administration.archive_group(uow, me, group.id, request.settings, request.now(), reason)
+    # No reason is stored: each member reads "the group was archived" in their own language (render_session).
+    result = await administration.archive_group(uow, me, group.id, request.settings, request.now())
     await request.answer()
     await request.edit(
         request.t(

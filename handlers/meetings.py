@@ -271,8 +271,13 @@ async def render_session(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str
     assert occurrence is not None
     card = session_card(texts, lang, occurrence)
     if item.kind is DeliveryKind.CANCELLED:
-        reason = occurrence.cancel_reason
-        why = "\n" + texts.get(lang, "sessions.reason_line", reason=reason) if reason else ""
+        reason, group = occurrence.cancel_reason, occurrence.meeting.group
+        if reason:
+            why = "\n" + texts.get(lang, "sessions.reason_line", reason=reason)
+        elif group.archived_at is not None:  # cancelled by /archivegroup: said in the reader's language
+            why = "\n" + texts.get(lang, "admin.archive_reason", name=group.name)
+        else:
+            why = ""
         return [Message(Html(texts.get(lang, "reminders.cancelled") + why + "\n\n" + card))]
     header = {
         DeliveryKind.INVITATION: "reminders.invitation",

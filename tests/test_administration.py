@@ -438,6 +438,11 @@ async def test_archiving_ends_a_series(bot, coordinator) -> None:  # type: ignor
     await olga.register()
     await olga.send("/join ehrenamt")
     await coordinator.send("/approve @olga_o")
+    john = await bot.person("John", username="john_e")
+    await john.register()
+    await john.send("/language en")
+    await john.send("/join ehrenamt")
+    await coordinator.send("/approve @john_e")
     replies = await coordinator.send("/meeting ehrenamt 03.12.2026 10:00 Treffen | Rathaus | wöchentlich")
     assert "#" in replies[-1].text
     await bot.tick()
@@ -452,10 +457,13 @@ async def test_archiving_ends_a_series(bot, coordinator) -> None:  # type: ignor
     assert f"Geplante Sitzungen, die abgesagt werden: {len(planned)}." in question.text
     await coordinator.press("🗄 Ja, archivieren", question)
     olga.new()
+    john.new()
     await bot.tick()
     [notice] = olga.new()
     assert "Abgesagt" in notice.text and "Do., 03.12.2026" in notice.text, "one notice, for the next session"
     assert "Die Gruppe AK Ehrenamt wurde archiviert. Ihre Sitzungen finden nicht mehr statt." in notice.text
+    [english] = john.new()
+    assert "The group AK Ehrenamt was archived. Its sessions no longer take place." in english.text, "in his language"
     bot.clock.advance(days=400)
     await bot.tick()
     after = await sessions()

@@ -205,9 +205,10 @@ async def archive_group(
     reason: str | None = None,
 ) -> Archived:
     """Archive after the confirmation (see the module docstring). Each future
-    session is cancelled with `reason` (the members read it: the caller words
-    it, "the group was archived"); a member is told once per meeting or series,
-    for its next session, not once for every session of a weekly series."""
+    session is cancelled (with `reason` when one is given; without one, the
+    notice says in each member's language that the group was archived); a
+    member is told once per meeting or series, for its next session, not once
+    for every session of a weekly series."""
     require_coordinator(coordinator, settings)
     group = await uow.groups.get(group_id)
     if group is None:
