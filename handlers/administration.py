@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.core import administration, people
 from bot.core.commands import by_name
+from bot.core.people import Role
 from bot.core.steps import Step
 from bot.render.texts import Html
 from bot.render.units import split_text
@@ -259,6 +260,8 @@ async def set_coordinator(request: Request, person: Person, promote: bool) -> No
         await administration.demote(uow, me, person, request.settings, request.now())
     key = "promoted" if promote else "demoted"
     await request.reply(request.t(f"admin.{key}", name=people.name_of(person)))
+    if person.telegram_id is not None:
+        await request.set_menu(person.telegram_id, Role.COORDINATOR if promote else Role.MEMBER)
     if person.telegram_id is not None and person.id != me.id:
         lang = await request.language_of(person.telegram_id)
         await request.notify(person.telegram_id, render(request.runtime.texts, lang, f"admin.you_{key}"))

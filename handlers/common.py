@@ -42,6 +42,8 @@ from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypedDict, TypeVar
 
 from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -52,10 +54,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.core import people, updates
+from bot.core import commands, people, updates
 from bot.core.config import Settings
 from bot.core.errors import Key, Refusal
-from bot.core.people import Caller
+from bot.core.people import Caller, Role
 from bot.render.texts import Html, Texts
 from handlers.answers import Answers, Outgoing
 from handlers.payloads import Payload
@@ -277,9 +279,24 @@ class Request:
         bot = self.context.bot
         self._later(lambda: bot.send_message(chat_id, text, reply_markup=markup, **HTML), chat_id)
 
+    async def set_menu(self, chat_id: int, role: Role) -> None:
+        """Telegram's command menu in this person's chat (after the commit): the
+        coordinator's, or (`Role.MEMBER`, rights taken back) the menu everyone has."""
+        bot, scope = self.context.bot, BotCommandScopeChat(chat_id)
+        if role is Role.COORDINATOR:
+            entries = command_menu(self.runtime.texts, role, self.settings.default_language)
+            self._later(lambda: bot.set_my_commands(entries, scope=scope), None)
+        else:
+            self._later(lambda: bot.delete_my_commands(scope=scope), None)
+
     async def language_of(self, telegram_id: int) -> str:
         """The language of someone other than the caller (read in the update's transaction)."""
         return await people.language_for(await self.uow(), telegram_id, self.settings)
+
+
+def command_menu(texts: Texts, role: Role, lang: str) -> list[BotCommand]:
+    """Telegram's command menu for `role`: the commands of `bot.core.commands` this role may use."""
+    return [BotCommand(c.name, texts.plain(lang, f"help.{c.name}")[:256]) for c in commands.available(role)]
 
 
 def render(texts: Texts, lang: str, key: str, **params: object) -> Html:

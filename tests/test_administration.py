@@ -185,6 +185,8 @@ async def test_promote_and_demote(bot, coordinator, mira) -> None:  # type: igno
     assert "keine offenen Beitrittsanfragen" in (await mira.send("/pending"))[-1].text
     replies = await mira.send("/help")
     assert any("/addgroup" in r.text for r in replies), "a promoted coordinator sees the coordinator commands"
+    menu = [c["command"] for c in bot.emulator.commands_for(mira.id)]
+    assert "log" in menu and "addgroup" in menu, "and has them in Telegram's command menu at once"
 
     replies = await mira.send(f"/demote {coordinator.id}")
     assert "gehört fest zur Koordination (Einstellung COORDINATOR_IDS)" in replies[-1].text
@@ -197,6 +199,8 @@ async def test_promote_and_demote(bot, coordinator, mira) -> None:  # type: igno
     replies = await coordinator.press("Mira Kovač (Caritas)", choose)
     assert "Mira Kovač gehört nicht mehr zur KIM-Koordination." in replies[-1].text
     assert "Sie gehören nicht mehr zur KIM-Koordination" in mira.last.text
+    menu = [c["command"] for c in bot.emulator.commands_for(mira.id)]
+    assert "agenda" in menu and "log" not in menu, "her menu is the members' again"
     assert [r.text for r in await mira.send("/pending")] == [REFUSED]
     replies = await coordinator.send("/demote @mira_m")
     assert "Mira Kovač gehört nicht zur KIM-Koordination." in replies[-1].text

@@ -34,7 +34,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.core import commands, people
+from bot.core import people
 from bot.core.config import Settings
 from bot.core.people import Role
 from bot.render.texts import Texts
@@ -59,7 +59,7 @@ from handlers import (
     report,
     sessions,
 )
-from handlers.common import KimContext, Runtime, utc_now
+from handlers.common import KimContext, Runtime, command_menu, utc_now
 from storage.database import Database, unavailable
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ async def publish_commands(application: Application) -> None:
     bot = application.bot
 
     def menu(role: Role, lang: str) -> list[BotCommand]:
-        return [BotCommand(c.name, runtime.texts.plain(lang, f"help.{c.name}")[:256]) for c in commands.available(role)]
+        return command_menu(runtime.texts, role, lang)
 
     menus: list[tuple[list[BotCommand], BotCommandScope, str | None]] = [
         (menu(Role.MEMBER, lang), BotCommandScopeDefault(), lang) for lang in ("de", "en")
