@@ -11,13 +11,15 @@ from sqlalchemy.orm import selectinload
 
 from storage.admin_models import Announcement
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, Membership, MembershipStatus, Person
-from storage.repositories import _Repository
+from storage.repositories import _Repository, is_id
 
 
 class AnnouncementRepository(_Repository):
     """Announcements with their groups."""
 
     async def get(self, announcement_id: int) -> Announcement | None:
+        if not is_id(announcement_id):
+            return None
         result = await self.session.execute(
             select(Announcement).where(Announcement.id == announcement_id).options(selectinload(Announcement.groups))
         )

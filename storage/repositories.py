@@ -72,6 +72,8 @@ class _Repository:
 
 class PeopleRepository(_Repository):
     async def get(self, person_id: int) -> Person | None:
+        if not is_id(person_id):
+            return None
         return await self.session.get(Person, person_id)
 
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
@@ -295,6 +297,8 @@ class DeliveryRepository(_Repository):
         self.cluster = cluster
 
     async def get(self, delivery_id: int) -> Delivery | None:
+        if not is_id(delivery_id):
+            return None
         return await self.session.get(Delivery, delivery_id)
 
     async def keys(self, occurrence_ids: Iterable[int]) -> set[tuple[int, int, str, int, int]]:
