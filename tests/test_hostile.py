@@ -82,6 +82,7 @@ from bot.core.steps import Step
 from bot.dev.emulator.entities import auto_entities
 from bot.render.texts import Texts
 from handlers.payloads import Payload
+from storage.admin_models import AuditEntry
 from storage.database import Database
 from storage.models import (
     AgendaItem,
@@ -721,8 +722,12 @@ async def check_rights(bot, world: World) -> None:  # type: ignore[no-untyped-de
     mine = world.coordinator_rows
     async with bot.db.reader() as uow:
         s = uow.session
-        promoted = (await s.execute(select(Person.id).where(Person.is_coordinator.is_(True)))).scalars().all()
-        assert promoted == [], "nobody is made coordinator"
+        promoted = set((await s.execute(select(Person.id).where(Person.is_coordinator.is_(True)))).scalars())
+        by_coordinator = select(AuditEntry.object_id).where(
+            AuditEntry.action == "person.promote", AuditEntry.actor_id.in_(mine)
+        )
+        granted = set((await s.execute(by_coordinator)).scalars())
+        assert promoted <= granted, "nobody is made coordinator but by the coordinator (a /promote button)"
 
         invites = {i.id: i for i in (await s.execute(select(Invite))).scalars()}
         assert all(i.created_by_id in mine for i in invites.values()), "invites are the coordinator's"
