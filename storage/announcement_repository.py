@@ -4,13 +4,11 @@ the unit of work commits)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from storage.admin_models import Announcement
-from storage.models import Delivery, DeliveryKind, DeliveryStatus, Membership, MembershipStatus, Person
+from storage.models import Delivery, DeliveryKind, DeliveryStatus
 from storage.repositories import _Repository, is_id
 
 
@@ -24,24 +22,6 @@ class AnnouncementRepository(_Repository):
             select(Announcement).where(Announcement.id == announcement_id).options(selectinload(Announcement.groups))
         )
         return result.scalar_one_or_none()
-
-    async def recipients(self, group_ids: Iterable[int]) -> list[int]:
-        """Ids of the distinct reachable approved members of these groups (one per person)."""
-        ids = list(group_ids)
-        if not ids:
-            return []
-        result = await self.session.execute(
-            select(Membership.person_id)
-            .join(Person, Person.id == Membership.person_id)
-            .where(
-                Membership.group_id.in_(ids),
-                Membership.status == MembershipStatus.APPROVED,
-                Person.telegram_id.is_not(None),
-            )
-            .distinct()
-            .order_by(Membership.person_id)
-        )
-        return list(result.scalars().all())
 
     async def pending_deliveries(self) -> dict[int, int]:
         """Announcement id by delivery id, for the announcement messages not sent yet

@@ -191,24 +191,6 @@ class RecommendationRepository(_Repository):
 
     # --- who receives, who may answer ------------------------------------
 
-    async def target_people(self, group_ids: Iterable[int]) -> list[int]:
-        """Ids of the distinct reachable approved members of these groups (one per person)."""
-        ids = list(group_ids)
-        if not ids:
-            return []
-        result = await self.session.execute(
-            select(Membership.person_id)
-            .join(Person, Person.id == Membership.person_id)
-            .where(
-                Membership.group_id.in_(ids),
-                Membership.status == MembershipStatus.APPROVED,
-                Person.telegram_id.is_not(None),
-            )
-            .distinct()
-            .order_by(Membership.person_id)
-        )
-        return list(result.scalars().all())
-
     async def is_target_member(self, recommendation_id: int, person_id: int) -> bool:
         """Whether the person is, now, an approved member of one of the target groups."""
         found = await self.session.scalar(

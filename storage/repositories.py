@@ -136,6 +136,24 @@ class GroupRepository(_Repository):
 class MembershipRepository(_Repository):
     _eager = (selectinload(Membership.person), selectinload(Membership.group), selectinload(Membership.decided_by))
 
+    async def reachable_members(self, group_ids: Iterable[int]) -> list[int]:
+        """Who a message to these groups reaches: ids of the distinct reachable approved members of these groups (one per person); announcements and recommendations go to them."""
+        ids = list(group_ids)
+        if not ids:
+            return []
+        result = await self.session.execute(
+            select(Membership.person_id)
+            .join(Person, Person.id == Membership.person_id)
+            .where(
+                Membership.group_id.in_(ids),
+                Membership.status == MembershipStatus.APPROVED,
+                Person.telegram_id.is_not(None),
+            )
+            .distinct()
+            .order_by(Membership.person_id)
+        )
+        return list(result.scalars().all())
+
     async def get(self, membership_id: int) -> Membership | None:
         if not is_id(membership_id):
             return None

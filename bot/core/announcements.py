@@ -131,7 +131,7 @@ async def _kept_targets(uow: UnitOfWork, coordinator: Person) -> Targets:
 async def _prepared(uow: UnitOfWork, coordinator: Person, targets: Targets) -> Prepared:
     text = steps.recall(coordinator, "text")
     file_name = steps.recall(coordinator, "file_name")
-    recipients = await uow.announcements.recipients(g.id for g in targets.groups)
+    recipients = await uow.memberships.reachable_members(g.id for g in targets.groups)
     return Prepared(
         targets,
         text if isinstance(text, str) else "",
@@ -239,7 +239,7 @@ async def _send(
     )
     uow.announcements.add(announcement)
     await uow.flush()
-    person_ids = await uow.announcements.recipients(g.id for g in targets.groups)
+    person_ids = await uow.memberships.reachable_members(g.id for g in targets.groups)
     await uow.deliveries.insert_many(
         [
             {

@@ -220,7 +220,7 @@ async def _prepare(uow: UnitOfWork, targets: Targets, body: str, settings: Setti
     text_part, deadline_text = split_deadline(body)
     text = recommendation_text(text_part)
     deadline = parse_deadline(deadline_text, settings.timezone, now) if deadline_text else None
-    recipients = await uow.recommendations.target_people(g.id for g in targets.groups)
+    recipients = await uow.memberships.reachable_members(g.id for g in targets.groups)
     return Prepared(targets, text, deadline, len(recipients))
 
 
@@ -274,7 +274,7 @@ async def publish(
     )
     uow.recommendations.add(recommendation)
     await uow.recommendations.flush()
-    person_ids = await uow.recommendations.target_people(g.id for g in targets.groups)
+    person_ids = await uow.memberships.reachable_members(g.id for g in targets.groups)
     rows = [owed(recommendation.id, person_id, DeliveryKind.RECOMMENDATION, now) for person_id in person_ids]
     if deadline is not None:
         if (remind_at := reminder_time(deadline, settings.timezone, now)) is not None:
