@@ -16,6 +16,7 @@
   (invitations, reminders, notices, recommendations, notes to authors).
 - `InboxUpdate`: each update from Telegram, kept until it has been handled.
 - In `storage.admin_models`: the audit log, announcements, the report's notes.
+- In `storage.followup_models`: attendance, minutes, tasks, deputies (SPEC 13).
 
 All datetimes are timezone-aware UTC; Telegram ids are `BigInteger`.
 Constraint names follow one naming convention so migrations stay portable
@@ -203,6 +204,17 @@ class DeliveryKind(enum.StrEnum):
     """To the coordinator who published a recommendation: its deadline passed; close, remind or extend."""
     ANNOUNCEMENT = "announcement"
     """A message of the coordination to the members of groups (/announce); has an `announcement_id`."""
+    TASK_ASSIGNED = "task_assigned"
+    """To the owner of a task from the minutes: what, by when, with a "Erledigt" button; has a `task_id`."""
+    TASK_DUE = "task_due"
+    """To the owner of an open task, two days before it is due, at a daytime hour; has a `task_id`."""
+    MINUTES_DRAFT = "minutes_draft"
+    """Draft minutes to those present, with "Korrektur vorschlagen"; has a `minutes_id`."""
+    MINUTES_FINAL = "minutes_final"
+    """Approved minutes (text and Word document) to every member of the group; has a `minutes_id`."""
+    DEPUTY_COPY = "deputy_copy"
+    """A member's invitation, reminder or feedback request, copied to their deputy when it is sent,
+    marked "in Vertretung für …"; has a `copy_of_id` (the member's delivery)."""
 
 
 SESSION_KINDS = frozenset({DeliveryKind.INVITATION, DeliveryKind.REMINDER, DeliveryKind.MOVED, DeliveryKind.CANCELLED})
@@ -216,6 +228,21 @@ RECOMMENDATION_KINDS = frozenset(
     }
 )
 ITEM_KINDS = frozenset({DeliveryKind.ITEM_REJECTED, DeliveryKind.ITEM_DEFERRED})
+TASK_KINDS = frozenset({DeliveryKind.TASK_ASSIGNED, DeliveryKind.TASK_DUE})
+MINUTES_KINDS = frozenset({DeliveryKind.MINUTES_DRAFT, DeliveryKind.MINUTES_FINAL})
+DEPUTY_COPIED_KINDS = frozenset(
+    {
+        DeliveryKind.INVITATION,
+        DeliveryKind.REMINDER,
+        DeliveryKind.MOVED,
+        DeliveryKind.CANCELLED,
+        DeliveryKind.RECOMMENDATION,
+        DeliveryKind.RECOMMENDATION_LATE,
+        DeliveryKind.FEEDBACK_DUE,
+    }
+)
+"""What a deputy receives of the member's messages (SPEC 13): invitations and reminders
+(with the notices that a session moved or was cancelled) and feedback requests."""
 
 
 class AgendaStatus(enum.StrEnum):
@@ -323,6 +350,9 @@ class Delivery(Base):
         UniqueConstraint("recommendation_id", "person_id", "kind", name="uq_deliveries_recommendation_once"),
         UniqueConstraint("scheduled_for", "person_id", "kind", name="uq_deliveries_scheduled_once"),
         UniqueConstraint("announcement_id", "person_id", "kind", name="uq_deliveries_announcement_once"),
+        UniqueConstraint("task_id", "person_id", "kind", name="uq_deliveries_task_once"),
+        UniqueConstraint("minutes_id", "person_id", "kind", name="uq_deliveries_minutes_once"),
+        UniqueConstraint("copy_of_id", "person_id", name="uq_deliveries_copy_once"),
         Index("ix_deliveries_status_due", "status", "due_at"),
     )
 
@@ -333,6 +363,10 @@ class Delivery(Base):
     )
     agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    minutes_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"))
+    copy_of_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    """For a deputy's copy: the member's delivery it copies (SPEC 13)."""
     scheduled_for: Mapped[datetime | None]
     """For a scheduled digest: the DIGEST_SCHEDULE time it is for (one per coordinator and time)."""
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))

@@ -25,10 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.agenda_repository import AgendaRepository
 from storage.announcement_repository import AnnouncementRepository
+from storage.attendance_repository import AttendanceRepository
 from storage.audit_repository import AuditRepository
 from storage.cluster import Cluster
+from storage.deputy_repository import DeputyRepository
 from storage.digest_repository import DigestRepository
 from storage.inbox_repository import InboxRepository, handling
+from storage.minutes_repository import MinutesRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.recommendation_repository import RecommendationRepository
 from storage.report_repository import ReportRepository
@@ -40,6 +43,7 @@ from storage.repositories import (
     MembershipRepository,
     PeopleRepository,
 )
+from storage.task_repository import TaskRepository
 
 
 class WriteLock:
@@ -85,6 +89,10 @@ class UnitOfWork:
     inbox: InboxRepository
     audit: AuditRepository
     announcements: AnnouncementRepository
+    attendance: AttendanceRepository
+    minutes: MinutesRepository
+    tasks: TaskRepository
+    deputies: DeputyRepository
 
     def __init__(
         self,
@@ -130,6 +138,10 @@ class UnitOfWork:
         self.inbox = InboxRepository(self.session, self.cluster)
         self.audit = AuditRepository(self.session)
         self.announcements = AnnouncementRepository(self.session)
+        self.attendance = AttendanceRepository(self.session)
+        self.minutes = MinutesRepository(self.session)
+        self.tasks = TaskRepository(self.session)
+        self.deputies = DeputyRepository(self.session)
 
     async def __aexit__(
         self,

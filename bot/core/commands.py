@@ -28,6 +28,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("meetings", Role.MEMBER, ("sitzungen", "termine")),
     Command("agenda", Role.MEMBER, ("tagesordnung", "thema")),
     Command("feedback", Role.MEMBER, ("rueckmeldung",)),
+    Command("here", Role.MEMBER, ("hier", "da")),
+    Command("tasks", Role.MEMBER, ("aufgaben",)),
+    Command("deputy", Role.MEMBER, ("vertretung",)),
     Command("language", Role.GUEST, ("sprache",)),
     Command("profile", Role.GUEST, ("profil",)),
     Command("mydata", Role.GUEST, ("meinedaten",)),
@@ -51,6 +54,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("announce", Role.COORDINATOR, ("mitteilung", "rundschreiben")),
     Command("digest", Role.COORDINATOR, ("uebersicht",)),
     Command("report", Role.COORDINATOR, ("bericht",)),
+    Command("attendance", Role.COORDINATOR, ("anwesenheit",)),
+    Command("sheet", Role.COORDINATOR, ("teilnahmeliste", "liste")),
+    Command("minutes", Role.COORDINATOR, ("ergebnisprotokoll", "niederschrift")),
 )
 
 

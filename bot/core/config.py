@@ -67,6 +67,7 @@ class Settings:
     )
     digest_schedule: DigestSchedule | None = DigestSchedule(0, time(8, 0))
     agenda_deadline: timedelta = timedelta(0)
+    minutes_review: timedelta = timedelta(days=7)
     join_policy: str = "approval"
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
@@ -130,6 +131,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if (deadline := get("AGENDA_DEADLINE")) is not None:
         values["agenda_deadline"] = parse_agenda_deadline(deadline)
 
+    if (review := get("MINUTES_REVIEW")) is not None:
+        values["minutes_review"] = parse_duration(
+            review, "MINUTES_REVIEW", "a duration with unit d, h, m or s, e.g. 7d or 72h"
+        )
+
     if (schedule := get("DIGEST_SCHEDULE")) is not None:
         values["digest_schedule"] = _digest_schedule(schedule)
 
@@ -175,13 +181,18 @@ def parse_offsets(text: str, variable: str = "REMINDER_OFFSETS") -> tuple[timede
 
 def parse_agenda_deadline(text: str) -> timedelta:
     """`2d` -> how long before a session its agenda closes; `0` means no deadline."""
-    if text.strip() == "0":
+    if re.fullmatch(r"\s*0+\s*[dhms]?\s*", text):
         return timedelta(0)
+    return parse_duration(
+        text, "AGENDA_DEADLINE", "a lead time with unit d, h, m or s, e.g. 2d or 36h; 0 for no deadline"
+    )
+
+
+def parse_duration(text: str, variable: str, allowed: str) -> timedelta:
+    """One duration with a unit, as in REMINDER_OFFSETS: `7d`, `36h`, `90m`, `30s` (not zero)."""
     match = re.fullmatch(r"\s*(\d{1,4})\s*([dhms])\s*", text)
-    if not match:
-        raise ConfigError(
-            "AGENDA_DEADLINE", text, "a lead time with unit d, h, m or s, e.g. 2d or 36h; 0 for no deadline"
-        )
+    if not match or int(match.group(1)) == 0:
+        raise ConfigError(variable, text, allowed)
     return timedelta(seconds=int(match.group(1)) * _OFFSET_UNITS[match.group(2)])
 
 

@@ -9,6 +9,7 @@ import os
 from alembic import context
 
 import storage.admin_models  # noqa: F401  (registers its tables on Base.metadata)
+import storage.followup_models  # noqa: F401  (registers its tables on Base.metadata)
 from storage.models import Base
 
 target_metadata = Base.metadata
