@@ -161,7 +161,10 @@ class MinutesCorrection(Base):
 
 
 class TaskStatus(enum.StrEnum):
+    DRAFT = "draft"
+    """in minutes not approved yet: nobody is told, it is on no list"""
     OPEN = "open"
+    """from approved minutes: the owner was told, it is on /tasks and the group's next agenda"""
     DONE = "done"
 
 

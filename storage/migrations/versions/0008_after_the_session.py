@@ -120,7 +120,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("due_on", sa.Date(), nullable=False),
-        sa.Column("status", _status("open", "done"), nullable=False),
+        sa.Column("status", _status("draft", "open", "done"), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
