@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.cluster import Cluster
-from storage.models import InboxUpdate
+from storage.inbox_models import InboxUpdate
 from storage.repositories import rowcount
 
 

@@ -22,7 +22,8 @@ from telegram import Update
 
 from bot.dev.emulator import Emulator
 from storage.database import Database
-from storage.models import AgendaItem, InboxUpdate
+from storage.inbox_models import InboxUpdate
+from storage.models import AgendaItem
 from tests.bot_process import WAIT, launch, logs, stop
 from tests.factories import coordinator_and_members
 

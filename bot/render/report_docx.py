@@ -23,6 +23,7 @@ from bot.core.report import Report
 from bot.render.report_blocks import Block, Bullets, Heading, Paragraph, Quote, Subtitle, Table
 from bot.render.report_columns import layout
 from bot.render.report_text import day_text, half_name, t
+from bot.render.word import a4_document
 
 if TYPE_CHECKING:
     from docx.document import Document as WordDocument
@@ -37,16 +38,10 @@ TEXT_WIDTH_CM = 21.0 - 2 * 2.5
 
 def to_docx(blocks: Sequence[Block], chart_png: bytes, report: Report) -> bytes:
     """The same blocks as a Word document (A4, Arial, German), the chart embedded."""
-    from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm
 
-    document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.left_margin = section.right_margin = Cm(2.5)
-    section.top_margin = section.bottom_margin = Cm(2)
-    _sober_styles(document)
+    document = a4_document(side_margin_cm=2.5)
     _header_and_footer(document, report)
     text_width = Cm(TEXT_WIDTH_CM)
 
@@ -89,35 +84,6 @@ def to_docx(blocks: Sequence[Block], chart_png: bytes, report: Report) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
-
-
-FONT = "Arial"
-STYLED = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "Quote", "List Bullet")
-
-
-def _sober_styles(document: WordDocument) -> None:
-    """Arial, black headings, German as the document's language: close to a council
-    template, and plain enough that the template's own styles take over when pasted."""
-    from docx.oxml.ns import qn
-    from docx.shared import Pt, RGBColor
-
-    themed = [qn(f"w:{name}") for name in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")]
-    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    fonts = defaults.find(qn("w:rFonts"))
-    for attribute in themed:
-        fonts.attrib.pop(attribute, None)
-    for attribute in ("ascii", "hAnsi", "cs"):
-        fonts.set(qn(f"w:{attribute}"), FONT)
-    defaults.find(qn("w:lang")).set(qn("w:val"), "de-DE")
-    document.styles["Normal"].font.size = Pt(11)
-    for name in STYLED:
-        style = document.styles[name]
-        style.font.name = FONT
-        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-        for attribute in themed:
-            fonts.attrib.pop(attribute, None)
-        if name.startswith(("Heading", "Title", "Subtitle")):
-            style.font.color.rgb = RGBColor(0, 0, 0)
 
 
 def _add_lines(paragraph: WordParagraph, text: str) -> None:
