@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot.core import agenda
+from bot.core import agenda, tasks
 from bot.core.agenda import AskGroup, AskText, Decision, ItemView, Overview, Placement
 from bot.core.commands import by_name
 from bot.core.dates import format_when
@@ -25,7 +25,7 @@ from bot.core.errors import Refusal
 from bot.core.steps import Step
 from bot.render.texts import Html
 from handlers import payloads as p
-from handlers.agenda_messages import author_name, render_overview, when
+from handlers.agenda_messages import OpenTasks, author_name, render_overview, when
 from handlers.agenda_messages import card as item_card
 from handlers.common import Handler, Request, Rows, action, render
 from handlers.registration import TextAnswer
@@ -55,8 +55,17 @@ async def agenda_command(request: Request) -> None:
 
 
 async def show_overview(request: Request, overview: Overview) -> None:
-    for text, rows in render_overview(request.runtime.texts, request.lang, overview):
+    open_tasks = await open_tasks_by_group(request, overview)
+    for text, rows in render_overview(request.runtime.texts, request.lang, overview, open_tasks):
         await request.reply(text, rows)
+
+
+async def open_tasks_by_group(request: Request, overview: Overview) -> dict[int, OpenTasks]:
+    """The open tasks of the groups shown (one query for all), under each group's sessions."""
+    group_ids = [section.group.id for section in overview.groups]
+    found = await tasks.open_tasks_of_groups(await request.uow(), group_ids)
+    today = request.now().astimezone(request.settings.timezone).date()
+    return {group_id: OpenTasks(found.get(group_id, []), today) for group_id in group_ids}
 
 
 async def confirm_placement(request: Request, placement: Placement) -> None:

@@ -17,17 +17,20 @@ the agenda inside reminders, and the notes to an item's author.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from zoneinfo import ZoneInfo
 
-from bot.core import agenda_queries, people
+from bot.core import agenda_queries, people, tasks
 from bot.core.agenda import ItemView, Overview
-from bot.core.dates import format_when
+from bot.core.dates import format_date, format_when
 from bot.core.reminders import Due
 from bot.render.texts import Html, Texts
 from bot.render.units import Piece, one_line, pack, visible_length
 from handlers import payloads as p
 from handlers.common import Rows, Runtime
 from handlers.outbox import Batch, Message, Part, Renderer
+from storage.followup_models import Task
 from storage.models import ITEM_KINDS, AgendaItem, AgendaStatus, DeliveryKind, Occurrence
 from storage.uow import UnitOfWork
 
@@ -70,12 +73,15 @@ def when(lang: str, occurrence: Occurrence) -> str:
 # --- the agenda inside reminders and invitations ------------------------------------------
 
 
-def agenda_block(texts: Texts, lang: str, items: Sequence[AgendaItem]) -> Html:
-    """A session's agenda inside a reminder: numbered, short enough for any message."""
+def agenda_block(texts: Texts, lang: str, items: Sequence[AgendaItem], open_tasks: OpenTasks | None = None) -> Html:
+    """A session's agenda inside a reminder: numbered, short enough for any message;
+    then the group's open tasks ("Offene Aufgaben"), within the same budget."""
+    block = tasks_block(texts, lang, open_tasks) if open_tasks is not None else None
     if not items:
-        return texts.get(lang, "agenda.block_empty")
+        empty = texts.get(lang, "agenda.block_empty")
+        return Html(empty + "\n\n" + block) if block else empty
     lines = [texts.get(lang, "agenda.block_title")]
-    used = visible_length(lines[0])
+    used = visible_length(lines[0]) + (visible_length(block) + 2 if block else 0)
     for number, item in enumerate(items, 1):
         line = item_line(texts, lang, number, item, BLOCK_TEXT)
         if number > BLOCK_ITEMS or used + visible_length(line) + 1 > BLOCK_BUDGET:
@@ -83,6 +89,55 @@ def agenda_block(texts: Texts, lang: str, items: Sequence[AgendaItem]) -> Html:
             break
         lines.append(line)
         used += visible_length(line) + 1
+    if block:
+        lines.append(Html("\n" + block))
+    return Html("\n".join(lines))
+
+
+# --- the group's open tasks under an agenda (SPEC 13) ----------------------------------------
+
+TASK_ITEMS = 5
+"""At most this many open tasks under an agenda."""
+TASK_TEXT = 80
+"""A task's text under an agenda is cut to this many units. The block counts against
+the agenda's `BLOCK_BUDGET` (fewer agenda items are shown), so a reminder still fits."""
+
+
+@dataclass(frozen=True)
+class OpenTasks:
+    """A group's open tasks, and the local date (to mark what is overdue)."""
+
+    tasks: Sequence[Task]
+    today: date
+
+
+async def open_tasks_of(runtime: Runtime, uow: UnitOfWork, batch: Batch, group_id: int) -> OpenTasks:
+    """The group's open tasks, read once per timer run for all messages of the group."""
+    found = await batch.memo(("open-tasks", group_id), lambda: tasks.open_tasks_of_groups(uow, [group_id]))
+    return OpenTasks(found.get(group_id, []), runtime.clock().astimezone(runtime.settings.timezone).date())
+
+
+def tasks_block(texts: Texts, lang: str, open_tasks: OpenTasks) -> Html | None:
+    """ "Offene Aufgaben:" with each task's owner and due date; None without any."""
+    if not open_tasks.tasks:
+        return None
+    lines = [texts.get(lang, "tasks.block_title")]
+    for number, task in enumerate(open_tasks.tasks, 1):
+        if number > TASK_ITEMS:
+            lines.append(texts.get(lang, "tasks.block_more", count=len(open_tasks.tasks) - number + 1))
+            break
+        owner = task.owner
+        name = people.name_of(owner) if owner is not None and owner.telegram_id is not None else None
+        line = texts.get(
+            lang,
+            "tasks.block_line",
+            text=one_line(task.text, TASK_TEXT),
+            owner=name or texts.plain(lang, "tasks.former_member"),
+            due=format_date(task.due_on, lang),
+        )
+        if task.due_on < open_tasks.today:
+            line = Html(line + texts.get(lang, "tasks.overdue"))
+        lines.append(line)
     return Html("\n".join(lines))
 
 
@@ -115,8 +170,11 @@ RENDERERS: dict[DeliveryKind, Renderer] = {kind: render_notice for kind in ITEM_
 # --- /agenda -------------------------------------------------------------------------------
 
 
-def render_overview(texts: Texts, lang: str, overview: Overview) -> list[tuple[Html, Rows]]:
-    """The agendas as messages, split at item boundaries, each with the buttons of its items."""
+def render_overview(
+    texts: Texts, lang: str, overview: Overview, open_tasks: dict[int, OpenTasks] | None = None
+) -> list[tuple[Html, Rows]]:
+    """The agendas as messages, split at item boundaries, each with the buttons of its
+    items; under a group's sessions its open tasks (`open_tasks` by group id)."""
     pieces: list[Piece[tuple[str, p.Payload]]] = []
 
     def add(line: Html, item: AgendaItem | None = None) -> None:
@@ -153,6 +211,8 @@ def render_overview(texts: Texts, lang: str, overview: Overview) -> list[tuple[H
                 add(texts.get(lang, "agenda.no_items"))
             for number, item in enumerate(session.items, 1):
                 add(item_line(texts, lang, number, item), item)
+        if open_tasks and (block := tasks_block(texts, lang, open_tasks[section.group.id])):
+            add(block)
         if section.waiting:
             add(texts.get(lang, "agenda.waiting_title"))
             for number, item in enumerate(section.waiting, 1):

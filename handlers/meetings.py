@@ -19,7 +19,7 @@ from bot.render.ics import session_file
 from bot.render.recurrence import describe
 from bot.render.texts import Html, Texts
 from bot.render.units import LIMIT, one_line, visible_length
-from handlers import agenda_messages
+from handlers import agenda_messages, attendance
 from handlers import payloads as p
 from handlers.common import Request, Rows, Runtime, action
 from handlers.outbox import Batch, Message, Part, Renderer
@@ -201,7 +201,7 @@ async def answer_pressed(request: Request) -> None:
     saved = await _save_answer(request, request.payload.occurrence_id, request.payload.answer)
     assert saved.answer is not None
     rows = answer_buttons(request.runtime.texts, request.lang, saved.occurrence.id, saved.answer)
-    await request.edit(_with_answer_line(request, saved.answer), rows)
+    await request.edit(_with_answer_line(request, saved.answer), [*rows, *attendance.kept_check_in(request)])
 
 
 ANSWER_LINES = ("reminders.question", *(f"reminders.answered_{name}" for name in ANSWERS))
@@ -286,13 +286,18 @@ async def render_session(runtime: Runtime, uow: UnitOfWork, item: Due, lang: str
     }[item.kind]
     text = texts.get(lang, header) + "\n\n" + card
     items = await batch.memo(("agenda", occurrence_id), lambda: agenda.items_on(uow, occurrence_id))
-    text += "\n\n" + agenda_messages.agenda_block(texts, lang, items)
+    open_tasks = await agenda_messages.open_tasks_of(runtime, uow, batch, occurrence.meeting.group_id)
+    text += "\n\n" + agenda_messages.agenda_block(texts, lang, items, open_tasks)
     if reminders.calls_for_topics(item, runtime.settings):
         text += "\n\n" + texts.get(lang, "reminders.call_for_agenda", slug=occurrence.meeting.group.slug)
     answers = await batch.memo(("answers", occurrence_id), lambda: session_views.answers_to(uow, occurrence_id))
     own = answers.get(item.person_id)
     text += "\n\n" + texts.get(lang, "reminders.question" if own is None else f"reminders.answered_{own.value}")
-    return [Message(Html(text), list(answer_buttons(texts, lang, occurrence.id, own)))]
+    rows = [
+        *answer_buttons(texts, lang, occurrence.id, own),
+        *attendance.check_in_rows(runtime, item, occurrence, lang),
+    ]
+    return [Message(Html(text), rows)]
 
 
 RENDERERS: dict[DeliveryKind, Renderer] = {kind: render_session for kind in SESSION_KINDS}

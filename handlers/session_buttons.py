@@ -1,6 +1,6 @@
 """How the choices of the coordinator's session flows look: day and time buttons,
-the "Abbrechen" row, how many people are told (`handlers.sessions`,
-`handlers.session_changes`)."""
+the "Abbrechen" row, how many people are told, a button naming a session
+(`handlers.sessions`, `handlers.session_changes`, `handlers.attendance`, `handlers.minutes`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,18 @@ from bot.core.session_choices import day_code, offered_days, offered_times, time
 from bot.render.texts import Html, plural
 from handlers import payloads as p
 from handlers.common import Request
+from storage.models import Occurrence
+
+LABEL_MAX = 60
+"""A session button's label is cut here (phones show about this much)."""
+
+
+def session_label(occurrence: Occurrence, lang: str) -> str:
+    """`#12 AK EU · Mi 18.11. 14:00 · Gesundheitliche Versorgung`: a button naming a session."""
+    meeting = occurrence.meeting
+    local = occurrence.starts_at.astimezone(ZoneInfo(meeting.timezone))
+    label = f"#{occurrence.id} {meeting.group.name} · {short_day(local.date(), lang)} {local:%H:%M} · {meeting.title}"
+    return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
 
 
 def short_day(day: date, lang: str) -> str:

@@ -13,21 +13,10 @@ from bot.core.session_choices import day_code, from_day_code, from_time_code, ti
 from handlers import payloads as p
 from handlers.common import Request, action
 from handlers.meetings import session_card
-from handlers.session_buttons import abort_row, day_rows, day_text, short_day, time_rows, told, when_text
+from handlers.session_buttons import abort_row, day_rows, day_text, session_label, time_rows, told, when_text
 from storage.models import Occurrence
 
-LABEL_MAX = 60
-"""A session button's label is cut here (phones show about this much)."""
-
-
 # --- /reschedule ------------------------------------------------------------------------
-
-
-def _session_label(request: Request, occurrence: Occurrence) -> str:
-    meeting = occurrence.meeting
-    local = occurrence.starts_at.astimezone(ZoneInfo(meeting.timezone))
-    label = f"#{occurrence.id} {meeting.group.name} · {short_day(local.date(), request.lang)} {local:%H:%M} · {meeting.title}"
-    return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
 
 
 async def _offer_sessions(request: Request, key: str, make: type[p.MoveSession] | type[p.CancelSession]) -> None:
@@ -37,7 +26,7 @@ async def _offer_sessions(request: Request, key: str, make: type[p.MoveSession] 
     if not found:
         await request.reply(request.t("sessions.none_to_change"))
         return
-    await request.reply(request.t(key), [[(_session_label(request, o), make(o.id))] for o in found])
+    await request.reply(request.t(key), [[(session_label(o, request.lang), make(o.id))] for o in found])
 
 
 @action

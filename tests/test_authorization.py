@@ -15,7 +15,7 @@ import html
 import re
 import string
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,11 +24,15 @@ from sqlalchemy import select
 from bot.core.commands import COMMANDS
 from bot.core.people import Role
 from bot.render.texts import Texts
+from handlers import followup_payloads as fp
 from handlers import payloads as p
+from storage.followup_models import Deputy, Minutes, MinutesItem, MinutesStatus, Task, TaskStatus
 from storage.models import (
     AgendaItem,
     AgendaStatus,
     Delivery,
+    DeliveryKind,
+    DeliveryStatus,
     Group,
     Membership,
     MembershipStatus,
@@ -62,6 +66,9 @@ ARGS = {
     "demote": "@paul_p",
     "log": "5",
     "announce": "ak-eu Die nächste Sitzung fällt aus.",
+    "attendance": "1",
+    "sheet": "1",
+    "minutes": "1",
 }
 COORDINATOR_COMMANDS = [c for c in COMMANDS if c.role is Role.COORDINATOR]
 REFUSED = "Das darf nur die KIM-Koordination. Es wurde nichts geändert."
@@ -298,6 +305,34 @@ BUTTONS: dict[type[p.Payload], tuple[Press, ...]] = {
     p.ReportNotes: (Press("bn:2026:2", COORDINATION, ok="Notizen zum Bericht"),),
     p.ReportNoteFor: (Press("bg:2026:2:{ak_eu}", COORDINATION, ok="die Notiz zu AK EU"),),
     p.ReportNoteDelete: (Press("bx:2026:2:{ak_eu}", COORDINATION, ok="Zu AK EU gibt es"),),
+    # attendance: session #1 starts on 10.12.; at START its window has not opened yet
+    fp.CheckIn: (Press("ha:{session}", MEMBER, ok="Sie können sich ab 13:30 Uhr anmelden"),),
+    fp.AttendanceOpen: (Press("ho:{session}", COORDINATION, ok="erst ab"),),
+    fp.AttendanceSet: (Press("hs:{session}:{mira}:2", COORDINATION, ok="erst ab"),),
+    fp.AttendanceGuest: (Press("hg:{session}", COORDINATION, ok="erst ab"),),
+    fp.AttendanceDone: (Press("hf:{session}", COORDINATION, ok="erst ab"),),
+    fp.SheetFor: (Press("hl:{session}", COORDINATION, ok="Teilnahmeliste für Sitzung"),),
+    # tasks: Mira's open task; the owner or the coordination may mark it done
+    fp.TaskDone: (Press("td:{task_of_member}:one", GROUP, ok="rledigt"),),
+    # deputies: Mira asked Gast to stand in for her (not answered yet, so nobody answers for her)
+    fp.DecideDeputy: (
+        Press("wa:{deputyship}:1", frozenset({"guest"}), ok="Sie vertreten jetzt Mira"),
+        Press("wa:{deputyship}:0", frozenset({"guest"}), ok="abgelehnt"),
+    ),
+    fp.EndDeputy: (Press("we:{deputyship}", frozenset({"guest", "member"}), ok="beendet"),),
+    fp.AnswerFor: (Press("wr:{session}:{mira}:0", frozenset()),),
+    fp.StanceFor: (Press("ws:{recommendation}:{mira}:0", frozenset()),),
+    fp.CalendarFor: (Press("wk:{session}:{mira}", frozenset()),),
+    # minutes: those of session #1, in review; the draft went to Mira
+    fp.MinutesFor: (Press("eo:{session}", COORDINATION, ok="Übersicht"),),
+    fp.MinutesGo: (Press("eg:{minutes}:0", COORDINATION, ok="TOP 1 von 1"),),
+    fp.MinutesAdd: (Press("ea:{minutes}", COORDINATION, ok="Wie heißt der neue"),),
+    fp.MinutesCirculate: (Press("ec:{minutes}", COORDINATION, ok="schon zur Korrektur verschickt"),),
+    fp.MinutesApprove: (
+        Press("ef:{minutes}:0", COORDINATION, ok="freigeben?"),
+        Press("ef:{minutes}:1", COORDINATION, ok="ist freigegeben"),
+    ),
+    fp.MinutesCorrect: (Press("ek:{minutes}", MEMBER, ok="Welche Korrektur"),),
 }
 PRESSES = [(kind, press) for kind, presses in BUTTONS.items() for press in presses]
 
@@ -312,6 +347,10 @@ REFUSAL_KEYS = (
     "agenda.not_author",
     "agenda.stale_choice",
     "recommendations.not_target",
+    "tasks.not_yours",
+    "deputies.not_yours",
+    "deputies.not_deputy",
+    "minutes.not_recipient",
 )
 """The answers that say "not you" or "this button is not valid (any more)"."""
 
@@ -349,6 +388,10 @@ def test_every_button_type_has_realistic_data_here() -> None:
             "membership",
             "olga",
             "paul",
+            "mira",
+            "task_of_member",
+            "deputyship",
+            "minutes",
         ),
         7,
     )
@@ -443,11 +486,31 @@ async def world(bot, coordinator) -> World:  # type: ignore[no-untyped-def]
                 )
             ).scalar_one(),
         }
-        for role, key in (("other", "olga"), ("promoted", "paul")):
+        for role, key in (("other", "olga"), ("promoted", "paul"), ("member", "mira"), ("guest", "guest")):
             row = (await session.execute(select(Person).where(Person.telegram_id == found[role].id))).scalar_one()
             ids[key] = row.id
         authors = [(await session.get(Person, i.author_id)).telegram_id for i in items]  # type: ignore[union-attr]
     assert authors == [coordinator.id, found["member"].id]
+    async with bot.db.uow() as uow:  # an open task of Mira's from the minutes of session #1
+        task = Task(group_id=ids["ak_eu"], occurrence_id=ids["session"], text="Flyer drucken", owner_id=ids["mira"])
+        task.due_on, task.status, task.created_at = date(2026, 12, 20), TaskStatus.OPEN, START
+        uow.session.add(task)
+        await uow.flush()
+        ids["task_of_member"] = task.id
+        deputyship = Deputy(member_id=ids["mira"], deputy_id=ids["guest"], created_at=START)
+        uow.session.add(deputyship)
+        await uow.flush()
+        ids["deputyship"] = deputyship.id
+        minutes = Minutes(occurrence_id=ids["session"], status=MinutesStatus.REVIEW, created_at=START)
+        minutes.circulated_at, minutes.review_until = START, START + timedelta(days=7)
+        minutes.items = [MinutesItem(title="Haushalt 2027", position=1, decisions=[])]
+        uow.session.add(minutes)
+        await uow.flush()
+        ids["minutes"] = minutes.id
+        draft = Delivery(minutes_id=minutes.id, person_id=ids["mira"], kind=DeliveryKind.MINUTES_DRAFT, due_at=START)
+        draft.status, draft.sent_at, draft.attempts = DeliveryStatus.SENT, START, 1
+        uow.session.add(draft)
+        await uow.commit()
     return World(found, ids)
 
 

@@ -4,8 +4,8 @@ The same records and the same sender carry recommendations, the reminder
 before a recommendation's deadline, its outcome, and notes to the authors of
 agenda items, and the scheduled digests. The rules for sessions live here,
 those for recommendations in `bot.core.recommendations.screen_due`, those for
-digests in `bot.core.digest` (`plan`, `screen_due`); a note to an author is
-always sent.
+digests in `bot.core.digest` (`plan`, `screen_due`), those for tasks in
+`bot.core.tasks.screen_due`; a note to an author is always sent.
 
 The database is the source of truth. `plan` makes sure every (session, lead
 time, member) within the planning window has one delivery record; `take_due`
@@ -25,6 +25,9 @@ The rules, in one place:
   is planned; nothing already sent is sent again;
 - nothing is sent for a cancelled session except the cancellation notice,
   and nothing planned for an old time after a reschedule;
+- a member's invitation, reminder or feedback request chosen to be sent gets
+  a copy for the member's deputy in force (`bot.core.deputies`), sent in the
+  next round only if the member's own message was sent;
 - a message Telegram refused (blocked, bad request) is FAILED at once; one
   that failed through a passing fault (5xx, timeouts) is tried again later
   (`RETRY_AFTER`), then FAILED with its error: recorded, not forgotten.
@@ -37,11 +40,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core import agenda, digest, meetings, recommendations
+from bot.core import agenda, deputies, digest, meetings, minutes_review, recommendations, tasks
 from bot.core.config import Settings
 from storage.models import (
+    MINUTES_KINDS,
     RECOMMENDATION_KINDS,
     SESSION_KINDS,
+    TASK_KINDS,
     Delivery,
     DeliveryKind,
     DeliveryStatus,
@@ -164,6 +169,11 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
     others = [row for row in everything if row.kind not in SESSION_KINDS]
     reasons = await recommendations.screen_due(uow, [r for r in others if r.kind in RECOMMENDATION_KINDS], now)
     reasons |= await digest.screen_due(uow, [r for r in others if r.kind is DeliveryKind.DIGEST], settings, now)
+    reasons |= await tasks.screen_due(uow, [r for r in others if r.kind in TASK_KINDS])
+    reasons |= await minutes_review.screen_due(uow, [r for r in others if r.kind in MINUTES_KINDS])
+    copies = await deputies.screen_copies(uow, [r for r in others if r.kind is DeliveryKind.DEPUTY_COPY], now, settings)
+    reasons |= copies.reasons
+    others = [row for row in others if row.id not in copies.waiting]  # the member's message is not sent yet
     for row in others:
         if row.person.telegram_id is None:
             _skip(row, "person forgotten")
@@ -215,6 +225,7 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
             _skip(latest, "already told after this lead time")
         else:
             send.append(latest)
+    await deputies.copy_for_deputies(uow, send, now, settings)  # the deputies' copies, sent next round
     for row in send:
         row.claimed_by = uow.cluster.process_id  # this process sends it (see storage.cluster)
     await uow.flush()

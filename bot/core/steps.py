@@ -64,6 +64,14 @@ class Step(enum.StrEnum):
     """A new deadline for recommendation `recommendation` (`remind`: the silent are reminded at once)."""
     ANNOUNCEMENT_TEXT = "announcement_text"
     """Guided /announce: the text and an optional document (`all`, `groups`, `text`, `file_id`, `file_name`)."""
+    ATTENDANCE_GUEST = "attendance_guest"
+    """/attendance: a guest's "Name, Organisation" for session `occurrence`."""
+    MINUTES_RESULT = "minutes_result"
+    """/minutes: the result (with decisions and tasks) of item `item` of minutes `minutes`."""
+    MINUTES_TITLE = "minutes_title"
+    """/minutes: the title of a new item of minutes `minutes`."""
+    MINUTES_CORRECTION = "minutes_correction"
+    """A correction proposed to the draft minutes `minutes`."""
 
 
 REGISTRATION = frozenset({Step.NAME, Step.ORGANISATION})

@@ -48,19 +48,24 @@ from handlers import (
     agenda,
     agenda_messages,
     announcements,
+    attendance,
+    deputies,
     digest,
     general,
     meetings,
     membership,
+    minutes,
     privacy,
     recommendation_messages,
     recommendations,
     registration,
     report,
     sessions,
+    tasks,
 )
 from handlers.common import KimContext, Runtime, command_menu, utc_now
 from storage.database import Database, unavailable
+from storage.models import DeliveryKind
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +77,11 @@ RENDERERS = {
     **recommendation_messages.RENDERERS,
     **announcements.RENDERERS,
     **digest.RENDERERS,
+    **tasks.RENDERERS,
+    **minutes.RENDERERS,
 }
 """What the delivery timer sends, per delivery kind, from the features that own them."""
+RENDERERS[DeliveryKind.DEPUTY_COPY] = deputies.copy_renderer(RENDERERS)  # a member's message, for the deputy
 
 
 def build_application(
@@ -143,6 +151,12 @@ def build_application(
     }
     callbacks.update(administration.CALLBACKS)
     callbacks.update(announcements.CALLBACKS)
+    callbacks.update(deputies.CALLBACKS)
+    callbacks.update(tasks.CALLBACKS)
+    callbacks.update(minutes.CALLBACKS)
+    text_answers.update(minutes.TEXT_ANSWERS)
+    callbacks.update(attendance.CALLBACKS)
+    text_answers.update(attendance.TEXT_ANSWERS)
     text_answers.update(announcements.TEXT_ANSWERS)
     text_answers.update({**membership.TEXT_ANSWERS, **administration.TEXT_ANSWERS})
     application.add_handlers(
@@ -155,6 +169,10 @@ def build_application(
             *agenda.handlers(),
             *recommendations.handlers(),
             *announcements.handlers(),
+            *deputies.handlers(),
+            *tasks.handlers(),
+            *minutes.handlers(),
+            *attendance.handlers(),
             *digest.handlers(),
             *report.handlers(),
             *privacy.handlers(),
