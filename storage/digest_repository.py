@@ -15,6 +15,7 @@ happened at the very moment asked.
   agendas, sessions without an agenda or with few Zusagen, new agenda items;
 - `storage.digest_feedback`: open recommendations, their feedback and latest
   comments, deadlines, who has not answered;
+- `storage.digest_followup`: held sessions without attendance or approved minutes;
 - here: which scheduled digests are already planned.
 
 Indexes these queries rely on (models and migration 0004):
@@ -31,12 +32,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from storage.digest_feedback import FeedbackQueries
+from storage.digest_followup import FollowUpQueries
 from storage.digest_members import MemberQueries
 from storage.digest_sessions import SessionQueries
 from storage.models import Delivery, DeliveryKind
 
 
-class DigestRepository(MemberQueries, SessionQueries, FeedbackQueries):
+class DigestRepository(MemberQueries, SessionQueries, FeedbackQueries, FollowUpQueries):
     """Aggregates per group over a period, for /digest and `kimbot digest`."""
 
     async def planned(self, scheduled_for: datetime) -> set[int]:

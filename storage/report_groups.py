@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.agenda_repository import item_is_open
 from storage.models import (
@@ -44,8 +45,9 @@ class UpcomingRow:
     title: str
 
 
-def was_member(until: datetime) -> ColumnElement[bool]:
-    """The membership was approved before `until` and had not ended by then."""
+def was_member(until: datetime | InstrumentedAttribute[datetime]) -> ColumnElement[bool]:
+    """The membership was approved before `until` and had not ended by then (`until`
+    may be a column: a member when a session began, `storage.report_attendance`)."""
     return and_(
         Membership.decided_at.is_not(None),
         Membership.decided_at < until,

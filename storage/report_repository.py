@@ -11,7 +11,9 @@ Times are UTC; a period is `start` (inclusive) to `until` (exclusive), where
 report. Definitions used throughout:
 
 - A session is *held* when it was not cancelled and started in the period.
-- *Participation* is the number of Zusagen (RSVP "yes") of a session.
+- *Participation* is the number of Zusagen (RSVP "yes") of a session and,
+  where attendance was taken, the members recorded present
+  (`storage.report_attendance`).
 - A topic is *handled* when it was accepted on a held session; the report
   names every handled topic and every item submitted in the period.
 - A *topic* is an accepted agenda item of a held session.
@@ -26,6 +28,8 @@ each, and `ReportRepository` (`uow.reports`) combines them:
 - `storage.report_recommendations`: recommendations, stances, comments;
 - `storage.report_groups`: members per group, upcoming sessions, waiting items;
 - `storage.report_notes`: the coordinator's notes on the groups;
+- `storage.report_attendance`: invitations, Zusagen and attendance per held session;
+- `storage.report_minutes`: the approved minutes of the held sessions;
 - this module: the preparation of the transaction, the first record, the groups.
 """
 
@@ -45,7 +49,9 @@ from storage.models import (
     Person,
     Recommendation,
 )
+from storage.report_attendance import AttendanceQueries
 from storage.report_groups import GroupQueries
+from storage.report_minutes import MinutesQueries
 from storage.report_notes import NoteQueries
 from storage.report_recommendations import RecommendationQueries
 from storage.report_sessions import SessionQueries
@@ -61,7 +67,9 @@ class GroupRow:
     archived_at: datetime | None
 
 
-class ReportRepository(SessionQueries, RecommendationQueries, GroupQueries, NoteQueries):
+class ReportRepository(
+    SessionQueries, RecommendationQueries, GroupQueries, NoteQueries, AttendanceQueries, MinutesQueries
+):
     """Sessions, participation, topics, recommendations and members of one half-year."""
 
     async def for_aggregates(self) -> None:

@@ -34,6 +34,11 @@ The rules (decisions where the specification is silent):
   many target members have not answered (a stance or a comment) and up to 5
   names; sessions in the next 7 days with
   fewer Zusagen than a third of the group's approved members (and at least 1).
+  Per group, under "Was fehlt", the held sessions of the period (started by
+  now) whose attendance was not taken (`storage.attendance_repository.taken`)
+  or whose minutes are not approved (none, a draft, or in review after their
+  review period), each with its id and the command that fixes it
+  (`/attendance 12`, `/minutes 12`); the overall "Was fehlt" counts them.
 - Lists show at most 5 entries ("und 3 weitere"), comments at most 3 per
   recommendation and group; every number is counted in SQL
   (`storage.digest_repository`).

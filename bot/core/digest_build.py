@@ -19,6 +19,8 @@ from bot.core.digest_model import (
     SHOWN,
     Digest,
     Feedback,
+    FollowUp,
+    FollowUps,
     GroupDigest,
     Items,
     Missing,
@@ -69,6 +71,7 @@ async def build(
     without_total, without = await repo.without_agenda(ids, now, now + COMING, SHOWN)
     few_total, few = await repo.few_confirmations(ids, now, now + FEW_CONFIRMATIONS_WITHIN, SHOWN)
     deadline_total, near = await repo.deadlines_between(ids, now, now + DEADLINE_WITHIN, DEADLINES_SHOWN)
+    followup_counts, followup_lists = await repo.without_followup(ids, period.start, min(period.end, now), now, SHOWN)
 
     sessions = [s for rows in (*held[1].values(), *coming[1].values()) for s in rows]
     sessions += [*without, *(s for s, _, _ in few)]
@@ -128,6 +131,13 @@ async def build(
                 sessions_of(coming, group.id),
                 Items(tuple(items[1].get(group.id, [])), items[0].get(group.id, 0)),
                 Recommendations(tuple(shown), open_counts.get(group.id, 0)),
+                FollowUps(
+                    tuple(
+                        FollowUp(f.id, f.title, f.starts_at, f.timezone, f.attendance_taken, f.minutes)
+                        for f in followup_lists.get(group.id, [])
+                    ),
+                    followup_counts.get(group.id, 0),
+                ),
             )
         )
 
@@ -145,6 +155,7 @@ async def build(
         len(unanswered) + max(0, deadline_total - len(near)),
         tuple(Shortage(session(s), group_members) for s, _, group_members in few),
         few_total,
+        sum(followup_counts.values()),
     )
     chosen = Scope(scope.slug, scope.name) if scope is not None else None
     return Digest(now, settings.timezone_name, period, chosen, missing, tuple(digests), new_feedback, scheduled)

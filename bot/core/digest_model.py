@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from storage.digest_rows import CommentRow, ItemRow, PersonRow
+from storage.followup_models import MinutesStatus
 
 SHOWN = 5
 """Entries of a list (names, sessions, items, recommendations) shown per group."""
@@ -92,6 +93,25 @@ class Recommendations:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A held session of the period that lacks its attendance or its approved minutes."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    timezone: str
+    attendance_taken: bool
+    minutes: MinutesStatus | None
+    """None: no minutes; DRAFT; REVIEW (its review period is over)."""
+
+
+@dataclass(frozen=True)
+class FollowUps:
+    shown: tuple[FollowUp, ...] = ()
+    total: int = 0
+
+
+@dataclass(frozen=True)
 class GroupDigest:
     id: int
     slug: str
@@ -105,6 +125,8 @@ class GroupDigest:
     coming: Sessions
     items: Items
     recommendations: Recommendations
+    followup: FollowUps = FollowUps()
+    """Held sessions of the period without attendance or approved minutes ("Was fehlt")."""
 
     @property
     def news(self) -> bool:
@@ -121,7 +143,13 @@ class GroupDigest:
     @property
     def empty(self) -> bool:
         """Nothing at all to show for the group."""
-        return not (self.news or self.unreachable.total or self.coming.total or self.recommendations.total)
+        return not (
+            self.news
+            or self.unreachable.total
+            or self.coming.total
+            or self.recommendations.total
+            or self.followup.total
+        )
 
 
 @dataclass(frozen=True)
@@ -150,10 +178,14 @@ class Missing:
     unanswered_total: int
     few_confirmations: tuple[Shortage, ...]
     few_confirmations_total: int
+    followup_total: int = 0
+    """Held sessions of the period without attendance or approved minutes (listed under their group)."""
 
     @property
     def nothing(self) -> bool:
-        return not (self.without_agenda_total or self.unanswered_total or self.few_confirmations_total)
+        return not (
+            self.without_agenda_total or self.unanswered_total or self.few_confirmations_total or self.followup_total
+        )
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,17 @@ Rules that live here:
   `TOPICS_LISTED` per group is only a safety limit; the rest is counted.
 - A short note per group by the coordinator (`bot.core.report_notes`,
   `/report <half-year> note <group> <text>`) is part of the group's state.
+- Participation (SPEC 13): per held session the Zusagen "x von n
+  eingeladenen Mitgliedern" (every member of the group at the session's
+  start is invited), and where attendance was taken
+  (`storage.attendance_repository.taken`) "anwesend: x von n Mitgliedern"
+  over the members on the coordination's list, guests beside; a no-show is
+  a Zusage recorded absent. Rates have their own denominators: the response
+  rate is over the invitations, the attendance rate only over the sessions
+  where attendance was taken. Approved minutes
+  (`bot.core.minutes.approved_between`: by the session's time, so minutes
+  approved after the half-year still appear under their session) are shown
+  under their session, tasks with their state (done before `until`).
 - No person is named: the report is a public council document. Comments
   are quoted with the author's organisation, when they gave one.
 - The figures come from grouped queries (`storage.report_repository`) and
@@ -47,9 +58,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.core import minutes as minutes_of
 from bot.core.config import Settings
 from bot.core.people import require_coordinator
 from bot.core.recommendation_screening import before_deadline
+from bot.core.report_followup import (
+    MinutesReport,
+    SessionAttendance,
+    minutes_report,
+    participation_totals,
+)
 from bot.core.report_period import HalfYear, parse_half_year, period
 from storage.models import AgendaStatus, OccurrenceStatus, Person, StanceValue
 from storage.report_sessions import TopicLineRow
@@ -78,6 +96,14 @@ class SessionLine:
     title: str
     location: str | None
     confirmations: int
+    invited: int = 0
+    """Members of the group when the session began (all are invited)."""
+    confirmed_members: int = 0
+    """Zusagen of those members: "x von n eingeladenen Mitgliedern"."""
+    attendance: SessionAttendance | None = None
+    """None: attendance was not taken."""
+    minutes: MinutesReport | None = None
+    """The approved minutes, if any."""
 
 
 class TopicState:
@@ -142,6 +168,16 @@ class GroupReport:
     upcoming_total: int = 0
     remark: str | None = None
     """The coordinator's note on this group for this report (`bot.core.report_notes`)."""
+    invited: int = 0
+    """Invitations to the held sessions (members at each session's start, summed)."""
+    confirmed_members: int = 0
+    """Zusagen of invited members: the response rate is over `invited`."""
+    attendance_taken: int = 0
+    """Held sessions whose attendance was taken: the attendance rate counts only these."""
+    present: int = 0
+    recorded: int = 0
+    guests: int = 0
+    no_shows: int = 0
 
 
 @dataclass(frozen=True)
@@ -211,6 +247,34 @@ class Report:
     def discussed(self) -> int:
         return sum(g.discussed for g in self.groups)
 
+    @property
+    def invited(self) -> int:
+        return sum(g.invited for g in self.groups)
+
+    @property
+    def confirmed_members(self) -> int:
+        return sum(g.confirmed_members for g in self.groups)
+
+    @property
+    def attendance_taken(self) -> int:
+        return sum(g.attendance_taken for g in self.groups)
+
+    @property
+    def present(self) -> int:
+        return sum(g.present for g in self.groups)
+
+    @property
+    def recorded(self) -> int:
+        return sum(g.recorded for g in self.groups)
+
+    @property
+    def guests(self) -> int:
+        return sum(g.guests for g in self.groups)
+
+    @property
+    def no_shows(self) -> int:
+        return sum(g.no_shows for g in self.groups)
+
 
 def _clean(text: str | None) -> str:
     """User text without control characters other than line breaks and tabs (XML refuses them)."""
@@ -237,11 +301,34 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
     members = await repo.member_totals(start, until)
     upcoming, upcoming_counts = await repo.upcoming(until, UPCOMING_LISTED)
 
+    participation = await repo.participation(start, until)
+    approved = {m.occurrence_id: m for m in await minutes_of.approved_between(uow, start, until)}
+    tasks = await repo.minutes_tasks([item.id for m in approved.values() for item in m.items])
     by_group: dict[int, list[SessionLine]] = {}
     for session in sessions:
+        figures = participation.get(session.occurrence_id)
+        minutes = approved.get(session.occurrence_id)
         by_group.setdefault(session.group_id, []).append(
             SessionLine(
-                day(session.starts_at), _clean(session.title), _clean(session.location) or None, session.confirmations
+                day(session.starts_at),
+                _clean(session.title),
+                _clean(session.location) or None,
+                session.confirmations,
+                invited=figures.invited if figures else 0,
+                confirmed_members=figures.confirmed if figures else 0,
+                attendance=(
+                    SessionAttendance(
+                        figures.present,
+                        figures.recorded,
+                        figures.excused,
+                        figures.absent,
+                        figures.guests,
+                        figures.no_shows,
+                    )
+                    if figures and figures.taken
+                    else None
+                ),
+                minutes=minutes_report(minutes, tasks, until, day, _clean) if minutes else None,
             )
         )
     topics_of: dict[int, list[TopicLine]] = {}
@@ -293,6 +380,7 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
                 upcoming=tuple(upcoming_of.get(group.id, ())),
                 upcoming_total=upcoming_counts.get(group.id, 0),
                 remark=_clean(remarks.get(group.id)).strip() or None,
+                **participation_totals(by_group.get(group.id, ())),
             )
         )
     reports.sort(key=lambda g: not g.steering)  # the steering circle first, the rest in id order

@@ -1,4 +1,5 @@
-"""The participation chart of the half-yearly report: Zusagen per session, grouped by Gremium.
+"""The participation chart of the half-yearly report: per session the members present
+where attendance was taken, else the Zusagen (hatched bars when both occur), grouped by Gremium.
 
 One set of axes: the held sessions as bars in time order, the sessions of
 one Gremium side by side in its colour, a small gap between two Gremien, a
@@ -49,6 +50,8 @@ class Series:
     name: str
     labels: tuple[str, ...]
     values: tuple[int, ...]
+    measured: tuple[bool, ...] = ()
+    """Per bar: counted from attendance (solid) or from Zusagen (hatched); empty: all solid."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,11 @@ def participation_chart(title: str, axis: str, empty: str, series: Sequence[Seri
         colour = COLOURS[index % len(COLOURS)]
         if total <= 4 * LABELLED_BARS:
             bars = ax.bar(positions, row.values, width=0.75, color=colour, label=row.name)
+            for bar, measured in zip(bars, row.measured, strict=False):
+                if not measured:  # Zusagen where attendance was not taken
+                    bar.set_facecolor("white")
+                    bar.set_edgecolor(colour)
+                    bar.set_hatch("////")
             if labelled:
                 ax.bar_label(bars, fontsize=7.5, padding=1.5, family=font)
         else:

@@ -162,6 +162,19 @@ def _group_json(group: GroupDigest) -> dict[str, Any]:
                 for f in group.recommendations.shown
             ],
         },
+        "sessions_without_followup": {
+            "total": group.followup.total,
+            "shown": [
+                {
+                    "id": f.id,
+                    "title": f.title,
+                    "starts_at": _iso(f.starts_at),
+                    "attendance_taken": f.attendance_taken,
+                    "minutes": f.minutes.value if f.minutes else None,
+                }
+                for f in group.followup.shown
+            ],
+        },
     }
 
 
@@ -199,6 +212,7 @@ def to_json(digest: Digest) -> str:
                 "total": gaps.few_confirmations_total,
                 "shown": [{**_session_json(s.session), "members": s.members} for s in gaps.few_confirmations],
             },
+            "sessions_without_followup": {"total": gaps.followup_total},
         },
         "groups": [_group_json(g) for g in digest.groups],
     }

@@ -19,10 +19,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.dates import format_date, format_when
-from bot.core.digest_model import Digest, Feedback, GroupDigest, Names, Session
+from bot.core.digest_model import Digest, Feedback, FollowUp, GroupDigest, Names, Session
 from bot.render.texts import Texts, plural
 from bot.render.units import shorten_words
 from storage.digest_rows import ItemRow, PersonRow
+from storage.followup_models import MinutesStatus
 from storage.models import AgendaStatus
 
 TEXT_SHOWN = 80
@@ -159,7 +160,27 @@ def missing(digest: Digest, lang: str) -> Section:
                 )
             )
         lines += _more(gaps.few_confirmations_total - len(gaps.few_confirmations))
+    if gaps.followup_total:
+        lines.append(Line(plural("digest.missing_followup", gaps.followup_total), {"count": gaps.followup_total}))
     return Section(Line("digest.missing_title"), tuple(lines))
+
+
+_MINUTES_MISSING = {
+    None: "digest.followup_no_minutes",
+    MinutesStatus.DRAFT: "digest.followup_minutes_draft",
+    MinutesStatus.REVIEW: "digest.followup_minutes_review",
+}
+
+
+def _followup(session: FollowUp, lang: str) -> list[Line]:
+    """A held session without attendance or approved minutes, with the commands that fix it."""
+    params = {"title": session.title, "when": _when(session.starts_at, session.timezone, lang), "id": session.id}
+    lines = [Line("digest.followup_session", params, 1)]
+    if not session.attendance_taken:
+        lines.append(Line("digest.followup_attendance", {"id": session.id}, 2))
+    if session.minutes is not MinutesStatus.APPROVED:
+        lines.append(Line(_MINUTES_MISSING.get(session.minutes, "digest.followup_no_minutes"), {"id": session.id}, 2))
+    return lines
 
 
 def _session_params(session: Session, lang: str) -> dict[str, object]:
@@ -283,6 +304,11 @@ def group_section(group: GroupDigest, digest: Digest, lang: str) -> Section:
                 {"count": group.unreachable.total, "names": _names(group.unreachable)},
             )
         )
+    if group.followup.total:
+        lines.append(Line(plural("digest.group_missing", group.followup.total), {"count": group.followup.total}))
+        for gap in group.followup.shown:
+            lines += _followup(gap, lang)
+        lines += _more(group.followup.total - len(group.followup.shown))
     return Section(title, tuple(lines))
 
 
@@ -303,6 +329,7 @@ def summary_line(group: GroupDigest) -> Line:
         ("digest.sum_items", group.items.total),
         ("digest.sum_recommendations", group.recommendations.total),
         ("digest.sum_unreachable", group.unreachable.total),
+        ("digest.sum_missing", group.followup.total),
     ):
         if count:
             numbers.append(Line(plural(key, count), {"count": count}))

@@ -13,6 +13,8 @@ here, in these modules:
 - `report_markdown` and `report_docx`: the same blocks as Markdown and as a
   Word document, so both always say the same; `report_columns` sizes the
   Word tables' columns to their content;
+- `report_attendance`: participation beside the Zusagen, the approved minutes,
+  and what the chart's bars count;
 - `bot.render.chart`: the participation chart;
 - this module: `render` (all three files, for the chat) and `command_line`
   (`kimbot report`, for the terminal).
@@ -38,6 +40,7 @@ from bot.core.errors import Refusal
 from bot.core.report import Report, build
 from bot.core.report_period import HalfYear, parse_half_year
 from bot.render import chart as charts
+from bot.render.report_attendance import chart_basis, chart_value
 from bot.render.report_docx import to_docx
 from bot.render.report_layout import compose
 from bot.render.report_markdown import to_markdown
@@ -67,15 +70,18 @@ class Rendered:
 def render(report: Report) -> Rendered:
     """The chart, the Markdown and the Word document (CPU work: call it in a worker thread)."""
     half = half_name(report.half)
+    basis = chart_basis(report)
+    suffix = "" if basis == "rsvp" else f"_{basis}"
     chart = charts.participation_chart(
-        t("chart_title", half=half),
-        t("chart_axis"),
+        t(f"chart_title{suffix}", half=half),
+        t(f"chart_axis{suffix}"),
         t("chart_empty"),
         [
             charts.Series(
                 g.name,
                 tuple(t("chart_day", day=s.day.day, month=s.day.month) for s in g.sessions),
-                tuple(s.confirmations for s in g.sessions),
+                tuple(chart_value(s) for s in g.sessions),
+                tuple(s.attendance is not None for s in g.sessions) if basis == "mixed" else (),
             )
             for g in report.groups
         ],

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.report import RecommendationReport, Report
+from bot.render import report_attendance as attendance
 from bot.render.report_blocks import Block, Bullets, Figure, Heading, Paragraph, Quote, Subtitle, Table
 from bot.render.report_text import (
     average,
@@ -107,6 +108,7 @@ def _summary(report: Report, numbering: _Numbering) -> list[Block]:
             )
         )
         facts.append(counted("people_confirmed", report.people_confirmed))
+        facts.append(attendance.of_report(report))
     facts.append(counted("topics_total", report.discussed))
     facts.append(counted("recommendations_total", report.recommendations_total))
     if report.recommendations_total:
@@ -166,7 +168,7 @@ def _sessions(report: Report, numbering: _Numbering) -> list[Block]:
     _, _, chart_file = file_names(report.half)
     blocks: list[Block] = [
         Heading(1, t("sessions_heading")),
-        Figure(numbering.figure(t("figure_caption")), chart_file),
+        Figure(numbering.figure(t(figure_caption(report))), chart_file),
     ]
     without = [g.name for g in report.groups if not g.sessions]
     if without and len(without) < len(report.groups):
@@ -184,6 +186,7 @@ def _sessions(report: Report, numbering: _Numbering) -> list[Block]:
                 )
             )
             facts.append(counted("people_confirmed", group.people))
+            facts.append(attendance.of_group(group))
         blocks.append(Paragraph(_sentences(*facts)))
         if group.sessions:
             listed = group.sessions[:SESSIONS_LISTED]
@@ -205,7 +208,14 @@ def _sessions(report: Report, numbering: _Numbering) -> list[Block]:
             )
             if more := len(group.sessions) - len(listed):
                 blocks.append(Paragraph(counted("sessions_more", more)))
+            blocks += attendance.sessions(listed)
     return blocks
+
+
+def figure_caption(report: Report) -> str:
+    """The chart's caption key: what its bars count (`report_attendance.chart_basis`)."""
+    basis = attendance.chart_basis(report)
+    return "figure_caption" if basis == "rsvp" else f"figure_caption_{basis}"
 
 
 def _recommendations(report: Report, numbering: _Numbering) -> list[Block]:
