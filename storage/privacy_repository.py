@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.admin_models import AuditEntry
+from storage.followup_models import Attendance, Deputy, Minutes, MinutesCorrection, Task
 from storage.models import (
     AgendaItem,
     Comment,
@@ -85,6 +87,7 @@ class PrivacyRepository:
             .where(Delivery.person_id == pid)
             .order_by(Delivery.due_at, Delivery.id)
         )
+        followup = await self._export_followup(pid)
         return {
             "person": {
                 "telegram_id": person.telegram_id,
@@ -125,9 +128,112 @@ class PrivacyRepository:
             ],
             "stances": [{"recommendation": r, "stance": str(v), "answered_at": _at(at)} for r, v, at in stances.all()],
             "comments": [{"recommendation": r, "text": t, "created_at": _at(at)} for r, t, at in comments.all()],
+            **followup,
             "messages_from_the_bot": [
                 {"kind": str(k), "status": str(s), "due_at": _at(due), "sent_at": _at(sent)}
                 for k, s, due, sent in deliveries.all()
+            ],
+        }
+
+    async def _export_followup(self, pid: int) -> dict[str, Any]:
+        """What follows a session (SPEC 13): attendance (their own, and where they
+        stood in for a member), corrections they proposed, tasks they own, and
+        their deputyships as member and as deputy."""
+        member, deputy = aliased(Person), aliased(Person)
+        attendance = await self.session.execute(
+            select(
+                Occurrence.id,
+                Group.name,
+                Meeting.title,
+                Occurrence.starts_at,
+                Attendance.person_id,
+                Attendance.status,
+                Attendance.checked_in_at,
+                Attendance.organisation,
+                member.display_name,
+                deputy.display_name,
+            )
+            .join(Occurrence, Occurrence.id == Attendance.occurrence_id)
+            .join(Meeting, Meeting.id == Occurrence.meeting_id)
+            .join(Group, Group.id == Meeting.group_id)
+            .outerjoin(member, member.id == Attendance.person_id)
+            .outerjoin(deputy, deputy.id == Attendance.deputy_id)
+            .where(or_(Attendance.person_id == pid, Attendance.deputy_id == pid))
+            .order_by(Occurrence.starts_at, Attendance.id)
+        )
+        corrections = await self.session.execute(
+            select(Occurrence.id, Group.name, Meeting.title, MinutesCorrection.text, MinutesCorrection.created_at)
+            .join(Minutes, Minutes.id == MinutesCorrection.minutes_id)
+            .join(Occurrence, Occurrence.id == Minutes.occurrence_id)
+            .join(Meeting, Meeting.id == Occurrence.meeting_id)
+            .join(Group, Group.id == Meeting.group_id)
+            .where(MinutesCorrection.person_id == pid)
+            .order_by(MinutesCorrection.created_at, MinutesCorrection.id)
+        )
+        tasks = await self.session.execute(
+            select(Task.id, Group.name, Task.occurrence_id, Task.text, Task.due_on, Task.status, Task.done_at)
+            .join(Group, Group.id == Task.group_id)
+            .where(Task.owner_id == pid)
+            .order_by(Task.due_on, Task.id)
+        )
+        deputyships = await self.session.execute(
+            select(
+                Deputy.member_id,
+                member.display_name,
+                deputy.display_name,
+                Deputy.until,
+                Deputy.created_at,
+                Deputy.accepted_at,
+                Deputy.ended_at,
+            )
+            .join(member, member.id == Deputy.member_id)
+            .join(deputy, deputy.id == Deputy.deputy_id)
+            .where(or_(Deputy.member_id == pid, Deputy.deputy_id == pid))
+            .order_by(Deputy.created_at, Deputy.id)
+        )
+        return {
+            "attendance": [
+                {
+                    "session": i,
+                    "group": g,
+                    "title": t,
+                    "starts_at": _at(at),
+                    "status": str(status),
+                    "checked_in_at": _at(checked),
+                    "as": "member" if person_id == pid else "deputy",
+                    "organisation": organisation if person_id == pid else None,
+                    "as_deputy_for": member_name if person_id != pid else None,
+                    "represented_by": deputy_name if person_id == pid else None,
+                }
+                for i, g, t, at, person_id, status, checked, organisation, member_name, deputy_name in attendance.all()
+            ],
+            "minutes_corrections": [
+                {"session": i, "group": g, "title": t, "text": text, "created_at": _at(at)}
+                for i, g, t, text, at in corrections.all()
+            ],
+            "tasks": [
+                {
+                    "id": i,
+                    "group": g,
+                    "session": o,
+                    "text": text,
+                    "due_on": due,
+                    "status": str(status),
+                    "done_at": _at(done),
+                }
+                for i, g, o, text, due, status, done in tasks.all()
+            ],
+            "deputyships": [
+                {
+                    "role": "member" if member_id == pid else "deputy",
+                    "member": member_name,
+                    "deputy": deputy_name,
+                    "until": until,
+                    "asked_at": _at(asked),
+                    "accepted_at": _at(accepted),
+                    "ended_at": _at(ended),
+                }
+                for member_id, member_name, deputy_name, until, asked, accepted, ended in deputyships.all()
             ],
         }
 
@@ -141,7 +247,7 @@ class PrivacyRepository:
         with the empty row: they name nobody. The audit log keeps what was
         done, not who it was done to: the person's name, username,
         organisation and Telegram id in its details become `former`; their
-        own entries lose their actor.
+        own entries lose their actor. What follows a session: `_erase_followup`.
         """
         pid = person.id
         await self._anonymise_audit(person, former)
@@ -149,6 +255,7 @@ class PrivacyRepository:
         await self.session.execute(update(AgendaItem).where(AgendaItem.author_id == pid).values(author_id=None))
         await self.session.execute(update(Stance).where(Stance.person_id == pid).values(person_id=None))
         await self.session.execute(update(Comment).where(Comment.person_id == pid).values(person_id=None))
+        await self._erase_followup(pid)
         await self.session.execute(
             update(Delivery)
             .where(Delivery.person_id == pid, Delivery.status == DeliveryStatus.PENDING)
@@ -165,6 +272,30 @@ class PrivacyRepository:
         person.unreachable_since = None
         person.awaiting = None
         person.awaiting_data = None
+
+    async def _erase_followup(self, pid: int) -> None:
+        """SPEC 13. Attendance is evidence for the funding report: the person's rows
+        stay without them (the organisation copied into the row stays, so they
+        show as "ehemaliges Mitglied" of it), and where they stood in for a
+        member the row loses only the deputy. Their corrections and the tasks
+        they own stay without them; their deputyships (either side) are deleted,
+        and copies of their messages still owed to their deputy are skipped.
+        What they did as coordination (recorded attendance, wrote or approved
+        minutes) keeps pointing to the empty row, which names nobody: attendance
+        taken stays taken."""
+        await self.session.execute(update(Attendance).where(Attendance.person_id == pid).values(person_id=None))
+        await self.session.execute(update(Attendance).where(Attendance.deputy_id == pid).values(deputy_id=None))
+        await self.session.execute(
+            update(MinutesCorrection).where(MinutesCorrection.person_id == pid).values(person_id=None)
+        )
+        await self.session.execute(update(Task).where(Task.owner_id == pid).values(owner_id=None))
+        await self.session.execute(delete(Deputy).where(or_(Deputy.member_id == pid, Deputy.deputy_id == pid)))
+        theirs = select(Delivery.id).where(Delivery.person_id == pid)
+        await self.session.execute(
+            update(Delivery)
+            .where(Delivery.copy_of_id.in_(theirs), Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.SKIPPED, error="person forgotten")
+        )
 
     async def _anonymise_audit(self, person: Person, former: str) -> None:
         traces = [

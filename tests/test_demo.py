@@ -6,7 +6,9 @@ of it lies in the previous one. What a coordinator would get from `/report`
 and `/digest 30d` is then built with the core functions and checked for
 meaning: members in every group, held sessions with Zusagen and topics, a
 closed recommendation with its outcome, something to read for every group,
-and no message from the past history still waiting to be sent.
+a held session with attendance, approved minutes, an open task and a deputy
+in force (SPEC 13), and no message from the past history still waiting to be
+sent.
 """
 
 from __future__ import annotations
@@ -24,9 +26,20 @@ from bot.core import digest, reminders, report, report_period
 from bot.core.config import Settings
 from bot.dev.emulator import Emulator
 from bot.dev.sandbox.demo import EXTRA_MEMBERS, HISTORY_SKIPPED, MEMBERS, fill_demo
-from bot.dev.sandbox.demo_data import CANCEL_REASON, REPORT_NOTES
+from bot.dev.sandbox.demo_data import CANCEL_REASON, DEPUTY, FOLLOWED_UP, GUEST, MINUTES, REPORT_NOTES, TASK
 from bot.render import report_layout, report_markdown
+from storage.attendance_repository import taken as attendance_taken
 from storage.database import Database
+from storage.followup_models import (
+    Attendance,
+    AttendanceStatus,
+    Minutes,
+    MinutesCorrection,
+    MinutesItem,
+    MinutesStatus,
+    Task,
+    TaskStatus,
+)
 from storage.models import (
     Delivery,
     DeliveryKind,
@@ -210,6 +223,12 @@ async def test_the_first_tick_sends_nothing_from_the_past(demo: Demo) -> None:
         due = await reminders.take_due(uow, demo.settings, demo.now)
         rows = {d.id: d for d in await _deliveries(uow)}
         sent = [rows[d.delivery_id] for d in due]
+        # The deputy in force gets copies of her member's messages as they are sent:
+        # made by that same round, sent by the next one.
+        copies = [d for d in rows.values() if d.kind is DeliveryKind.DEPUTY_COPY]
+        deputy = await uow.people.by_telegram_id(demo.users[DEPUTY[1]].id)
+        assert deputy is not None and all(d.person_id == deputy.id for d in copies)
+        assert all(rows[d.copy_of_id].id in {s.id for s in sent} for d in copies if d.copy_of_id)
         invitations = [d for d in sent if d.kind is DeliveryKind.INVITATION]
         recommended = [d for d in sent if d.kind is DeliveryKind.RECOMMENDATION]
         cancelled = [d for d in sent if d.kind is DeliveryKind.CANCELLED]
@@ -226,7 +245,7 @@ async def test_the_first_tick_sends_nothing_from_the_past(demo: Demo) -> None:
         # The announcement to all groups: every member once.
         assert len({d.person_id for d in announced}) == len(announced) == 24
         # Nothing else is due; all that take_due skipped are reminders the invitation covers.
-        assert {d.id for d in await uow.deliveries.due(demo.now)} == {d.id for d in sent}
+        assert {d.id for d in await uow.deliveries.due(demo.now)} == {d.id for d in sent} | {d.id for d in copies}
         assert {d.error for d in rows.values() if d.status is DeliveryStatus.SKIPPED} <= {
             HISTORY_SKIPPED,
             "recommendation closed",
@@ -234,6 +253,63 @@ async def test_the_first_tick_sends_nothing_from_the_past(demo: Demo) -> None:
         }
         coming = await uow.session.execute(select(Rsvp).join(Occurrence).where(Occurrence.starts_at > demo.now))
         assert len(coming.scalars().all()) == 10
+
+
+async def test_a_held_session_with_attendance_minutes_a_task_and_a_deputy(demo: Demo) -> None:
+    """SPEC 13 in the demo: AK EU's latest session, its attendance taken, its minutes
+    approved with a decision and an open task for Ana, and a deputy in force."""
+    today = demo.now.astimezone(demo.settings.timezone).date()
+    async with demo.db.uow() as uow:
+        (minutes,) = (
+            await uow.session.execute(
+                select(Minutes).options(
+                    selectinload(Minutes.occurrence).selectinload(Occurrence.meeting),
+                    selectinload(Minutes.items).selectinload(MinutesItem.decisions),
+                )
+            )
+        ).scalars()
+        occurrence = minutes.occurrence
+        assert occurrence.meeting.title == FOLLOWED_UP[2] and occurrence.starts_at < demo.now
+        assert minutes.status is MinutesStatus.APPROVED and minutes.approved_at is not None
+        assert minutes.approved_at < demo.now and minutes.approved_by_id is not None
+        assert [i.title for i in minutes.items] == list(MINUTES) and all(i.result for i in minutes.items)
+        assert [d.text for i in minutes.items for d in i.decisions] == [
+            d for _, decisions in MINUTES.values() for d in decisions
+        ]
+        assert len((await uow.session.execute(select(MinutesCorrection))).scalars().all()) == 1
+
+        rows = (await uow.session.execute(select(Attendance).options(selectinload(Attendance.person)))).scalars().all()
+        assert {a.occurrence_id for a in rows} == {occurrence.id}
+        taken = (await uow.session.execute(select(Occurrence.id).where(attendance_taken()))).scalars().all()
+        assert taken == [occurrence.id], "attendance taken for that session only"
+        members = [a for a in rows if a.person is not None]
+        statuses = sorted(str(a.status) for a in members)
+        assert statuses == ["absent", "excused", "present", "present", "present", "present"]
+        assert all(a.organisation == a.person.organisation for a in members if a.person), "copied"
+        (guest,) = [a for a in rows if a.person_id is None]
+        assert (guest.guest_name, guest.organisation) == GUEST and guest.status is AttendanceStatus.PRESENT
+        member_id = demo.users[DEPUTY[0]].id
+        (represented,) = [a for a in members if a.deputy_id is not None]
+        assert represented.person is not None and represented.person.telegram_id == member_id
+        assert represented.checked_in_at is not None and represented.status is AttendanceStatus.PRESENT
+
+        (task,) = (await uow.session.execute(select(Task).options(selectinload(Task.owner)))).scalars().all()
+        assert task.status is TaskStatus.OPEN and task.due_on > today and task.text == TASK[2]
+        assert task.owner is not None and task.owner.telegram_id == demo.users[TASK[1]].id
+        assert task.occurrence_id == occurrence.id and task.minutes_item_id in {i.id for i in minutes.items}
+        told = (await uow.session.execute(select(Delivery).where(Delivery.task_id == task.id))).scalars().all()
+        assert {(d.kind, d.status) for d in told} == {
+            (DeliveryKind.TASK_ASSIGNED, DeliveryStatus.SKIPPED),  # told when approved: history
+            (DeliveryKind.TASK_DUE, DeliveryStatus.PENDING),
+        }
+        assert all(d.due_at > demo.now for d in told if d.kind is DeliveryKind.TASK_DUE)
+
+        member = await uow.people.by_telegram_id(member_id)
+        deputy = await uow.people.by_telegram_id(demo.users[DEPUTY[1]].id)
+        assert member is not None and deputy is not None
+        in_force = await uow.deputies.in_force_for_members([member.id], today)
+        assert in_force[member.id].deputy_id == deputy.id == represented.deputy_id
+        assert [d.member_id for d in await uow.deputies.in_force_of_deputy(deputy.id, today)] == [member.id]
 
 
 async def _deliveries(uow: UnitOfWork) -> list[Delivery]:

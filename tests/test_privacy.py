@@ -5,21 +5,33 @@ answers a recommendation. /mydata gives her all of it as a JSON file. /forget
 asks first; "no" keeps everything; "yes" erases her: afterwards no table
 holds her name, username or organisation, her topic and comment stay but show
 "ehemaliges Mitglied", no message is owed to her any more, and the counts of
-the session stay as they were.
+the session stay as they were. What follows a session (SPEC 13: attendance,
+corrections, tasks, deputyships) is in /mydata; after /forget her attendance
+stays without her, with her organisation, as evidence for the funding report.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.core import audit
 from handlers.payloads import ConfirmForget
-from storage.models import Delivery, DeliveryStatus, Person, Rsvp
+from storage.followup_models import (
+    Attendance,
+    AttendanceStatus,
+    Deputy,
+    Minutes,
+    MinutesCorrection,
+    MinutesStatus,
+    Task,
+    TaskStatus,
+)
+from storage.models import Delivery, DeliveryKind, DeliveryStatus, Occurrence, Person, Rsvp
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 NAME, USERNAME, ORGANISATION = "Maria Musterfrau", "maria_m", "Caritas Wuppertal"
@@ -222,3 +234,196 @@ async def test_help_lists_mydata_and_forget_for_everyone(bot) -> None:  # type: 
     guest = await bot.person("Gast")
     (reply,) = await guest.send("/help")
     assert "/mydata" in reply.text and "/forget" in reply.text
+
+
+# --- what follows a session (SPEC 13) --------------------------------------------------------
+
+KARL, KARL_ORGANISATION = "Karl Beispiel", "Diakonie Wuppertal"
+
+
+@pytest.fixture
+async def after_the_session(bot, coordinator, maria):  # type: ignore[no-untyped-def]
+    """Rows of what follows Maria's session, written directly: her own check-in, Karl's
+    attendance with Maria as his deputy, a correction she proposed, a task she owns,
+    and a deputyship each way (Maria stands in for Karl; she asked Karl to stand in
+    for her, not accepted yet), with a copy of her reminder owed to Karl."""
+    karl = await bot.person("Karl", username="karl_b")
+    await karl.register(name=KARL, organisation=KARL_ORGANISATION)
+    await karl.send("/join ak-eu")
+    await coordinator.send("/approve @karl_b")
+    at = START + timedelta(days=9, hours=5)
+    async with bot.db.uow() as uow:
+        me = await uow.people.by_telegram_id(maria.id)
+        him = await uow.people.by_telegram_id(karl.id)
+        boss = await uow.people.by_telegram_id(coordinator.id)
+        occurrence = await uow.session.get(Occurrence, maria.session)
+        assert me is not None and him is not None and boss is not None and occurrence is not None
+        group_id = (await uow.groups.by_slug("ak-eu")).id  # type: ignore[union-attr]
+        uow.session.add_all(
+            [
+                Attendance(
+                    occurrence_id=maria.session,
+                    person_id=me.id,
+                    organisation=ORGANISATION,
+                    status=AttendanceStatus.PRESENT,
+                    checked_in_at=at,
+                    recorded_by_id=boss.id,
+                    recorded_at=at,
+                ),
+                Attendance(
+                    occurrence_id=maria.session,
+                    person_id=him.id,
+                    organisation=KARL_ORGANISATION,
+                    status=AttendanceStatus.PRESENT,
+                    checked_in_at=at,
+                    deputy_id=me.id,
+                    recorded_at=at,
+                ),
+                Deputy(member_id=him.id, deputy_id=me.id, until=date(2027, 1, 31), created_at=START, accepted_at=at),
+                Deputy(member_id=me.id, deputy_id=him.id, until=None, created_at=at),
+            ]
+        )
+        minutes = Minutes(
+            occurrence_id=maria.session, status=MinutesStatus.REVIEW, created_by_id=boss.id, created_at=at
+        )
+        uow.session.add(minutes)
+        await uow.flush()
+        uow.session.add(
+            MinutesCorrection(
+                minutes_id=minutes.id, person_id=me.id, text="TOP 2: Oberbarmen, nicht Barmen", created_at=at
+            )
+        )
+        task = Task(
+            group_id=group_id,
+            occurrence_id=maria.session,
+            text="Liste der Sprachkurse verschicken",
+            owner_id=me.id,
+            due_on=date(2026, 12, 22),
+            status=TaskStatus.OPEN,
+            created_by_id=boss.id,
+            created_at=at,
+        )
+        uow.session.add(task)
+        await uow.flush()
+        owed = (
+            (
+                await uow.session.execute(
+                    select(Delivery).where(Delivery.person_id == me.id, Delivery.status == DeliveryStatus.PENDING)
+                )
+            )
+            .scalars()
+            .first()
+        )
+        assert owed is not None, "a reminder of her session is still owed to her"
+        uow.session.add_all(
+            [
+                Delivery(
+                    kind=DeliveryKind.TASK_DUE,
+                    person_id=me.id,
+                    task_id=task.id,
+                    due_at=at + timedelta(days=10),
+                    status=DeliveryStatus.PENDING,
+                ),
+                Delivery(
+                    kind=DeliveryKind.DEPUTY_COPY,
+                    person_id=him.id,
+                    copy_of_id=owed.id,
+                    due_at=owed.due_at,
+                    status=DeliveryStatus.PENDING,
+                ),
+            ]
+        )
+        await uow.commit()
+    maria.karl = karl
+    return maria
+
+
+async def test_mydata_has_attendance_corrections_tasks_and_deputyships(bot, after_the_session) -> None:  # type: ignore[no-untyped-def]
+    maria = after_the_session
+    readable, message = await maria.send("/mydata")
+    data = json.loads(message.document.data)
+    assert [
+        (a["session"], a["status"], a["as"], a["as_deputy_for"], a["organisation"]) for a in data["attendance"]
+    ] == [
+        (maria.session, "present", "member", None, ORGANISATION),
+        (maria.session, "present", "deputy", KARL, None),
+    ]
+    assert data["attendance"][0]["checked_in_at"] == "2026-12-10T15:00:00+01:00"
+    assert [(c["session"], c["text"]) for c in data["minutes_corrections"]] == [
+        (maria.session, "TOP 2: Oberbarmen, nicht Barmen")
+    ]
+    assert [(t["text"], t["due_on"], t["status"]) for t in data["tasks"]] == [
+        ("Liste der Sprachkurse verschicken", "2026-12-22", "open")
+    ]
+    assert [(d["role"], d["member"], d["deputy"], d["until"]) for d in data["deputyships"]] == [
+        ("deputy", KARL, NAME, "2027-01-31"),
+        ("member", NAME, KARL, None),
+    ]
+    text = readable.document.data.decode("utf-8")
+    for heading in (
+        "Ihre Anwesenheit bei Sitzungen",
+        "Ihre Korrekturvorschläge zu Protokollen",
+        "Ihre Aufgaben",
+        "Ihre Vertretungen",
+    ):
+        assert f"\n{heading}\n{'=' * len(heading)}\n" in text, heading
+    when = "Do., 10.12.2026, 14:00 Uhr"
+    assert f"- Sitzung #{maria.session}, AK EU: Auftakt, {when}: anwesend, selbst angemeldet" in text
+    assert (
+        f"- Sitzung #{maria.session}, AK EU: Auftakt, {when}: anwesend, Sie waren dort in Vertretung für {KARL}" in text
+    )
+    assert "„TOP 2: Oberbarmen, nicht Barmen“" in text
+    assert "„Liste der Sprachkurse verschicken“, fällig am 22.12.2026: offen" in text
+    assert f"- Sie vertreten {KARL} bis zum 31.01.2027 (angefragt Di., 01.12.2026, 10:00 Uhr, angenommen" in text
+    assert f"- {KARL} vertritt Sie ohne Enddatum (angefragt" in text
+    assert "- Erinnerung an eine Aufgabe: noch nicht gesendet" in text
+
+
+async def test_forget_keeps_attendance_as_former_member_with_the_organisation(
+    bot, coordinator, after_the_session
+) -> None:  # type: ignore[no-untyped-def]
+    maria = after_the_session
+    (question,) = await maria.send("/forget")
+    assert "Anwesenheit" in question.text and "Organisation" in question.text
+    await maria.press("🗑 Ja, meine Daten löschen")
+
+    everything = await bot.every_row()
+    for trace in (NAME, "Musterfrau", USERNAME, str(maria.id)):
+        assert trace not in everything, f"{trace!r} is still stored"
+    holding = [line.split(":")[0] for line in everything.splitlines() if ORGANISATION in line]
+    assert holding == ["attendance"], "her organisation stays only as evidence of attendance"
+    async with bot.db.reader() as uow:
+        rows = (
+            (await uow.session.execute(select(Attendance).where(Attendance.occurrence_id == maria.session)))
+            .scalars()
+            .all()
+        )
+        by_organisation = {a.organisation: a for a in rows}
+        former = by_organisation[ORGANISATION]
+        assert (former.person_id, former.guest_name, former.status) == (None, None, AttendanceStatus.PRESENT)
+        assert former.recorded_by_id is not None, "the coordination took it: it stays taken"
+        karls = by_organisation[KARL_ORGANISATION]
+        assert karls.person_id is not None and karls.deputy_id is None, "Karl attended; who stood in is gone"
+        (correction,) = (await uow.session.execute(select(MinutesCorrection))).scalars().all()
+        assert correction.person_id is None and correction.text == "TOP 2: Oberbarmen, nicht Barmen"
+        (task,) = (await uow.session.execute(select(Task))).scalars().all()
+        assert task.owner_id is None and task.text == "Liste der Sprachkurse verschicken"
+        assert (await uow.session.execute(select(Deputy))).scalars().all() == []
+        pending = (
+            (
+                await uow.session.execute(
+                    select(Delivery).where(
+                        Delivery.kind.in_([DeliveryKind.TASK_DUE, DeliveryKind.DEPUTY_COPY]),
+                        Delivery.status == DeliveryStatus.PENDING,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert pending == [], "neither her task's reminder nor the copy of her reminder to Karl"
+
+    # Karl's own data no longer names her.
+    _, message = await maria.karl.send("/mydata")
+    data = json.loads(message.document.data)
+    assert data["deputyships"] == [] and NAME not in message.document.data.decode("utf-8")

@@ -14,18 +14,25 @@ content, English keys, times in ISO 8601 with the offset of `TIMEZONE`). Both
 include the person's own entries of the audit log (SPEC 2: what they changed
 as coordination); what others did to them (an approval, a removal) is in
 their memberships.
+What follows a session (SPEC 13) is part of it: attendance (also where they
+stood in for a member), corrections they proposed to minutes, tasks they
+own, and deputyships as member and as deputy.
+
 `/forget` (after a confirmation button) erases name, username, organisation,
-language, Telegram id and memberships, and anonymises their agenda items,
-stances and comments, which then show as "ehemaliges Mitglied". An empty row
-stays behind so that counts of the past (Zusagen of held sessions, delivery
-records) stay right; nothing in it points to the person. Writing to the bot
-again afterwards starts as a new person.
+language, Telegram id, memberships and deputyships, and anonymises their
+agenda items, stances, comments, corrections and tasks, which then show as
+"ehemaliges Mitglied". Their attendance stays, without them: it is evidence
+for the funding report, so the row keeps the organisation copied into it
+and shows as "ehemaliges Mitglied" of it. An empty row stays behind so that
+counts of the past (Zusagen of held sessions, delivery records, attendance
+the coordination took) stay right; nothing in it points to the person.
+Writing to the bot again afterwards starts as a new person.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,6 +70,8 @@ def as_json(data: dict[str, Any], tz: ZoneInfo) -> bytes:
         if isinstance(value, datetime):
             aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
             return aware.astimezone(tz).isoformat()
+        if isinstance(value, date):  # a local date already (a task's due date, a deputy's end)
+            return value.isoformat()
         raise TypeError(f"not JSON: {type(value).__name__}")
 
     return json.dumps(data, ensure_ascii=False, indent=2, default=local).encode("utf-8")

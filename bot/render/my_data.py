@@ -14,11 +14,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.dates import format_when
+from bot.core.dates import format_date, format_when
 from bot.render.texts import Texts
 
 
@@ -124,6 +124,7 @@ def readable(texts: Texts, lang: str, data: dict[str, Any], tz: ZoneInfo) -> byt
     w.items(
         w.t("comment", id=c["recommendation"], text=c["text"], when=w.when(c["created_at"])) for c in data["comments"]
     )
+    _followup(w, data)
     w.heading("heading_audit")
     w.lines.append(w.t("audit_intro"))
     w.items(f"{w.when(e['at'])}: {audit_words(texts, lang, e)}" for e in data.get("audit_log", []))
@@ -139,6 +140,75 @@ def readable(texts: Texts, lang: str, data: dict[str, Any], tz: ZoneInfo) -> byt
     )
     w.lines += ["", w.t("footer")]
     return ("\n".join(w.lines) + "\n").encode("utf-8")
+
+
+def _followup(w: _Writer, data: dict[str, Any]) -> None:
+    """What follows a session (SPEC 13): attendance, corrections, tasks, deputyships."""
+    w.heading("heading_attendance")
+    w.items(
+        w.t(
+            "attendance",
+            id=a["session"],
+            group=a["group"],
+            title=a["title"],
+            when=w.when(a["starts_at"]),
+            status=w.word(f"attendance_{a['status']}", a["status"]),
+        )
+        + "".join(
+            f", {part}"
+            for part in (
+                w.t("as_deputy_for", name=a["as_deputy_for"] or w.t("former")) if a["as"] == "deputy" else None,
+                w.t("represented_by", name=a["represented_by"]) if a.get("represented_by") else None,
+                w.t("checked_in", when=w.when(a["checked_in_at"])) if a.get("checked_in_at") else None,
+            )
+            if part
+        )
+        for a in data.get("attendance", [])
+    )
+    w.heading("heading_corrections")
+    w.items(
+        w.t(
+            "correction",
+            id=c["session"],
+            group=c["group"],
+            title=c["title"],
+            text=c["text"],
+            when=w.when(c["created_at"]),
+        )
+        for c in data.get("minutes_corrections", [])
+    )
+    w.heading("heading_tasks")
+    w.items(
+        w.t(
+            "task",
+            id=t["id"],
+            group=t["group"],
+            text=t["text"],
+            due=_day(w, t["due_on"]),
+            status=w.word(f"task_{t['status']}", t["status"]),
+        )
+        + (f", {w.t('done', when=w.when(t['done_at']))}" if t.get("done_at") else "")
+        for t in data.get("tasks", [])
+    )
+    w.heading("heading_deputies")
+    w.items(
+        w.t(
+            f"deputy_as_{d['role']}",
+            member=d["member"] or w.t("former"),
+            deputy=d["deputy"] or w.t("former"),
+            until=w.t("until", day=_day(w, d["until"])) if d.get("until") else w.t("until_ended"),
+            dates=", ".join(
+                w.t(f"deputy_{name}", when=w.when(d[f"{name}_at"]))
+                for name in ("asked", "accepted", "ended")
+                if d.get(f"{name}_at")
+            ),
+        )
+        for d in data.get("deputyships", [])
+    )
+
+
+def _day(w: _Writer, value: object) -> str:
+    return format_date(value, w.lang) if isinstance(value, date) else w.t("none_time")
 
 
 def audit_words(texts: Texts, lang: str, entry: dict[str, Any]) -> str:

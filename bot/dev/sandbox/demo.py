@@ -20,6 +20,15 @@ coordination gets meaningful answers at once from `/digest 30d` and from
   the running half-year. A recommendation to AK EU, AK Arbeitsmarktintegration
   and AG Süd-Ost-Europa (`CLOSED_RECOMMENDATION`), answered by members of all
   three and closed with an outcome note 20 days ago.
+- After a held session (SPEC 13; `FOLLOWED_UP`, AK EU's latest): the
+  attendance the coordination took (`ATTENDANCE`: present, excused and absent
+  members, two check-ins, Katarzyna Nowak there through her deputy Petra
+  Lange, and a guest), approved minutes with a result per topic, a decision,
+  a correction proposed in review, and an open task for Ana (`TASK`, on her
+  `/tasks`); the deputyship (`DEPUTY`) is still in force, so Petra Lange gets
+  copies of Katarzyna Nowak's invitations. These are written as rows, as the
+  commands store them; the task goes through `tasks.publish`, so its reminder
+  is due two days before its date.
 - Coming (`COMING_SESSIONS`): AK EU next week, the fortnightly series of AG
   Süd-Ost-Europa (few Zusagen so far), AK Ehrenamt (nothing on its agenda
   yet: the digest names it under "Was fehlt") and the Lenkungskreis in about
@@ -28,8 +37,8 @@ coordination gets meaningful answers at once from `/digest 30d` and from
   open recommendation to all groups with a deadline, which four members have
   answered.
 
-Everything goes through the core functions the commands use, each step with
-its own time as `now`. The messages the history owed (its invitations, the
+Everything else goes through the core functions the commands use, each step
+with its own time as `now`. The messages the history owed (its invitations, the
 closed recommendation and its outcome) are marked skipped ("demo history"),
 so the bot's first tick sends only the invitations to the coming sessions
 and the open recommendation.
@@ -43,7 +52,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.core import agenda, announcements, meetings, recommendations, report_notes
+from bot.core import agenda, announcements, meetings, recommendations, report_notes, tasks
 from bot.core.config import Settings
 from bot.core.dates import local_datetime
 from bot.core.report_period import HalfYear
@@ -51,8 +60,11 @@ from bot.dev.sandbox.demo_data import (
     AGENDA,
     ANNOUNCEMENT,
     ANSWERED_BEFORE,
+    APPROVED_AFTER,
+    ATTENDANCE,
     CANCEL_REASON,
     CANCELLED_SERIES,
+    CHECKED_IN,
     CLOSED_DEADLINE,
     CLOSED_FEEDBACK,
     CLOSED_ON,
@@ -60,11 +72,18 @@ from bot.dev.sandbox.demo_data import (
     CLOSED_RECOMMENDATION,
     COMING_ANSWERS,
     COMING_SESSIONS,
+    CORRECTION,
+    DEPUTY,
+    DEPUTY_SINCE,
+    DEPUTY_UNTIL,
     EXTRA_MEMBERS,
     FEEDBACK,
+    FOLLOWED_UP,
+    GUEST,
     JOINED_DAYS_AGO,
     MAYBE,
     MEMBERS,
+    MINUTES,
     NO,
     OUTCOME,
     PAST_SESSIONS,
@@ -76,14 +95,29 @@ from bot.dev.sandbox.demo_data import (
     REGISTERED_DAYS_AGO,
     REPORT_NOTES,
     SCHEDULED_BEFORE,
+    TASK,
+    WRITTEN_AFTER,
     YES,
 )
 from storage.database import Database
+from storage.followup_models import (
+    Attendance,
+    AttendanceStatus,
+    Deputy,
+    Minutes,
+    MinutesCorrection,
+    MinutesDecision,
+    MinutesItem,
+    MinutesStatus,
+)
 from storage.models import (
+    AgendaItem,
     Delivery,
     DeliveryStatus,
+    Group,
     Membership,
     MembershipStatus,
+    Occurrence,
     Person,
     RsvpAnswer,
 )
@@ -204,7 +238,8 @@ async def _history(db: Database, users: dict[str, Any], settings: Settings, now:
     for (slug, days_ago, title), topics in PAST_SESSIONS.items():
         if days_ago <= back:
             day = _workday(today - timedelta(days=days_ago), -1)
-            await _past_session(db, users, settings, _request(slug, day, title), topics, now)
+            followed_up = (slug, days_ago, title) == FOLLOWED_UP
+            await _past_session(db, users, settings, _request(slug, day, title), topics, now, followed_up)
     await _closed_recommendation(db, users, settings, now)
     async with db.uow() as uow:
         await uow.session.execute(
@@ -222,8 +257,10 @@ async def _past_session(
     request: meetings.MeetingRequest,
     topics: tuple[tuple[str, str], ...],
     now: datetime,
+    followed_up: bool = False,
 ) -> None:
-    """Plan it three weeks before, put its topics on it, and record the members' answers."""
+    """Plan it three weeks before, put its topics on it, and record the members' answers
+    (and, for the `FOLLOWED_UP` session, what came after it)."""
     start = local_datetime(request.day, request.at, settings.timezone)
     async with db.uow() as uow:
         people = await _people(uow, users)
@@ -231,16 +268,114 @@ async def _past_session(
         planned = await meetings.schedule(uow, coordinator, request, settings, start - SCHEDULED_BEFORE)
         group = planned.meeting.group
         proposed_at = start - settings.agenda_deadline - timedelta(days=1)
+        items = []
         for key, text in topics:
             placed = await agenda.propose(uow, people[key], group, text, settings, proposed_at)
             accepted_at = proposed_at + timedelta(hours=20)
             await agenda.accept(uow, coordinator, placed.item.id, settings, accepted_at)
+            items.append(placed.item)
         first_answer = start - ANSWERED_BEFORE
         answers = _answers(_members(group.slug, first_answer, now), f"{group.slug} {request.day}")
         for index, (key, answer) in enumerate(answers.items()):
             answered_at = first_answer + timedelta(hours=5 * index)
             await meetings.answer(uow, people[key], planned.occurrences[0].id, answer, settings, answered_at)
+        if followed_up:
+            await _after_the_session(uow, people, group, planned.occurrences[0], items, start, settings, now)
         await uow.commit()
+
+
+async def _after_the_session(
+    uow: UnitOfWork,
+    people: dict[str, Person],
+    group: Group,
+    occurrence: Occurrence,
+    items: list[AgendaItem],
+    start: datetime,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """SPEC 13, written as rows (what `/deputy`, `/here`, `/attendance` and `/minutes`
+    store): the deputy, in force since before the session and still now; the
+    attendance the coordination took (pre-filled check-ins, one member there
+    through her deputy, a guest); the approved minutes with results, a decision,
+    a correction an attendee proposed, and a task, published as approving does
+    (`tasks.publish`: it is open, and its reminder will come)."""
+    coordinator = people["koordination"]
+    member, deputy = (people[key] for key in DEPUTY)
+    asked = start - timedelta(days=DEPUTY_SINCE)
+    until = now.astimezone(settings.timezone).date() + timedelta(days=DEPUTY_UNTIL)
+    uow.session.add(
+        Deputy(
+            member_id=member.id,
+            deputy_id=deputy.id,
+            until=until,
+            created_at=asked,
+            accepted_at=asked + timedelta(hours=3),
+        )
+    )
+    recorded_at = start + timedelta(hours=2)
+    checked_in_at = start - timedelta(minutes=10)
+    for key, status in ATTENDANCE.items():
+        person = people[key]
+        uow.session.add(
+            Attendance(
+                occurrence_id=occurrence.id,
+                person_id=person.id,
+                organisation=person.organisation,
+                status=status,
+                checked_in_at=checked_in_at if key in CHECKED_IN else None,
+                deputy_id=deputy.id if person is member else None,
+                recorded_by_id=coordinator.id,
+                recorded_at=recorded_at,
+            )
+        )
+    guest, organisation = GUEST
+    uow.session.add(
+        Attendance(
+            occurrence_id=occurrence.id,
+            guest_name=guest,
+            organisation=organisation,
+            status=AttendanceStatus.PRESENT,
+            recorded_by_id=coordinator.id,
+            recorded_at=recorded_at,
+        )
+    )
+    written, approved = start + WRITTEN_AFTER, start + APPROVED_AFTER
+    minutes = Minutes(
+        occurrence_id=occurrence.id,
+        status=MinutesStatus.APPROVED,
+        created_by_id=coordinator.id,
+        created_at=written,
+        updated_at=approved,
+        circulated_at=written,
+        review_until=written + settings.minutes_review,
+        approved_at=approved,
+        approved_by_id=coordinator.id,
+    )
+    minutes.items = [
+        MinutesItem(
+            agenda_item_id=item.id,
+            title=item.text,
+            result=MINUTES[item.text][0],
+            position=position,
+            decisions=[MinutesDecision(text=text, position=n) for n, text in enumerate(MINUTES[item.text][1])],
+        )
+        for position, item in enumerate(items)
+    ]
+    uow.session.add(minutes)
+    await uow.flush()
+    key, text = CORRECTION
+    uow.session.add(
+        MinutesCorrection(
+            minutes_id=minutes.id, person_id=people[key].id, text=text, created_at=written + timedelta(days=2)
+        )
+    )
+    item_text, owner, text, due_in = TASK
+    (under,) = [i for i in minutes.items if i.title == item_text]
+    due_on = _workday(now.astimezone(settings.timezone).date() + timedelta(days=due_in), 1)
+    draft = tasks.TaskDraft(text, people[owner], due_on)
+    await tasks.add_draft(uow, draft, group, occurrence, under, coordinator, written)
+    await tasks.publish(uow, minutes, approved, settings)
 
 
 def _answers(members: list[str], seed: str) -> dict[str, RsvpAnswer]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from storage.followup_models import AttendanceStatus
 from storage.models import RsvpAnswer
 
 
@@ -204,6 +205,59 @@ OUTCOME = (
     "Bulgarisch wird eingeplant; die Schnittstelle zum Jobcenter klärt der AK "
     "Arbeitsmarktintegration bis zu seiner nächsten Sitzung."
 )
+
+# --- after a held session (SPEC 13) --------------------------------------------------------
+
+FOLLOWED_UP = ("ak-eu", 18, "Gesundheitliche Versorgung")
+"""The held session (a key of PAST_SESSIONS) with attendance taken and approved minutes."""
+PRESENT, EXCUSED, ABSENT = AttendanceStatus.PRESENT, AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT
+# member key -> what the coordination recorded
+ATTENDANCE: dict[str, AttendanceStatus] = {
+    "ana": PRESENT,
+    "m01": PRESENT,  # through her deputy (DEPUTY)
+    "m02": EXCUSED,
+    "m03": PRESENT,
+    "m04": ABSENT,
+    "m05": PRESENT,
+}
+CHECKED_IN = ("m05", "m01")
+"""Who checked in themselves (m01 through her deputy), shortly before the start."""
+DEPUTY = ("m01", "m15")
+"""(member, deputy): Katarzyna Nowak (Diakonie, Migrationsdienst) is represented by her
+colleague Petra Lange (Diakonie Wuppertal), who accepted before the session."""
+DEPUTY_SINCE, DEPUTY_UNTIL = 30, 40
+"""Days: the deputyship was asked this long before the session, and lasts until the
+local date this many days after now (in force now)."""
+GUEST = ("Miriam Schäfer", "Gesundheitsamt Solingen")
+"""A guest recorded by name and organisation."""
+# agenda text of the session -> (result, decisions); in the order of its topics
+MINUTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Ergebnisse der Fallrekonstruktionen: Zugang zum Gesundheitssystem": (
+        "Das Gesundheitsamt stellt die Ergebnisse der zwölf Fallrekonstruktionen vor. "
+        "Die größten Hürden sind fehlende Versicherung, Sprache und Misstrauen gegenüber Behörden.",
+        (),
+    ),
+    "Krankenversicherung bei Minijobs: Fälle aus der Beratung": (
+        "Mehrere Beratungsstellen berichten von Familien, die wegen eines Minijobs ihre "
+        "Familienversicherung verloren haben. Die Fälle sollen gesammelt werden.",
+        (),
+    ),
+    "Angebots- und Maßnahmenpaket Gesundheit: nächste Schritte": (
+        "Der AK bespricht den Entwurf des Maßnahmenpakets.",
+        ("Der AK EU empfiehlt dem Lenkungskreis eine Clearingstelle Gesundheit als Modellprojekt.",),
+    ),
+}
+TASK = (
+    "Krankenversicherung bei Minijobs: Fälle aus der Beratung",
+    "ana",
+    "Fälle aus der Beratung anonymisiert zusammenstellen und an die Koordination schicken",
+    12,
+)
+"""(agenda text, owner key, text, due in days from now): an open task from the minutes."""
+CORRECTION = ("m05", "Es waren zwölf Fallrekonstruktionen, nicht zehn.")
+"""A correction an attendee proposed while the minutes were in review."""
+WRITTEN_AFTER, APPROVED_AFTER = timedelta(days=1), timedelta(days=8)
+"""After the session: the coordination circulated the minutes, and approved them."""
 
 # --- what is coming -----------------------------------------------------------------------
 
