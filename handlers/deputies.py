@@ -36,7 +36,7 @@ from bot.render.texts import Html, Texts
 from handlers import followup_payloads as fp
 from handlers import payloads as p
 from handlers.common import Handler, Request, Rows, Runtime, action
-from handlers.meetings import ANSWER_LINES, answer_buttons
+from handlers.meetings import ANSWER_LINES, answer_buttons, with_closing_line
 from handlers.outbox import Batch, Message, Part, Renderer
 from handlers.recommendation_messages import stance_name, stance_rows
 from storage.followup_models import Deputy
@@ -253,15 +253,8 @@ def _member_lines(texts: Texts, lang: str, member: Person) -> dict[str, Html]:
 
 def _with_member_line(request: Request, member: Person, answer: RsvpAnswer) -> Html | None:
     """The pressed copy's text with its closing line saying the member's new answer."""
-    query = request.update.callback_query
-    current = getattr(query.message, "text_html", None) if query is not None and query.message else None
-    if not isinstance(current, str):
-        return None
-    head, separator, last = current.rpartition("\n\n")
     lines = _member_lines(request.runtime.texts, request.lang, member)
-    if not separator or last not in lines.values():
-        return None
-    return Html(head + "\n\n" + lines[answer.value])
+    return with_closing_line(request, lines.values(), lines[answer.value])
 
 
 async def stance_for_pressed(request: Request) -> None:

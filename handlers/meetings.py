@@ -5,6 +5,7 @@ handlers/sessions.py."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseHandler, CommandHandler, filters
@@ -208,18 +209,25 @@ ANSWER_LINES = ("reminders.question", *(f"reminders.answered_{name}" for name in
 """The closing lines of a message about a session (`render_session`)."""
 
 
-def _with_answer_line(request: Request, answer: RsvpAnswer) -> Html | None:
-    """The pressed message's text with its closing line ("Kommen Sie?", "Sie haben
-    zugesagt") saying the new answer; None (only the buttons change) when the
-    message does not end so (an older wording, another language)."""
+def with_closing_line(request: Request, known: Iterable[str], line: Html) -> Html | None:
+    """The pressed message's text with its closing line, one of `known` ("Kommen
+    Sie?", "Sie haben zugesagt", or a deputy's copy's "Ana hat zugesagt"), replaced
+    by `line`; None (only the buttons change) when the message does not end so
+    (an older wording, another language)."""
     query = request.update.callback_query
     current = getattr(query.message, "text_html", None) if query is not None and query.message else None
     if not isinstance(current, str):
         return None
     head, separator, last = current.rpartition("\n\n")
-    if not separator or last not in {request.t(key) for key in ANSWER_LINES}:
+    if not separator or last not in set(known):
         return None
-    return Html(head + "\n\n" + request.t(f"reminders.answered_{answer.value}"))
+    return Html(head + "\n\n" + line)
+
+
+def _with_answer_line(request: Request, answer: RsvpAnswer) -> Html | None:
+    """The pressed message's text saying the member's new answer at its end."""
+    known = {request.t(key) for key in ANSWER_LINES}
+    return with_closing_line(request, known, request.t(f"reminders.answered_{answer.value}"))
 
 
 async def card_answer_pressed(request: Request) -> None:
