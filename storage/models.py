@@ -17,6 +17,7 @@
 - In `storage.inbox_models`: each update from Telegram, kept until it has been handled.
 - In `storage.admin_models`: the audit log, announcements, the report's notes.
 - In `storage.followup_models`: attendance, minutes, tasks, deputies (SPEC 13).
+- In `storage.tracking_models`: the results of recommendations and their tracking (SPEC 14).
 
 All datetimes are timezone-aware UTC; Telegram ids are `BigInteger`.
 Constraint names follow one naming convention so migrations stay portable
@@ -215,6 +216,8 @@ class DeliveryKind(enum.StrEnum):
     DEPUTY_COPY = "deputy_copy"
     """A member's invitation, reminder or feedback request, copied to their deputy when it is sent,
     marked "in Vertretung für …"; has a `copy_of_id` (the member's delivery)."""
+    REVIEW_DUE = "review_due"
+    """To each coordinator on a tracked recommendation's review date (SPEC 14); has a `tracking_id`."""
 
 
 SESSION_KINDS = frozenset({DeliveryKind.INVITATION, DeliveryKind.REMINDER, DeliveryKind.MOVED, DeliveryKind.CANCELLED})
@@ -353,6 +356,7 @@ class Delivery(Base):
         UniqueConstraint("task_id", "person_id", "kind", name="uq_deliveries_task_once"),
         UniqueConstraint("minutes_id", "person_id", "kind", name="uq_deliveries_minutes_once"),
         UniqueConstraint("copy_of_id", "person_id", name="uq_deliveries_copy_once"),
+        UniqueConstraint("tracking_id", "person_id", "kind", "revision", name="uq_deliveries_tracking_once"),
         Index("ix_deliveries_status_due", "status", "due_at"),
     )
 
@@ -367,6 +371,7 @@ class Delivery(Base):
     minutes_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"))
     copy_of_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
     """For a deputy's copy: the member's delivery it copies (SPEC 13)."""
+    tracking_id: Mapped[int | None] = mapped_column(ForeignKey("trackings.recommendation_id", ondelete="CASCADE"))
     scheduled_for: Mapped[datetime | None]
     """For a scheduled digest: the DIGEST_SCHEDULE time it is for (one per coordinator and time)."""
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))

@@ -44,6 +44,7 @@ from storage.repositories import (
     PeopleRepository,
 )
 from storage.task_repository import TaskRepository
+from storage.tracking_repository import TrackingRepository
 
 
 class WriteLock:
@@ -93,6 +94,7 @@ class UnitOfWork:
     minutes: MinutesRepository
     tasks: TaskRepository
     deputies: DeputyRepository
+    trackings: TrackingRepository
 
     def __init__(
         self,
@@ -142,6 +144,7 @@ class UnitOfWork:
         self.minutes = MinutesRepository(self.session)
         self.tasks = TaskRepository(self.session)
         self.deputies = DeputyRepository(self.session)
+        self.trackings = TrackingRepository(self.session)
 
     async def __aexit__(
         self,

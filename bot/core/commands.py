@@ -57,6 +57,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("attendance", Role.COORDINATOR, ("anwesenheit",)),
     Command("sheet", Role.COORDINATOR, ("teilnahmeliste", "liste")),
     Command("minutes", Role.COORDINATOR, ("ergebnisprotokoll", "niederschrift")),
+    Command("track", Role.COORDINATOR, ("stand", "wiedervorlage")),
 )
 
 
