@@ -36,8 +36,9 @@ class DeputyRepository(_Repository):
     """Deputyships, with the member and the deputy loaded."""
 
     async def in_force_for_members(self, member_ids: Iterable[int], today: date) -> dict[int, Deputy]:
-        """The deputyship in force for each of these members (at most one each)."""
-        ids = set(member_ids)
+        """The deputyship in force for each of these members (at most one each);
+        an id no row can have (a forged button's) finds nothing."""
+        ids = {i for i in member_ids if is_id(i)}
         if not ids:
             return {}
         result = await self.session.execute(
