@@ -190,10 +190,18 @@ def answerable_card(
 
 
 def outcome_message(
-    texts: Texts, lang: str, recommendation: Recommendation, tally: Counter[StanceValue], comments: int
+    texts: Texts,
+    lang: str,
+    recommendation: Recommendation,
+    tally: Counter[StanceValue],
+    comments: int,
+    result: str | None = None,
 ) -> Html:
-    """The outcome for everyone who answered: the text (shortened), the note, the final tally."""
+    """The outcome for everyone who answered: the text (shortened), the steering
+    circle's result (angenommen ...) where it was asked, the note, the final tally."""
     final = texts.get(lang, "recommendations.final_tally", tally=tally_line(texts, lang, tally), comments=comments)
+    if result is not None:
+        final = Html(texts.get(lang, "recommendations.outcome_result", result=result) + "\n" + final)
     return Html(
         "\n".join(
             [
@@ -298,7 +306,10 @@ async def render_delivery(runtime: Runtime, uow: UnitOfWork, item: Due, lang: st
     recommendation = facts.recommendation
     if item.kind is DeliveryKind.OUTCOME:
         assert facts.tally is not None
-        return [Message(outcome_message(texts, lang, recommendation, facts.tally, facts.comments))]
+        rid = recommendation.id
+        decided = await batch.memo(("tracking", rid), lambda: uow.trackings.get(rid))
+        result = texts.plain(lang, f"tracking.result_{decided.result.value}") if decided is not None else None
+        return [Message(outcome_message(texts, lang, recommendation, facts.tally, facts.comments, result))]
     if item.kind is DeliveryKind.DEADLINE_PASSED:
         return [after_deadline_message(texts, lang, await recommendation_deadlines.state(uow, recommendation), tz)]
     key = HEADERS.get(item.kind, "recommendations.card_reminder")

@@ -16,7 +16,10 @@ buttons.
   have not answered, the newest comments) with "Abschließen".
 - A stance button saves the stance, answers with a short notice and marks
   the chosen button ("✓ Bedenken"); "Kommentar" asks for the comment;
-  "Abschließen" asks for the outcome note.
+  "Abschließen" asks for the steering circle's result (angenommen, nicht
+  angenommen, zur Kenntnis genommen), then for the outcome note
+  (`bot.core.recommendation_closing`); closed as adopted, the bot asks right
+  away for what tracking needs (`handlers.tracking`).
 - How the messages look (cards, overviews, the outcome) and what the
   delivery timer sends: `handlers.recommendation_messages`.
 
@@ -31,6 +34,7 @@ from zoneinfo import ZoneInfo
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.core import membership, people
+from bot.core import recommendation_closing as closing
 from bot.core import recommendations as core
 from bot.core.commands import by_name
 from bot.core.dates import format_when
@@ -39,7 +43,8 @@ from bot.core.steps import Step
 from bot.render.texts import Html, escape
 from bot.render.units import one_line, shorten
 from handlers import payloads as p
-from handlers import recommendation_deadlines
+from handlers import recommendation_deadlines, tracking
+from handlers import tracking_payloads as tp
 from handlers.common import Handler, Request, Rows, action
 from handlers.recommendation_messages import (
     OUTCOME_IN_OVERVIEW,
@@ -58,6 +63,7 @@ from handlers.recommendation_messages import (
 )
 from handlers.registration import TextAnswer
 from storage.models import COMMENT_MAX, OUTCOME_MAX, RECOMMENDATION_TEXT_MAX, RecommendationStatus
+from storage.tracking_models import RecommendationResult
 
 
 def _tz(request: Request) -> ZoneInfo:
@@ -351,20 +357,53 @@ async def open_pressed(request: Request) -> None:
 
 @dates_for_reader
 async def close_pressed(request: Request) -> None:
-    """Abschließen: ask for the outcome note."""
+    """Abschließen: ask how the steering circle decided (three buttons)."""
     assert isinstance(request.payload, p.CloseRecommendation)
-    recommendation = await core.start_close(
+    recommendation = await closing.start_close(
         await request.uow(), await request.person(), request.payload.recommendation_id, request.settings
     )
     await request.answer()
-    await request.reply(request.t("recommendations.ask_outcome", id=recommendation.id, max=OUTCOME_MAX))
+    await request.reply(
+        request.t("recommendations.ask_result", id=recommendation.id),
+        tracking.result_rows(request.runtime.texts, request.lang, recommendation.id),
+    )
+
+
+@dates_for_reader
+async def result_pressed(request: Request) -> None:
+    """A result chosen: ask for the outcome note."""
+    assert isinstance(request.payload, tp.ChooseResult)
+    try:
+        result = RecommendationResult(request.payload.result)
+    except ValueError:
+        raise Refusal("buttons.stale") from None
+    recommendation = await closing.choose_result(
+        await request.uow(), await request.person(), request.payload.recommendation_id, result, request.settings
+    )
+    await request.answer()
+    await request.edit(rows=())
+    await request.reply(
+        request.t(
+            "recommendations.ask_outcome",
+            id=recommendation.id,
+            max=OUTCOME_MAX,
+            result=request.label(f"tracking.result_{result.value}"),
+        )
+    )
 
 
 @dates_for_reader
 async def outcome_text(request: Request, text: str) -> None:
-    """The outcome note: close, and tell everyone who answered."""
-    closed = await core.close(await request.uow(), await request.person(), text, request.settings, request.now())
-    await request.reply(request.t("recommendations.closed_done", id=closed.recommendation.id, count=closed.told))
+    """The outcome note: close with the result, tell everyone who answered; adopted, ask for the tracking."""
+    closed = await closing.close(await request.uow(), await request.person(), text, request.settings, request.now())
+    rid = closed.recommendation.id
+    if closed.result is None:
+        await request.reply(request.t("recommendations.closed_done", id=rid, count=closed.told))
+    else:
+        result = request.label(f"tracking.result_{closed.result.value}")
+        await request.reply(request.t("recommendations.closed_with_result", id=rid, result=result, count=closed.told))
+    if closed.asks is not None:
+        await request.reply(*tracking.first_question(request, rid, closed.asks))
     request.wake_deliveries()
 
 
@@ -390,6 +429,7 @@ CALLBACKS: dict[type, Handler] = {
     p.WriteComment: comment_pressed,
     p.OpenRecommendation: open_pressed,
     p.CloseRecommendation: close_pressed,
+    tp.ChooseResult: result_pressed,
     p.RecommendationPreview: preview_pressed,
     **recommendation_deadlines.CALLBACKS,
 }

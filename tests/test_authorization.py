@@ -26,6 +26,7 @@ from bot.core.people import Role
 from bot.render.texts import Texts
 from handlers import followup_payloads as fp
 from handlers import payloads as p
+from handlers import tracking_payloads as tp
 from storage.followup_models import Deputy, Minutes, MinutesItem, MinutesStatus, Task, TaskStatus
 from storage.models import (
     AgendaItem,
@@ -39,10 +40,12 @@ from storage.models import (
     Occurrence,
     Person,
     Recommendation,
+    RecommendationStatus,
     Rsvp,
     RsvpAnswer,
     Stance,
 )
+from storage.tracking_models import RecommendationResult, Tracking, TrackStatus
 from tests import harness
 from tests.factories import registered
 
@@ -69,6 +72,7 @@ ARGS = {
     "attendance": "1",
     "sheet": "1",
     "minutes": "1",
+    "track": "1",
 }
 COORDINATOR_COMMANDS = [c for c in COMMANDS if c.role is Role.COORDINATOR]
 REFUSED = "Das darf nur die KIM-Koordination. Es wurde nichts geändert."
@@ -283,7 +287,7 @@ BUTTONS: dict[type[p.Payload], tuple[Press, ...]] = {
     ),
     p.WriteComment: (Press("cm:{recommendation}", MEMBER, ok="Ihren Kommentar zu Empfehlung"),),
     p.OpenRecommendation: (Press("ro:{recommendation}", COORDINATION, ok="Ohne Antwort: 1 von 1"),),
-    p.CloseRecommendation: (Press("rc:{recommendation}", COORDINATION, ok="abschließen"),),
+    p.CloseRecommendation: (Press("rc:{recommendation}", COORDINATION, ok="Wie hat der Lenkungskreis"),),
     p.RecommendationPreview: (
         Press("rv:send:1", COORDINATION, ok="nichts mehr zu senden"),  # nothing prepared: nothing is sent
         Press("rv:cancel:1", COORDINATION, ok="nichts mehr zu senden"),
@@ -333,6 +337,27 @@ BUTTONS: dict[type[p.Payload], tuple[Press, ...]] = {
         Press("ef:{minutes}:1", COORDINATION, ok="ist freigegeben"),
     ),
     fp.MinutesCorrect: (Press("ek:{minutes}", MEMBER, ok="Welche Korrektur"),),
+    # tracking: the open recommendation is closed with a result; "tracked" was closed as adopted
+    tp.ChooseResult: (
+        Press("tr:{recommendation}:adopted", COORDINATION, ok="Sie haben gewählt: angenommen"),
+        Press("tr:{recommendation}:noted", COORDINATION, ok="Sie haben gewählt: zur Kenntnis genommen"),
+    ),
+    tp.OpenTracking: (Press("to:{tracked}", COORDINATION, ok="Entscheidung des Lenkungskreises: angenommen"),),
+    tp.ChangeTracking: (
+        Press("tf:{tracked}:responsible", COORDINATION, ok="Wer ist für Empfehlung"),
+        Press("tf:{tracked}:due", COORDINATION, ok="Bis wann soll Empfehlung"),
+        Press("tf:{tracked}:review", COORDINATION, ok="(Wiedervorlage)?"),
+        Press("tf:{tracked}:status", COORDINATION, ok="Wie ist der Stand"),
+    ),
+    tp.TrackingDate: (
+        Press("tt:{tracked}:0:20270301", COORDINATION, ok="Gespeichert: Fällig bis 01.03.2027"),
+        Press("tt:{tracked}:1:20270301", COORDINATION, ok="Gespeichert: Wiedervorlage am 01.03.2027"),
+    ),
+    tp.TrackingStatus: (
+        Press("ts:{tracked}:in-progress", COORDINATION, ok="Gespeichert: Stand in Arbeit"),
+        Press("ts:{tracked}:delayed", COORDINATION, ok="Warum verzögert sich"),
+    ),
+    tp.SkipTracking: (Press("tx:{tracked}", COORDINATION, ok="Es wurde nichts geändert"),),
 }
 PRESSES = [(kind, press) for kind, presses in BUTTONS.items() for press in presses]
 
@@ -392,6 +417,7 @@ def test_every_button_type_has_realistic_data_here() -> None:
             "task_of_member",
             "deputyship",
             "minutes",
+            "tracked",
         ),
         7,
     )
@@ -510,6 +536,22 @@ async def world(bot, coordinator) -> World:  # type: ignore[no-untyped-def]
         draft = Delivery(minutes_id=minutes.id, person_id=ids["mira"], kind=DeliveryKind.MINUTES_DRAFT, due_at=START)
         draft.status, draft.sent_at, draft.attempts = DeliveryStatus.SENT, START, 1
         uow.session.add(draft)
+        # a recommendation closed as adopted: tracked (SPEC 14)
+        tracked = Recommendation(text="Mehrsprachige Infoblätter", status=RecommendationStatus.CLOSED)
+        tracked.created_at, tracked.closed_at, tracked.outcome = START, START, "Angenommen."
+        tracked.groups = [await uow.groups.get(ids["ak_eu"])]  # type: ignore[list-item]
+        uow.session.add(tracked)
+        await uow.flush()
+        ids["tracked"] = tracked.id
+        uow.session.add(
+            Tracking(
+                recommendation_id=tracked.id,
+                result=RecommendationResult.ADOPTED,
+                status=TrackStatus.OPEN,
+                review_revision=0,
+                changed_at=START,
+            )
+        )
         await uow.commit()
     return World(found, ids)
 

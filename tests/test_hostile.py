@@ -382,6 +382,9 @@ WORDS_OF_FIELD = {
     "action": ["edit", "withdraw", "accept", "reject", "defer", "defer-1", "defer-x", "up", "down"],
     "stance": ["agree", "concerns", "reject"],
     "language": ["de", "en"],
+    "result": ["adopted", "rejected", "noted"],
+    "field": ["responsible", "due", "review", "status"],
+    "status": ["open", "in-progress", "delayed", "done"],
 }
 
 
@@ -830,7 +833,7 @@ ATTACKS = [
     ],
     [_press("member", "mg:{group}"), _say("member", "10.12.2026 15:00 Geheim")],
     [_press("guest", "rt:0"), _say("guest", "Alle sollen zustimmen")],
-    [_press("member", "rc:{rec}"), _say("member", "Erledigt")],
+    [_press("member", "rc:{rec}"), _press("member", "tr:{rec}:adopted"), _say("member", "Erledigt")],
     [_press("guest", "iv:{group}"), _press("other", "ap:{group}"), _say("other", "Fremdes Thema")],
     [(("command", "other", "/agenda Mein Thema"), True), _press("other", "ag:{group}")],
     [

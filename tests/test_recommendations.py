@@ -430,10 +430,15 @@ async def test_overview_close_with_outcome_and_only_those_who_answered_are_told(
     assert labels(overview) == [["Abschließen"]]
 
     replies = await coordinator.press("Abschließen", overview)
+    assert f"Wie hat der Lenkungskreis über Empfehlung #{rid} entschieden?" in replies[-1].text
+    assert labels(replies[-1]) == [["Angenommen"], ["Nicht angenommen"], ["Zur Kenntnis genommen"]]
+    replies = await coordinator.press("Zur Kenntnis genommen", replies[-1])
     assert f"Empfehlung #{rid} abschließen" in replies[-1].text and "2000" in replies[-1].text
+    assert "Sie haben gewählt: zur Kenntnis genommen" in replies[-1].text
     replies = await coordinator.send("   ")
     replies = await coordinator.send("Die Stadt bietet ab März zwei Abendkurse an.\nDanke für die Hinweise!")
-    assert f"Empfehlung #{rid} ist abgeschlossen" in replies[-1].text and "haben: 2" in replies[-1].text
+    assert f"Empfehlung #{rid} ist abgeschlossen: zur Kenntnis genommen" in replies[-1].text
+    assert "haben: 2" in replies[-1].text
     await bot.tick()
     for person in (ana, ben):
         outcome = person.last
@@ -466,6 +471,7 @@ async def test_closing_drops_the_reminder_not_sent_yet(bot, coordinator, members
     rid = await publish(bot, coordinator, "/recommend ak-eu Text | 15.12.2026")
     await coordinator.send(f"/feedback {rid}")
     await coordinator.press("Abschließen")
+    await coordinator.press("Nicht angenommen")
     replies = await coordinator.send("Erledigt.")
     assert "haben: 0" in replies[-1].text
     bot.clock.set(datetime(2026, 12, 15, 12, 0, tzinfo=UTC))
@@ -477,9 +483,12 @@ async def test_a_second_close_started_before_the_first_ended_changes_nothing(bot
     rid = await publish(bot, coordinator, "/recommend ak-eu Text")
     await members["Ana"].press("Zustimmung")
     overview = (await coordinator.send(f"/feedback {rid}"))[-1]
-    await coordinator.press("Abschließen", overview)
-    await coordinator.press("Abschließen", overview)
+    first = (await coordinator.press("Abschließen", overview))[-1]
+    second = (await coordinator.press("Abschließen", overview))[-1]
+    await coordinator.press("Zur Kenntnis genommen", first)
     await coordinator.send("Erstes Ergebnis")
+    replies = await coordinator.press("Angenommen", second)
+    assert "schon abgeschlossen" in replies[-1].text
     replies = await coordinator.press_data(f"rc:{rid}", overview)
     assert "schon abgeschlossen" in replies[-1].text
     async with bot.db.reader() as uow:
@@ -550,6 +559,7 @@ async def test_longest_texts_fit_every_message(bot, coordinator, members):
     overview = (await coordinator.send(f"/feedback {rid}"))[-1]
     await coordinator.send("/feedback")
     await coordinator.press("Abschließen", overview)
+    await coordinator.press("Zur Kenntnis genommen")
     replies = await coordinator.send("𝔈" * 2000)
     assert "höchstens 2000 Zeichen" in replies[-1].text, "counted as Telegram counts"
     await coordinator.send("𝔈" * 1000)
@@ -774,8 +784,10 @@ async def test_after_the_deadline_remind_the_silent_with_a_new_deadline_then_clo
     assert "Geantwortet haben 2 von 2. Ohne Antwort: 0." in again.text
     assert labels(again) == [["Abschließen"], ["Frist verlängern"]]
     await coordinator.press("Abschließen", again)
+    await coordinator.press("Angenommen")
     replies = await coordinator.send("Die Stadt bietet zwei Abendkurse an.")
-    assert f"Empfehlung #{rid} ist abgeschlossen" in replies[-1].text
+    assert f"Empfehlung #{rid} ist abgeschlossen: angenommen" in replies[-2].text
+    assert f"Wer ist für Empfehlung #{rid} zuständig?" in replies[-1].text
     actions = [(a, i) for a, i, _ in await audit_actions(bot)]
     assert ("recommendation.publish", rid) in actions and ("recommendation.close", rid) in actions
     [extend] = [d for a, i, d in await audit_actions(bot) if a == "recommendation.extend"]
@@ -807,6 +819,7 @@ async def test_closing_before_the_deadline_drops_the_message_after_it(bot, coord
     rid = await publish(bot, coordinator, "/recommend ak-eu Mehr Sprachkurse | 15.12.2026")
     await coordinator.send(f"/feedback {rid}")
     await coordinator.press("Abschließen")
+    await coordinator.press("Zur Kenntnis genommen")
     await coordinator.send("Erledigt.")
     bot.clock.set(datetime(2026, 12, 16, 8, 0, tzinfo=UTC))
     await bot.tick()

@@ -74,12 +74,6 @@ class Commented:
 
 
 @dataclass
-class Closed:
-    recommendation: Recommendation
-    told: int
-
-
-@dataclass
 class Waiting:
     recommendations: Sequence[Recommendation]
     total: int

@@ -48,9 +48,9 @@ want. Rules that live here:
 - "Answered" is a stance or a comment. The reminder a day before the
   deadline goes only to members who have not answered and still belong to a
   target group; `/feedback` lists only what is still unanswered.
-- Closing takes an outcome note; everyone who answered is owed one message
-  with the outcome and the final tally. Messages not sent yet about it are
-  dropped. Closing twice changes nothing.
+- Closing asks for the result, then takes an outcome note; everyone who
+  answered is owed one message with the outcome and the final tally
+  (`bot.core.recommendation_closing`).
 
 Every function checks before it changes anything and commits once at the
 end; a `Refusal` means nothing was saved. The one exception is a guided
@@ -85,7 +85,6 @@ from bot.core.recommendation_screening import (
 )
 from bot.core.recommendation_screening import screen_due as screen_due  # the timer asks this module
 from bot.core.recommendation_views import (
-    Closed,
     Commented,
     MemberView,
     OpenList,
@@ -101,7 +100,6 @@ from bot.core.text import free_text, telegram_length
 from storage.models import (
     COMMENT_MAX,
     OUTCOME_MAX,
-    RECOMMENDATION_KINDS,
     RECOMMENDATION_TEXT_MAX,
     Comment,
     DeliveryKind,
@@ -441,44 +439,3 @@ async def open_overviews(uow: UnitOfWork, coordinator: Person, settings: Setting
         [Overview(r, tallies[r.id], *counts[r.id], comments[r.id]) for r in found],
         total,
     )
-
-
-# --- closing ---------------------------------------------------------------
-
-
-async def start_close(
-    uow: UnitOfWork, coordinator: Person, recommendation_id: int, settings: Settings
-) -> Recommendation:
-    """Abschließen pressed: the coordinator's next text is the outcome note."""
-    require_coordinator(coordinator, settings)
-    recommendation = await _known(uow, recommendation_id)
-    if recommendation.status is RecommendationStatus.CLOSED:
-        raise Refusal("recommendations.already_closed", id=recommendation.id)
-    steps.ask(coordinator, Step.RECOMMENDATION_OUTCOME, {"recommendation": recommendation.id})
-    await uow.flush()
-    return recommendation
-
-
-async def close(uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime) -> Closed:
-    """The outcome note: close the recommendation and owe everyone who answered a message."""
-    require_coordinator(coordinator, settings)
-    recommendation_id = steps.recall_id(coordinator, "recommendation")
-    outcome = outcome_text(text)
-    recommendation = await uow.recommendations.get(recommendation_id)
-    if recommendation is None or not await uow.recommendations.close_if_open(
-        recommendation.id, outcome, coordinator.id, now
-    ):
-        if recommendation is None:
-            raise Refusal("recommendations.unknown", id=recommendation_id).ending_step()
-        raise Refusal("recommendations.already_closed", id=recommendation.id).ending_step()
-    await uow.recommendations.skip_pending(
-        recommendation.id, RECOMMENDATION_KINDS - {DeliveryKind.OUTCOME}, "recommendation closed"
-    )
-    person_ids = await uow.recommendations.answered_people(recommendation.id)
-    await uow.deliveries.insert_many(
-        [owed(recommendation.id, person_id, DeliveryKind.OUTCOME, now) for person_id in person_ids]
-    )
-    audit.record(uow, coordinator, "recommendation.close", "recommendation", recommendation.id, now)
-    steps.end(coordinator)
-    await uow.flush()
-    return Closed(recommendation, len(person_ids))

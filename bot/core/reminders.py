@@ -5,7 +5,9 @@ before a recommendation's deadline, its outcome, and notes to the authors of
 agenda items, and the scheduled digests. The rules for sessions live here,
 those for recommendations in `bot.core.recommendations.screen_due`, those for
 digests in `bot.core.digest` (`plan`, `screen_due`), those for tasks in
-`bot.core.tasks.screen_due`; a note to an author is always sent.
+`bot.core.tasks.screen_due`, those for review dates of tracked
+recommendations in `bot.core.tracking_changes.screen_due`; a note to an
+author is always sent.
 
 The database is the source of truth. `plan` makes sure every (session, lead
 time, member) within the planning window has one delivery record; `take_due`
@@ -40,7 +42,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core import agenda, deputies, digest, meetings, minutes_review, recommendations, tasks
+from bot.core import agenda, deputies, digest, meetings, minutes_review, recommendations, tasks, tracking_changes
 from bot.core.config import Settings
 from storage.models import (
     MINUTES_KINDS,
@@ -157,6 +159,7 @@ class Due:
     recommendation_id: int | None = None
     agenda_item_id: int | None = None
     scheduled_for: datetime | None = None
+    tracking_id: int | None = None
 
 
 async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: int = 1000) -> list[Due]:
@@ -171,6 +174,9 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
     reasons |= await digest.screen_due(uow, [r for r in others if r.kind is DeliveryKind.DIGEST], settings, now)
     reasons |= await tasks.screen_due(uow, [r for r in others if r.kind in TASK_KINDS])
     reasons |= await minutes_review.screen_due(uow, [r for r in others if r.kind in MINUTES_KINDS])
+    reasons |= await tracking_changes.screen_due(
+        uow, [r for r in others if r.kind is DeliveryKind.REVIEW_DUE], settings
+    )
     copies = await deputies.screen_copies(uow, [r for r in others if r.kind is DeliveryKind.DEPUTY_COPY], now, settings)
     reasons |= copies.reasons
     others = [row for row in others if row.id not in copies.waiting]  # the member's message is not sent yet
@@ -240,6 +246,7 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
             r.recommendation_id,
             r.agenda_item_id,
             r.scheduled_for,
+            r.tracking_id,
         )
         for r in sorted(send, key=lambda r: (r.due_at, r.id))
     ]

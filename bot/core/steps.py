@@ -57,7 +57,7 @@ class Step(enum.StrEnum):
     RECOMMENDATION_COMMENT = "recommendation_comment"
     """A comment on recommendation `recommendation`."""
     RECOMMENDATION_OUTCOME = "recommendation_outcome"
-    """The outcome note that closes recommendation `recommendation`."""
+    """The outcome note that closes recommendation `recommendation` with `result` (SPEC 14)."""
     REPORT_NOTE = "report_note"
     """The coordinator's note on group `group` for the report on half-year `year`-H`half`."""
     RECOMMENDATION_DEADLINE = "recommendation_deadline"
@@ -72,6 +72,9 @@ class Step(enum.StrEnum):
     """/minutes: the title of a new item of minutes `minutes`."""
     MINUTES_CORRECTION = "minutes_correction"
     """A correction proposed to the draft minutes `minutes`."""
+    TRACK_FIELD = "track_field"
+    """/track: the text for `field` (responsible, due, review, reason) of recommendation
+    `recommendation`; `guided`: the questions right after closing it as adopted."""
 
 
 REGISTRATION = frozenset({Step.NAME, Step.ORGANISATION})

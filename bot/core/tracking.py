@@ -103,12 +103,12 @@ async def list_for_export(uow: UnitOfWork, settings: Settings, now: datetime) ->
 async def tracked(uow: UnitOfWork, recommendation_id: int) -> Tracking:
     """The tracking of recommendation `recommendation_id`, which must be adopted;
     otherwise a refusal that says why (`tracking.unknown`, `tracking.still_open`,
-    `tracking.not_adopted` with the result, `tracking.no_result`)."""
+    `tracking.was_rejected`, `tracking.was_noted`, `tracking.no_result`)."""
     found = await uow.trackings.get(recommendation_id)
     if found is not None and found.result is RecommendationResult.ADOPTED:
         return found
     if found is not None:
-        raise Refusal("tracking.not_adopted", id=recommendation_id, result=found.result.value)
+        raise Refusal(f"tracking.was_{found.result.value}", id=recommendation_id)
     recommendation = await uow.recommendations.get(recommendation_id)
     if recommendation is None:
         raise Refusal("tracking.unknown", id=recommendation_id)

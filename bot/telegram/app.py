@@ -62,6 +62,7 @@ from handlers import (
     report,
     sessions,
     tasks,
+    tracking,
 )
 from handlers.common import KimContext, Runtime, command_menu, utc_now
 from storage.database import Database, unavailable
@@ -79,6 +80,7 @@ RENDERERS = {
     **digest.RENDERERS,
     **tasks.RENDERERS,
     **minutes.RENDERERS,
+    **tracking.RENDERERS,
 }
 """What the delivery timer sends, per delivery kind, from the features that own them."""
 RENDERERS[DeliveryKind.DEPUTY_COPY] = deputies.copy_renderer(RENDERERS)  # a member's message, for the deputy
@@ -154,6 +156,8 @@ def build_application(
     callbacks.update(deputies.CALLBACKS)
     callbacks.update(tasks.CALLBACKS)
     callbacks.update(minutes.CALLBACKS)
+    callbacks.update(tracking.CALLBACKS)
+    text_answers.update(tracking.TEXT_ANSWERS)
     text_answers.update(minutes.TEXT_ANSWERS)
     callbacks.update(attendance.CALLBACKS)
     text_answers.update(attendance.TEXT_ANSWERS)
@@ -172,6 +176,7 @@ def build_application(
             *deputies.handlers(),
             *tasks.handlers(),
             *minutes.handlers(),
+            *tracking.handlers(),
             *attendance.handlers(),
             *digest.handlers(),
             *report.handlers(),
