@@ -30,6 +30,7 @@ each, and `ReportRepository` (`uow.reports`) combines them:
 - `storage.report_notes`: the coordinator's notes on the groups;
 - `storage.report_attendance`: invitations, Zusagen and attendance per held session;
 - `storage.report_minutes`: the approved minutes of the held sessions;
+- `storage.report_tracking`: the state of the adopted recommendations (SPEC 14);
 - this module: the preparation of the transaction, the first record, the groups.
 """
 
@@ -55,6 +56,7 @@ from storage.report_minutes import MinutesQueries
 from storage.report_notes import NoteQueries
 from storage.report_recommendations import RecommendationQueries
 from storage.report_sessions import SessionQueries
+from storage.report_tracking import TrackingQueries
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class GroupRow:
 
 
 class ReportRepository(
-    SessionQueries, RecommendationQueries, GroupQueries, NoteQueries, AttendanceQueries, MinutesQueries
+    SessionQueries, RecommendationQueries, GroupQueries, NoteQueries, AttendanceQueries, MinutesQueries, TrackingQueries
 ):
     """Sessions, participation, topics, recommendations and members of one half-year."""
 

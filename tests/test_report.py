@@ -160,6 +160,7 @@ async def history(bot, coordinator):  # type: ignore[no-untyped-def]
     await coordinator.send(f"/cancel {s5}")
     overview = (await coordinator.send(f"/feedback {r1}"))[-1]
     await coordinator.press("Abschließen", overview)
+    await coordinator.press("Zur Kenntnis genommen")
     replies = await coordinator.send("Die Stadt bietet ab März zwei Abendkurse an.")
     assert "ist abgeschlossen" in replies[-1].text
     r2 = await publish(bot, coordinator, "/recommend all Gemeinsame Fortbildung im Frühjahr | 30.01.2027")
@@ -228,6 +229,7 @@ async def test_the_report_has_the_councils_structure_and_the_right_figures(bot, 
         "Sitzungen im Berichtszeitraum",
         "Themen der Tagesordnungen",
         "Empfehlungen des Lenkungskreises und Rückmeldungen der Gremien",
+        "Stand der Empfehlungen",
         "Stand der Gremien",
         "Ausblick",
     ]

@@ -39,6 +39,11 @@ The rules (decisions where the specification is silent):
   or whose minutes are not approved (none, a draft, or in review after their
   review period), each with its id and the command that fixes it
   (`/attendance 12`, `/minutes 12`); the overall "Was fehlt" counts them.
+  Adopted recommendations past their due date (SPEC 14, `bot.core.tracking.overdue`,
+  on the local date): in a group's digest those addressed to the group, in
+  `all` and the scheduled digest every one; the 5 due longest ago named with
+  `/track 7` to update each, the rest counted. They count as missing, so a
+  scheduled digest never says "nothing new" over an overdue one.
 - Lists show at most 5 entries ("und 3 weitere"), comments at most 3 per
   recommendation and group; every number is counted in SQL
   (`storage.digest_repository`).

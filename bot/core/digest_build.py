@@ -33,6 +33,7 @@ from bot.core.digest_model import (
     Shortage,
     Unanswered,
 )
+from bot.core.tracking import local_today
 from storage.digest_rows import PersonRow, SessionRow
 from storage.models import Group, Person, RsvpAnswer, StanceValue
 from storage.uow import UnitOfWork
@@ -72,6 +73,7 @@ async def build(
     few_total, few = await repo.few_confirmations(ids, now, now + FEW_CONFIRMATIONS_WITHIN, SHOWN)
     deadline_total, near = await repo.deadlines_between(ids, now, now + DEADLINE_WITHIN, DEADLINES_SHOWN)
     followup_counts, followup_lists = await repo.without_followup(ids, period.start, min(period.end, now), now, SHOWN)
+    overdue_total, overdue = await repo.overdue(ids if scope else None, local_today(now, settings), SHOWN)
 
     sessions = [s for rows in (*held[1].values(), *coming[1].values()) for s in rows]
     sessions += [*without, *(s for s, _, _ in few)]
@@ -156,6 +158,8 @@ async def build(
         tuple(Shortage(session(s), group_members) for s, _, group_members in few),
         few_total,
         sum(followup_counts.values()),
+        tuple(overdue),
+        overdue_total,
     )
     chosen = Scope(scope.slug, scope.name) if scope is not None else None
     return Digest(now, settings.timezone_name, period, chosen, missing, tuple(digests), new_feedback, scheduled)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from storage.digest_rows import CommentRow, ItemRow, PersonRow
+from storage.digest_tracking import OverdueRow
 from storage.followup_models import MinutesStatus
 
 SHOWN = 5
@@ -180,11 +181,18 @@ class Missing:
     few_confirmations_total: int
     followup_total: int = 0
     """Held sessions of the period without attendance or approved minutes (listed under their group)."""
+    overdue: tuple[OverdueRow, ...] = ()
+    """Adopted recommendations past their due date (SPEC 14), due longest ago first."""
+    overdue_total: int = 0
 
     @property
     def nothing(self) -> bool:
         return not (
-            self.without_agenda_total or self.unanswered_total or self.few_confirmations_total or self.followup_total
+            self.without_agenda_total
+            or self.unanswered_total
+            or self.few_confirmations_total
+            or self.followup_total
+            or self.overdue_total
         )
 
 

@@ -8,7 +8,7 @@ group, an outlook. This module decides which figures and lists the report
 holds; which half-year it is about is `bot.core.report_period`, and how it
 reads (German, the council's structure, Markdown and Word) is
 `bot.render.report`; the coordinator's notes per group are
-`bot.core.report_notes`.
+`bot.core.report_notes`, the state of the recommendations `bot.core.report_tracking`.
 
 Rules that live here:
 
@@ -62,13 +62,10 @@ from bot.core import minutes as minutes_of
 from bot.core.config import Settings
 from bot.core.people import require_coordinator
 from bot.core.recommendation_screening import before_deadline
-from bot.core.report_followup import (
-    MinutesReport,
-    SessionAttendance,
-    minutes_report,
-    participation_totals,
-)
+from bot.core.report_followup import MinutesReport, SessionAttendance, minutes_report, participation_totals
 from bot.core.report_period import HalfYear, parse_half_year, period
+from bot.core.report_tracking import TrackingReport
+from bot.core.report_tracking import build as tracking_report
 from storage.models import AgendaStatus, OccurrenceStatus, Person, StanceValue
 from storage.report_sessions import TopicLineRow
 from storage.uow import UnitOfWork
@@ -230,6 +227,8 @@ class Report:
     members_distinct: int = 0
     """People who were members of any listed group at the end (each once)."""
     organisations_distinct: int = 0
+    tracking: TrackingReport | None = None
+    """"Stand der Empfehlungen" (`bot.core.report_tracking`); None: not part of this report."""
 
     @property
     def held(self) -> int:
@@ -454,6 +453,7 @@ async def build(uow: UnitOfWork, half: HalfYear, settings: Settings, now: dateti
         items_waiting=await repo.items_waiting(until),
         members_distinct=members_distinct,
         organisations_distinct=organisations_distinct,
+        tracking=await tracking_report(uow, start, until, day(now) if span.running else half.last_day, _clean, day),
     )
 
 

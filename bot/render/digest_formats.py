@@ -213,6 +213,20 @@ def to_json(digest: Digest) -> str:
                 "shown": [{**_session_json(s.session), "members": s.members} for s in gaps.few_confirmations],
             },
             "sessions_without_followup": {"total": gaps.followup_total},
+            "overdue_recommendations": {
+                "total": gaps.overdue_total,
+                "shown": [
+                    {
+                        "id": o.id,
+                        "text": o.text,
+                        "responsible": o.responsible,
+                        "due_on": o.due_on.isoformat(),
+                        "status": o.status.value,
+                        "delay_reason": o.delay_reason,
+                    }
+                    for o in gaps.overdue
+                ],
+            },
         },
         "groups": [_group_json(g) for g in digest.groups],
     }

@@ -23,8 +23,10 @@ from bot.core.digest_model import Digest, Feedback, FollowUp, GroupDigest, Names
 from bot.render.texts import Texts, plural
 from bot.render.units import shorten_words
 from storage.digest_rows import ItemRow, PersonRow
+from storage.digest_tracking import OverdueRow
 from storage.followup_models import MinutesStatus
 from storage.models import AgendaStatus
+from storage.tracking_models import TrackStatus
 
 TEXT_SHOWN = 80
 COMMENT_SHOWN = 120
@@ -162,7 +164,35 @@ def missing(digest: Digest, lang: str) -> Section:
         lines += _more(gaps.few_confirmations_total - len(gaps.few_confirmations))
     if gaps.followup_total:
         lines.append(Line(plural("digest.missing_followup", gaps.followup_total), {"count": gaps.followup_total}))
+    if gaps.overdue_total:
+        light = Line("tracking.light_red")
+        lines.append(
+            Line(plural("digest.missing_overdue", gaps.overdue_total), {"count": gaps.overdue_total, "light": light})
+        )
+        for row in gaps.overdue:
+            lines += _overdue(row, lang)
+        lines += _more(gaps.overdue_total - len(gaps.overdue))
     return Section(Line("digest.missing_title"), tuple(lines))
+
+
+def _overdue(row: OverdueRow, lang: str) -> list[Line]:
+    """An adopted recommendation past its due date (SPEC 14), with the command that updates it."""
+    params = {"id": row.id, "text": shorten_words(row.text, TEXT_SHOWN), "date": format_date(row.due_on, lang)}
+    status: object = Line(f"tracking.status_{row.status.value}")
+    if row.status is TrackStatus.DELAYED and row.delay_reason:
+        status = Line(
+            "digest.overdue_reason", {"status": status, "reason": shorten_words(row.delay_reason, TEXT_SHOWN)}
+        )
+    state = {
+        "responsible_label": Line("tracking.field_responsible"),
+        "responsible": shorten_words(row.responsible, ORGANISATION_SHOWN)
+        if row.responsible
+        else Line("tracking.not_set"),
+        "status_label": Line("tracking.field_status"),
+        "status": status,
+        "id": row.id,
+    }
+    return [Line("digest.overdue", params, 1), Line("digest.overdue_state", state, 2)]
 
 
 _MINUTES_MISSING = {

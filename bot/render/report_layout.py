@@ -5,7 +5,8 @@ council's own reports: title and period, Grund der Vorlage,
 Beschlussvorschlag, Begründung (with the figures of the half-year and an
 overview table), then the sessions with the participation chart and a
 table per group, the topics of the agendas, each recommendation with the
-feedback per group and its outcome, the state of the groups, an outlook.
+feedback per group and its outcome, the state of the adopted
+recommendations (`report_tracking`), the state of the groups, an outlook.
 The result is a list of blocks (headings, paragraphs, quotes, bullets,
 tables, a figure) that `bot.render.report_markdown` and
 `bot.render.report_docx` write out the same way, so the Markdown and the
@@ -36,6 +37,7 @@ from bot.render.report_text import (
     t,
 )
 from bot.render.report_topics import topics
+from bot.render.report_tracking import blocks as tracking_blocks
 
 SESSIONS_LISTED = 15
 """Sessions listed per group in its table (all of them are in the chart)."""
@@ -88,6 +90,7 @@ def compose(report: Report) -> list[Block]:
     blocks += _sessions(report, numbering)
     blocks += topics(report)
     blocks += _recommendations(report, numbering)
+    blocks += tracking_blocks(report.tracking, day_text(report.today), numbering.table)
     blocks += _state(report, numbering)
     blocks += _outlook(report)
     return blocks
