@@ -1,5 +1,6 @@
 """Command line: `kimbot run`, `kimbot sandbox`, `kimbot db upgrade`,
-`kimbot digest [group|all] [period]`, `kimbot report` (SPEC 10), `kimbot backup`, and
+`kimbot digest [group|all] [period]`, `kimbot report` (SPEC 10), `kimbot track`
+(SPEC 14), `kimbot backup`, and
 `kimbot bench` (the benchmarks of a source checkout).
 
 The entry point loads `.env` once (real environment variables win), builds
@@ -189,6 +190,13 @@ def report(settings: Settings, args: argparse.Namespace) -> int:
     return reports.command_line(settings, args)
 
 
+def track(settings: Settings, args: argparse.Namespace) -> int:
+    """Where the steering circle's recommendations stand, as /track lists them."""
+    from bot.render import tracking_export
+
+    return tracking_export.command_line(settings, args)
+
+
 def backup(settings: Settings, args: argparse.Namespace) -> int:
     """A consistent copy of the live SQLite database."""
     from storage.backup import BackupError, backup_sqlite, default_target, sqlite_path
@@ -257,6 +265,12 @@ def _parser() -> argparse.ArgumentParser:
     report_parser.add_argument("half_year", metavar="YYYY-H1|YYYY-H2", help="the half-year, e.g. 2026-H1")
     report_parser.add_argument("--out", default=".", help="directory for the files (default: the current one)")
     report_parser.set_defaults(handler=report)
+
+    track_parser = commands.add_parser(
+        "track", help="print where the steering circle's recommendations stand (as /track), for cron and e-mail"
+    )
+    track_parser.add_argument("--format", choices=("text", "md", "json"), default="text", help="output format")
+    track_parser.set_defaults(handler=track)
 
     backup_parser = commands.add_parser(
         "backup", help="copy the live SQLite database consistently (PostgreSQL: pg_dump)"

@@ -1,5 +1,7 @@
 """The `kimbot` command line as an operator meets it: a real process, a
 working directory with or without `.env`, and a clean environment.
+`kimbot track` runs on SQLite and PostgreSQL, on a database prepared through
+the core functions the chat uses.
 
 Connections are detected with a listening socket that the tests own: the
 kernel completes a TCP handshake into its backlog even before anyone calls
@@ -9,19 +11,30 @@ whether it ever tried to reach the Bot API.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import select
 import socket
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core import recommendation_closing, recommendations, steps, tracking_changes
+from bot.core.config import load_settings
+from bot.core.tracking_changes import Field
+from storage.database import Database
+from storage.tracking_models import RecommendationResult, TrackStatus
 from tests.bot_process import clean_env, kimbot
+from tests.factories import coordinator_and_members
 
 TOKEN = "123456789:AAEcliTestTokenValue_xyz-987"
+BERLIN = ZoneInfo("Europe/Berlin")
 
 # The five groups of SPEC 1.
 SEEDED = {
@@ -288,3 +301,169 @@ def test_db_upgrade_uses_the_default_database_in_the_working_directory(tmp_path:
     assert result.returncode == 0, result.stderr
     slugs = {slug for (slug,) in query(tmp_path / "kimbot.db", "SELECT slug FROM groups")}
     assert slugs == {slug for slug, _ in SEEDED}
+
+
+# --- kimbot track (SPEC 14) -------------------------------------------------------------------
+
+COORDINATOR = 7001
+TRACK_KEYS = {
+    "id",
+    "text",
+    "groups",
+    "result",
+    "responsible",
+    "due_on",
+    "status",
+    "delay_reason",
+    "review_on",
+    "light",
+    "overdue",
+    "closed_at",
+    "done_at",
+}
+
+
+async def track(tmp_path: Path, database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`kimbot track …` as a process, on the real clock, with German labels."""
+    variables = {"DATABASE_URL": database_url, "DEFAULT_LANGUAGE": "de", "COORDINATOR_IDS": str(COORDINATOR), **env}
+    return await asyncio.to_thread(kimbot, tmp_path, "track", *args, env=clean_env(**variables))
+
+
+@pytest.fixture
+async def tracked(database_url: str) -> dict[str, int]:
+    """Recommendations closed and tracked through the core functions the chat uses, on the
+    real clock (the command reads the real time): published in this order, they are
+
+    - `done`: adopted, erledigt a week ago;
+    - `green`: adopted, responsible with characters Markdown would take, due in 100
+      days, review date in 20 days;
+    - `red`: adopted a month ago, due 5 days ago, in Arbeit;
+    - `rejected`: nicht angenommen (not tracked);
+    - `yellow`: adopted, verzögert with a reason, due in 60 days;
+    - `open`: still open (not tracked)."""
+    settings = load_settings({"DATABASE_URL": database_url, "COORDINATOR_IDS": str(COORDINATOR)})
+    now = datetime.now(UTC)
+    today = now.astimezone(settings.timezone).date()
+    month_ago = now - timedelta(days=30)
+    texts = {
+        "done": "Ehrenamtskarte für Dolmetschende",
+        "green": "Sprachkurse am Abend | auch *samstags*",
+        "red": "Anerkennungsberatung im Jobcenter",
+        "rejected": "Fahrtkosten für alle Kurse",
+        "yellow": "Mehrsprachige Infoblätter im Bürgerbüro",
+        "open": "Ein Sprachcafé in jedem Quartier",
+    }
+    ids: dict[str, int] = {}
+    db = Database(database_url)
+    try:
+        async with db.uow() as uow:
+            coordinator = await coordinator_and_members(uow, COORDINATOR, [7002], month_ago - timedelta(days=1))
+            await uow.flush()
+            for name, text in texts.items():
+                published = await recommendations.recommend(uow, coordinator, f"ak-eu {text}", settings, month_ago)
+                assert isinstance(published, recommendations.Published)
+                ids[name] = rid = published.recommendation.id
+                if name == "open":
+                    continue
+                result = RecommendationResult.REJECTED if name == "rejected" else RecommendationResult.ADOPTED
+                await recommendation_closing.choose_result(uow, coordinator, rid, result, settings)
+                await recommendation_closing.close(uow, coordinator, f"Ergebnis zu {text}", settings, month_ago)
+                if result is RecommendationResult.REJECTED:
+                    continue
+                responsible = {"green": "VHS <Abendkurse> & mehr", "red": "Jobcenter Wuppertal"}.get(name)
+                if responsible:
+                    await tracking_changes.answer(uow, coordinator, responsible, settings, month_ago)
+                steps.end(coordinator)
+                due = {"green": 100, "red": -5, "yellow": 60}.get(name)
+                if due is not None:
+                    day = today + timedelta(days=due)
+                    await tracking_changes.choose_date(uow, coordinator, rid, Field.DUE, day, settings, month_ago)
+                if name == "green":
+                    day = today + timedelta(days=20)
+                    await tracking_changes.choose_date(uow, coordinator, rid, Field.REVIEW, day, settings, month_ago)
+                status = {"done": TrackStatus.DONE, "red": TrackStatus.IN_PROGRESS, "yellow": TrackStatus.DELAYED}
+                if name in status:
+                    at = now - timedelta(days=7)
+                    await tracking_changes.set_status(uow, coordinator, rid, status[name], settings, at)
+                if name == "yellow":
+                    await tracking_changes.answer(uow, coordinator, "Der Raum ist erst ab April frei.", settings, now)
+            await uow.commit()
+    finally:
+        await db.dispose()
+    return ids
+
+
+async def test_kimbot_track_prints_the_list_as_json(tmp_path: Path, database_url: str, tracked: dict[str, int]) -> None:
+    result = await track(tmp_path, database_url, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [item["id"] for item in data] == [tracked[n] for n in ("red", "yellow", "green", "done")]
+    assert all(set(item) == TRACK_KEYS for item in data)
+    red, yellow, green, done = data
+    today = datetime.now(BERLIN).date()
+    assert red["light"] == "red" and red["overdue"] is True and red["status"] == "in_progress"
+    assert date.fromisoformat(red["due_on"]) == today - timedelta(days=5)
+    assert red["responsible"] == "Jobcenter Wuppertal" and red["groups"] == ["ak-eu"] and red["result"] == "adopted"
+    assert yellow["light"] == "yellow" and yellow["overdue"] is False
+    assert (yellow["status"], yellow["delay_reason"]) == ("delayed", "Der Raum ist erst ab April frei.")
+    assert green["light"] == "green" and green["text"] == "Sprachkurse am Abend | auch *samstags*"
+    assert green["responsible"] == "VHS <Abendkurse> & mehr"
+    assert date.fromisoformat(green["review_on"]) == today + timedelta(days=20)
+    assert green["status"] == "open" and green["done_at"] is None and green["delay_reason"] is None
+    assert done["light"] == "done" and done["status"] == "done" and done["responsible"] is None
+    assert done["due_on"] is None and done["review_on"] is None
+    closed, finished = datetime.fromisoformat(done["closed_at"]), datetime.fromisoformat(done["done_at"])
+    assert closed.tzinfo is not None and closed < finished < datetime.now(UTC)
+
+
+async def test_kimbot_track_prints_text_for_a_mail_and_markdown(
+    tmp_path: Path, database_url: str, tracked: dict[str, int]
+) -> None:
+    today = datetime.now(BERLIN).date()
+    text = await track(tmp_path, database_url)  # text is the default
+    assert text.returncode == 0, text.stderr
+    out = text.stdout
+    assert out.startswith("Stand der Empfehlungen des Lenkungskreises\n=====")
+    assert f"Stand vom {today:%d.%m.%Y}" in out
+    blocks = [f"#{tracked[n]} · " for n in ("red", "yellow", "green", "done")]
+    assert all(block in out for block in blocks)
+    assert [out.index(block) for block in blocks] == sorted(out.index(block) for block in blocks)
+    assert (
+        f"#{tracked['red']} · überfällig\nAnerkennungsberatung im Jobcenter\n"
+        "  Zuständig: Jobcenter Wuppertal\n"
+        f"  Fällig bis: {today - timedelta(days=5):%d.%m.%Y}\n"
+        "  Stand: in Arbeit\n"
+        "  Wiedervorlage: noch offen\n"
+    ) in out
+    assert "  Stand: verzögert – Der Raum ist erst ab April frei.\n" in out
+    assert "  Zuständig: VHS <Abendkurse> & mehr\n" in out and "&lt;" not in out
+    assert f"#{tracked['done']} · erledigt\n" in out and f"  Erledigt am: {today - timedelta(days=7):%d.%m.%Y}" in out
+    assert "4 verfolgte Empfehlungen: 1 überfällig, 1 bald fällig oder verzögert, 1 im Plan, 1 erledigt." in out
+    assert "Fahrtkosten" not in out and "Sprachcafé" not in out  # not adopted, still open
+
+    markdown = await track(tmp_path, database_url, "--format", "md")
+    assert markdown.returncode == 0, markdown.stderr
+    md = markdown.stdout
+    assert md.startswith("# Stand der Empfehlungen des Lenkungskreises\n")
+    assert "| Ampel | # | Empfehlung | Zuständig | Fällig bis | Stand | Wiedervorlage |" in md
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "\\#" in line]
+    assert [row.split(" | ")[1] for row in rows] == [f"\\#{tracked[n]}" for n in ("red", "yellow", "green", "done")]
+    assert rows[0].startswith("| 🔴 überfällig |") and rows[-1].startswith("| ✅ erledigt |")
+    assert "Sprachkurse am Abend \\| auch \\*samstags\\*" in rows[2] and "VHS \\<Abendkurse\\> & mehr" in rows[2]
+    assert all(row.count(" | ") == 6 for row in rows), "an escaped | does not split a cell"
+
+
+async def test_kimbot_track_with_nothing_tracked(tmp_path: Path, database_url: str) -> None:
+    text = await track(tmp_path, database_url)
+    assert text.returncode == 0, text.stderr
+    assert "Zurzeit wird keine Empfehlung verfolgt." in text.stdout and "„angenommen“" in text.stdout
+    data = await track(tmp_path, database_url, "--format", "json")
+    assert data.returncode == 0 and json.loads(data.stdout) == []
+
+
+def test_kimbot_track_stops_on_invalid_settings(tmp_path: Path) -> None:
+    result = kimbot(tmp_path, "track", env=clean_env(TIMEZONE="Mars/Olympus"), timeout=60)
+    assert_config_error(result, "TIMEZONE", "Mars/Olympus")
+    assert sqlite_files(tmp_path) == []
+    wrong = kimbot(tmp_path, "track", "--format", "pdf", env=clean_env(), timeout=60)
+    assert wrong.returncode == 2 and "invalid choice" in wrong.stderr and sqlite_files(tmp_path) == []

@@ -7,26 +7,28 @@ and `/digest 30d` is then built with the core functions and checked for
 meaning: members in every group, held sessions with Zusagen and topics, a
 closed recommendation with its outcome, something to read for every group,
 a held session with attendance, approved minutes, an open task and a deputy
-in force (SPEC 13), and no message from the past history still waiting to be
-sent.
+in force (SPEC 13), a tracked recommendation in every state (SPEC 14; also
+through `/track` on the real bot), and no message from the past history
+still waiting to be sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.core import digest, reminders, report, report_period
+from bot.core import digest, reminders, report, report_period, steps, tracking
 from bot.core.config import Settings
 from bot.dev.emulator import Emulator
 from bot.dev.sandbox.demo import EXTRA_MEMBERS, HISTORY_SKIPPED, MEMBERS, fill_demo
 from bot.dev.sandbox.demo_data import CANCEL_REASON, DEPUTY, FOLLOWED_UP, GUEST, MINUTES, REPORT_NOTES, TASK
+from bot.dev.sandbox.demo_tracking import DELAY_REASON
 from bot.render import report_layout, report_markdown
 from storage.attendance_repository import taken as attendance_taken
 from storage.database import Database
@@ -50,8 +52,9 @@ from storage.models import (
     Rsvp,
     RsvpAnswer,
 )
+from storage.tracking_models import Tracking, TrackStatus
 from storage.uow import UnitOfWork
-from tests.harness import make_settings
+from tests.harness import Clock, Person, make_settings, start_harness
 
 NOVEMBER = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # Wed; the history is in 2026-H2
 JANUARY = datetime(2027, 1, 14, 9, 0, tzinfo=UTC)  # Thu; 2027-H1 has just begun
@@ -157,8 +160,8 @@ async def test_the_report_has_sessions_topics_and_the_recommendations(demo: Demo
     ]
     assert all(line.confirmations >= 2 for g in built.groups for line in g.sessions)
     assert built.people_confirmed >= 15
-    closed = [r for r in built.recommendations if r.closed_on is not None]
-    assert len(closed) == 1 and closed[0].outcome and "Clearingstelle" in closed[0].outcome
+    closed = [r for r in built.recommendations if r.closed_on is not None and "Clearingstelle" in (r.outcome or "")]
+    assert len(closed) == 1
     assert [g.name for g in closed[0].by_group if g.agree + g.concerns + g.reject] == [
         "AK EU",
         "AK Arbeitsmarktintegration",
@@ -181,7 +184,7 @@ async def test_what_the_coordinator_did_is_in_the_audit_log(demo: Demo) -> None:
         entries = await uow.audit.latest(500)
     actions = {entry.action for entry in entries}
     assert {"meeting.create", "meeting.cancel", "agenda.accept", "recommendation.publish"} <= actions
-    assert {"recommendation.close", "announcement.send", "report_note.set"} <= actions
+    assert {"recommendation.close", "announcement.send", "report_note.set", "tracking.set"} <= actions
     coordinator = demo.users["koordination"].id
     assert all(entry.actor is not None and entry.actor.telegram_id == coordinator for entry in entries)
 
@@ -327,3 +330,60 @@ def test_extra_members_fill_every_group() -> None:
         personas = [k for k, (_, approved, _) in MEMBERS.items() if slug in approved]
         extras = [p.key for p in EXTRA_MEMBERS if slug in p.groups]
         assert 4 <= len(personas) + len(extras) <= 8, slug
+
+
+# --- tracking the steering circle's recommendations (SPEC 14) -------------------------------
+
+
+async def test_a_tracked_recommendation_in_every_state(demo: Demo) -> None:
+    """What `/track` lists: offen, in Arbeit, verzögert (with its reason), erledigt, and one
+    overdue; red first, the finished one last; one not adopted is not on the list; the
+    coordinator is not left in a question; review reminders wait for their dates."""
+    today = tracking.local_today(demo.now, demo.settings)
+    async with demo.db.uow() as uow:
+        coordinator = await uow.people.by_telegram_id(demo.users["koordination"].id)
+        assert coordinator is not None
+        items = await tracking.tracking_list(uow, coordinator, demo.settings, demo.now)
+        rows = (await uow.session.execute(select(Tracking))).scalars().all()
+        reviews = (
+            (await uow.session.execute(select(Delivery).where(Delivery.kind == DeliveryKind.REVIEW_DUE)))
+            .scalars()
+            .all()
+        )
+        assert steps.current(coordinator) is None
+    assert {item.tracking.status for item in items} == set(TrackStatus)
+    assert [item.light for item in items] == [
+        tracking.Light.RED,
+        tracking.Light.YELLOW,
+        tracking.Light.GREEN,
+        tracking.Light.GREEN,
+        tracking.Light.DONE,
+    ]
+    red, delayed, *_, done = items
+    assert red.tracking.due_on is not None and red.tracking.due_on < today
+    assert delayed.tracking.status is TrackStatus.DELAYED and delayed.tracking.delay_reason == DELAY_REASON
+    assert done.tracking.done_at is not None and 20 <= (demo.now - done.tracking.done_at).days <= 40
+    assert all(item.tracking.responsible for item in items)
+    assert [item.tracking.due_on for item in items if item.tracking.status is TrackStatus.OPEN] == [None]
+    (clearing,) = [item for item in items if "Clearingstelle" in item.tracking.recommendation.text]
+    assert clearing.tracking.status is TrackStatus.IN_PROGRESS and clearing.light is tracking.Light.GREEN
+    assert clearing.tracking.review_on == today + timedelta(days=14)
+    assert sorted(str(row.result) for row in rows) == ["adopted"] * 5 + ["rejected"]
+    assert reviews and all(d.status is DeliveryStatus.PENDING and d.due_at > demo.now for d in reviews)
+    assert {d.tracking_id for d in reviews} == {i.id for i in items if i.tracking.review_on is not None}
+
+
+async def test_track_on_the_demo_shows_every_state(demo: Demo, emulator: Emulator) -> None:
+    """The coordinator's `/track` on the real bot, at the demo's time: every light and state."""
+    clock = Clock()
+    clock.set(demo.now)
+    harness, context = await start_harness(emulator, demo.settings, clock)
+    try:
+        coordinator = Person(harness, demo.users["koordination"])
+        text = "\n".join(reply.text or "" for reply in await coordinator.send("/track"))
+    finally:
+        await context.__aexit__(None, None, None)
+    for word in ("🔴", "🟡", "🟢", "✅", "offen", "in Arbeit", "verzögert", "erledigt", "Jobcenter Wuppertal"):
+        assert word in text, word
+    assert text.index("🔴") < text.index("🟡") < text.index("🟢") < text.index("✅")
+    assert "Fahrtkosten" not in text, "not adopted: not tracked"

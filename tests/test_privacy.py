@@ -8,6 +8,8 @@ holds her name, username or organisation, her topic and comment stay but show
 the session stay as they were. What follows a session (SPEC 13: attendance,
 corrections, tasks, deputyships) is in /mydata; after /forget her attendance
 stays without her, with her organisation, as evidence for the funding report.
+Tracking a recommendation (SPEC 14) names an office, never a person; a
+coordinator who forgets themselves is owed no review reminder any more.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.core import audit
+from bot.core import audit, recommendation_closing, tracking_changes
+from bot.core.tracking_changes import Field
 from handlers.payloads import ConfirmForget
 from storage.followup_models import (
     Attendance,
@@ -32,6 +36,7 @@ from storage.followup_models import (
     TaskStatus,
 )
 from storage.models import Delivery, DeliveryKind, DeliveryStatus, Occurrence, Person, Rsvp
+from storage.tracking_models import RecommendationResult
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 NAME, USERNAME, ORGANISATION = "Maria Musterfrau", "maria_m", "Caritas Wuppertal"
@@ -427,3 +432,50 @@ async def test_forget_keeps_attendance_as_former_member_with_the_organisation(
     _, message = await maria.karl.send("/mydata")
     data = json.loads(message.document.data)
     assert data["deputyships"] == [] and NAME not in message.document.data.decode("utf-8")
+
+
+# --- tracking the steering circle's recommendations (SPEC 14) ----------------------------------
+
+
+async def test_tracking_holds_no_personal_data_and_a_forgetting_coordinator_is_owed_no_review(
+    bot: Any, coordinator: Any, maria: Any
+) -> None:
+    """Maria's recommendation closed as adopted and tracked by the coordination (through the
+    core functions of the chat flow): responsible office, due and review date. The
+    coordinator's /mydata words the review reminder owed and lists the `tracking.set`
+    entries; after the coordinator forgets themselves the tracking stays as it was
+    (it names an office, never a person) and the review reminder is no longer owed."""
+    settings = bot.settings
+    async with bot.db.uow() as uow:
+        me = await uow.people.by_telegram_id(coordinator.id)
+        assert me is not None
+        await recommendation_closing.choose_result(uow, me, maria.rid, RecommendationResult.ADOPTED, settings)
+        await recommendation_closing.close(uow, me, "Angenommen, die VHS plant Kurse.", settings, START)
+        await tracking_changes.answer(uow, me, "Volkshochschule Wuppertal", settings, START)
+        await tracking_changes.choose_date(uow, me, maria.rid, Field.DUE, date(2027, 3, 31), settings, START)
+        await tracking_changes.choose_date(uow, me, maria.rid, Field.REVIEW, date(2026, 12, 15), settings, START)
+        await uow.commit()
+
+    readable, message = await coordinator.send("/mydata")
+    data = json.loads(message.document.data)
+    assert {e["action"] for e in data["audit_log"]} >= {"recommendation.close", "tracking.set"}
+    text = readable.document.data.decode("utf-8")
+    assert "Erinnerung an eine Wiedervorlage (Empfehlung)" in text and "review_due" not in text
+
+    await coordinator.send("/forget")
+    await coordinator.press("🗑 Ja, meine Daten löschen")
+    async with bot.db.reader() as uow:
+        tracked = await uow.trackings.get(maria.rid)
+        assert tracked is not None and tracked.responsible == "Volkshochschule Wuppertal"
+        assert (tracked.due_on, tracked.review_on) == (date(2027, 3, 31), date(2026, 12, 15))
+        reviews = (
+            (await uow.session.execute(select(Delivery).where(Delivery.kind == DeliveryKind.REVIEW_DUE)))
+            .scalars()
+            .all()
+        )
+        assert reviews and all(d.status is not DeliveryStatus.PENDING for d in reviews)
+    assert "Sabine" not in await bot.every_row()
+    seen = len(coordinator.messages)
+    bot.clock.set(datetime(2026, 12, 15, 9, 0, tzinfo=UTC))
+    await bot.tick()
+    assert len(coordinator.messages) == seen, "no review reminder reaches a forgotten coordinator"

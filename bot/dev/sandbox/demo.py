@@ -19,7 +19,10 @@ coordination gets meaningful answers at once from `/digest 30d` and from
   least 63 and at most 120 days, so that most of them are in the report of
   the running half-year. A recommendation to AK EU, AK Arbeitsmarktintegration
   and AG Süd-Ost-Europa (`CLOSED_RECOMMENDATION`), answered by members of all
-  three and closed with an outcome note 20 days ago.
+  three and closed as adopted with an outcome note 20 days ago; further
+  recommendations of the Lenkungskreis, closed months ago, so that `/track`
+  shows a tracked recommendation in every state (offen, in Arbeit, verzögert,
+  überfällig, erledigt) and one was not adopted (`bot.dev.sandbox.demo_tracking`).
 - After a held session (SPEC 13; `FOLLOWED_UP`, AK EU's latest): the
   attendance the coordination took (`ATTENDANCE`: present, excused and absent
   members, two check-ins, Katarzyna Nowak there through her deputy Petra
@@ -52,10 +55,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.core import agenda, announcements, meetings, recommendations, report_notes, tasks
+from bot.core import agenda, announcements, meetings, recommendation_closing, recommendations, report_notes, tasks
 from bot.core.config import Settings
 from bot.core.dates import local_datetime
 from bot.core.report_period import HalfYear
+from bot.dev.sandbox import demo_tracking
 from bot.dev.sandbox.demo_data import (
     AGENDA,
     ANNOUNCEMENT,
@@ -121,6 +125,7 @@ from storage.models import (
     Person,
     RsvpAnswer,
 )
+from storage.tracking_models import RecommendationResult
 from storage.uow import UnitOfWork
 
 HISTORY_SKIPPED = "demo history"
@@ -241,6 +246,7 @@ async def _history(db: Database, users: dict[str, Any], settings: Settings, now:
             followed_up = (slug, days_ago, title) == FOLLOWED_UP
             await _past_session(db, users, settings, _request(slug, day, title), topics, now, followed_up)
     await _closed_recommendation(db, users, settings, now)
+    await demo_tracking.more_recommendations(db, users, settings, now)
     async with db.uow() as uow:
         await uow.session.execute(
             update(Delivery)
@@ -403,9 +409,10 @@ async def _closed_recommendation(db: Database, users: dict[str, Any], settings: 
             await recommendations.give_stance(uow, people[key], rid, stance, answered_at)
             if comment:
                 await recommendations.add_comment(uow, people[key], rid, comment, answered_at)
-        await recommendations.start_close(uow, coordinator, rid, settings)
+        await recommendation_closing.choose_result(uow, coordinator, rid, RecommendationResult.ADOPTED, settings)
         closed_at = now - timedelta(days=CLOSED_ON)
-        await recommendations.close(uow, coordinator, OUTCOME, settings, closed_at)
+        await recommendation_closing.close(uow, coordinator, OUTCOME, settings, closed_at)
+        await demo_tracking.track_closed(uow, coordinator, rid, settings, now)
         await uow.commit()
 
 
