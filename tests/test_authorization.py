@@ -350,11 +350,11 @@ BUTTONS: dict[type[p.Payload], tuple[Press, ...]] = {
         Press("tf:{tracked}:status", COORDINATION, ok="Wie ist der Stand"),
     ),
     tp.TrackingDate: (
-        Press("tt:{tracked}:0:20270301", COORDINATION, ok="Gespeichert: Fällig bis 01.03.2027"),
-        Press("tt:{tracked}:1:20270301", COORDINATION, ok="Gespeichert: Wiedervorlage am 01.03.2027"),
+        Press("tt:{tracked}:0:20270301", COORDINATION, ok="Gespeichert – Fällig bis: 01.03.2027"),
+        Press("tt:{tracked}:1:20270301", COORDINATION, ok="Gespeichert – Wiedervorlage: 01.03.2027"),
     ),
     tp.TrackingStatus: (
-        Press("ts:{tracked}:in-progress", COORDINATION, ok="Gespeichert: Stand in Arbeit"),
+        Press("ts:{tracked}:in-progress", COORDINATION, ok="Gespeichert – Stand: in Arbeit"),
         Press("ts:{tracked}:delayed", COORDINATION, ok="Warum verzögert sich"),
     ),
     tp.SkipTracking: (Press("tx:{tracked}", COORDINATION, ok="Es wurde nichts geändert"),),

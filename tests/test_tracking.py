@@ -119,11 +119,11 @@ async def test_closing_as_adopted_asks_for_the_tracking_then_track_shows_it_gree
     assert labels(question) == [[LATER]]
 
     replies = await coordinator.send("Jobcenter Wuppertal")
-    assert "Gespeichert: Zuständig ist Jobcenter Wuppertal." in replies[-1].text
+    assert "Gespeichert – Zuständig: Jobcenter Wuppertal" in replies[-1].text
     assert f"Bis wann soll Empfehlung #{rid} umgesetzt sein?" in replies[-1].text
     assert labels(replies[-1]) == [["29.12.2026", "01.03.2027", "01.06.2027"], [LATER]]
     replies = await coordinator.press("01.06.2027", replies[-1])
-    assert "Gespeichert: Fällig bis 01.06.2027." in replies[-1].text
+    assert "Gespeichert – Fällig bis: 01.06.2027" in replies[-1].text
     assert "(Wiedervorlage)" in replies[-1].text and labels(replies[-1])[-1] == [LATER]
     replies = await coordinator.press(LATER, replies[-1])
     card = replies[-1]
@@ -197,7 +197,7 @@ async def test_delayed_with_a_reason_is_yellow_and_done_is_listed_last(bot, coor
     assert f"Warum verzögert sich Empfehlung #{r1}?" in replies[-1].text and "Beispiel:" in replies[-1].text
     assert (await tracking_of(bot, r1)).status is TrackStatus.OPEN, "nothing saved before the reason"
     replies = await coordinator.send("Die Übersetzung fehlt noch.")
-    assert "Gespeichert: Stand verzögert, Grund: Die Übersetzung fehlt noch." in replies[-1].text
+    assert "Gespeichert – Stand: verzögert, Grund: Die Übersetzung fehlt noch." in replies[-1].text
     assert f"🟡 Empfehlung #{r1} · bald fällig oder verzögert" in replies[-1].text
     found = await tracking_of(bot, r1)
     assert (found.status, found.delay_reason) == (TrackStatus.DELAYED, "Die Übersetzung fehlt noch.")
@@ -209,7 +209,7 @@ async def test_delayed_with_a_reason_is_yellow_and_done_is_listed_last(bot, coor
     replies = await coordinator.press("Stand ändern", (await coordinator.send(f"/track {r1}"))[-1])
     assert labels(replies[-1]) == [["offen", "in Arbeit"], ["✓ verzögert", "erledigt"]]
     replies = await coordinator.press("erledigt", replies[-1])
-    assert "Gespeichert: Stand erledigt." in replies[-1].text
+    assert "Gespeichert – Stand: erledigt" in replies[-1].text
     assert f"✅ Empfehlung #{r1} · erledigt" in replies[-1].text and "Erledigt am 01.12.2026." in replies[-1].text
     found = await tracking_of(bot, r1)
     assert found.status is TrackStatus.DONE and found.delay_reason is None and found.done_at is not None
@@ -228,7 +228,7 @@ async def test_a_typed_due_date_turns_yellow_then_red_when_it_has_passed(bot, co
     replies = await coordinator.press("Fälligkeit ändern", (await coordinator.send(f"/track {rid}"))[-1])
     assert labels(replies[-1])[-1] == ["Nicht ändern"]
     replies = await coordinator.send("15.12.2026")
-    assert "Gespeichert: Fällig bis 15.12.2026." in replies[-1].text
+    assert "Gespeichert – Fällig bis: 15.12.2026" in replies[-1].text
     assert f"🟢 Empfehlung #{rid}" in replies[-1].text, "due in 15 days: on track"
     bot.clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     assert f"🟡 #{rid}" in (await coordinator.send("/track"))[-1].text, "due within 14 days"
@@ -252,11 +252,11 @@ async def test_the_review_reminder_comes_at_nine_on_the_review_date_and_only_for
     await coordinator.press(LATER)
     await coordinator.press(LATER)
     replies = await coordinator.send("10.12.2026")
-    assert "Gespeichert: Wiedervorlage am 10.12.2026." in replies[-1].text
+    assert "Gespeichert – Wiedervorlage: 10.12.2026" in replies[-1].text
     assert "Wiedervorlage: 10.12.2026" in replies[-1].text
     replies = await coordinator.press("Wiedervorlage ändern", replies[-1])
     replies = await coordinator.send("12.12.2026")
-    assert "Gespeichert: Wiedervorlage am 12.12.2026." in replies[-1].text
+    assert "Gespeichert – Wiedervorlage: 12.12.2026" in replies[-1].text
     assert len(await reviews(bot, rid)) == 2
 
     bot.clock.set(datetime(2026, 12, 10, 8, 0, 1, tzinfo=UTC))  # 09:00 on the first date
@@ -280,11 +280,11 @@ async def test_the_review_reminder_comes_at_nine_on_the_review_date_and_only_for
 
     replies = await coordinator.press("Stand ändern", reminder)
     replies = await coordinator.press("in Arbeit", replies[-1])
-    assert "Gespeichert: Stand in Arbeit." in replies[-1].text
+    assert "Gespeichert – Stand: in Arbeit" in replies[-1].text
     replies = await coordinator.press("Neue Wiedervorlage", reminder)
     assert labels(replies[-1]) == [["09.01.2027", "12.03.2027", "12.06.2027"], ["Nicht ändern"]]
     replies = await coordinator.press("12.03.2027", replies[-1])
-    assert "Gespeichert: Wiedervorlage am 12.03.2027." in replies[-1].text
+    assert "Gespeichert – Wiedervorlage: 12.03.2027" in replies[-1].text
     assert len(await reviews(bot, rid)) == 3
 
 
@@ -358,7 +358,7 @@ async def test_a_responsible_too_long_or_empty_is_explained(bot, coordinator, me
     assert "höchstens 200 Zeichen" in replies[-1].text and "Jobcenter Wuppertal" in replies[-1].text
     assert await bot.every_row() == before
     replies = await coordinator.send("Amt für Integration")
-    assert "Gespeichert: Zuständig ist Amt für Integration." in replies[-1].text
+    assert "Gespeichert – Zuständig: Amt für Integration" in replies[-1].text
 
 
 # --- English ---------------------------------------------------------------------------------
