@@ -31,6 +31,7 @@ from storage.cluster import Cluster
 from storage.deputy_repository import DeputyRepository
 from storage.digest_repository import DigestRepository
 from storage.inbox_repository import InboxRepository, handling
+from storage.mail_repository import MailRepository
 from storage.minutes_repository import MinutesRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.recommendation_repository import RecommendationRepository
@@ -95,6 +96,7 @@ class UnitOfWork:
     tasks: TaskRepository
     deputies: DeputyRepository
     trackings: TrackingRepository
+    mail: MailRepository
 
     def __init__(
         self,
@@ -145,6 +147,7 @@ class UnitOfWork:
         self.tasks = TaskRepository(self.session)
         self.deputies = DeputyRepository(self.session)
         self.trackings = TrackingRepository(self.session)
+        self.mail = MailRepository(self.session, self.cluster)
 
     async def __aexit__(
         self,

@@ -189,6 +189,11 @@ def test_handlers_do_not_reach_into_the_composition_or_the_database() -> None:
     assert sessions == []
 
 
+def test_mail_knows_no_telegram_and_no_composition() -> None:
+    forbidden = ("telegram", "bot.telegram", "bot.dev", "bot.cli", "argparse")
+    assert _external(forbidden, _in("bot.mail")) == []
+
+
 def test_argparse_only_in_the_command_line() -> None:
     users = _external(("argparse",), MODULES.values())
     assert [u for u in users if not u.startswith(("bot.cli ", "bot.dev."))] == []

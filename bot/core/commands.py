@@ -33,6 +33,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("deputy", Role.MEMBER, ("vertretung",)),
     Command("language", Role.GUEST, ("sprache",)),
     Command("profile", Role.GUEST, ("profil",)),
+    Command("email", Role.GUEST, ("mail",)),
     Command("mydata", Role.GUEST, ("meinedaten",)),
     Command("forget", Role.GUEST, ("vergessen",)),
     Command("pending", Role.COORDINATOR, ("anfragen",)),

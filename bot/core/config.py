@@ -10,15 +10,23 @@ Variables beyond SPEC 9 (documented in `.env.example`):
 - `PRIVACY_NOTICE_FILE`: the operator's privacy notice (Art. 13 DSGVO) file;
   the shipped default is `bot/privacy/datenschutz.<lang>.txt`.
 - `LOG_LEVEL`: `DEBUG`, `INFO` (default), `WARNING` or `ERROR`.
+- `MAIL_RATE`: how many e-mails a second the bot hands to `SMTP_URL`
+  (default 5; a municipal relay often allows fewer).
+
+E-mail (SPEC 15) is on when `SMTP_URL` and `MAIL_FROM` are both set; one
+without the other is an error. Without `PUBLIC_URL` mails carry a code to send
+back instead of links, and nothing is served.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LANGUAGES = ("de", "en")
@@ -51,6 +59,17 @@ class DigestSchedule:
 
 
 @dataclass(frozen=True)
+class SmtpServer:
+    """`SMTP_URL`: `smtp://` (STARTTLS where the server offers it) or `smtps://` (TLS from the start)."""
+
+    host: str
+    port: int
+    tls: bool
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Validated configuration. The token and webhook secret stay out of `repr`."""
 
@@ -75,6 +94,26 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     privacy_notice_file: Path | None = None
     log_level: str = "INFO"
+    smtp: SmtpServer | None = field(default=None, repr=False)
+    mail_from: str | None = None
+    mail_rate: float = 5.0
+    public_url: str | None = None
+    web_listen: str | None = None
+    web_port: int | None = None
+
+    @property
+    def mail_on(self) -> bool:
+        """E-mail is a second channel (SPEC 15)."""
+        return self.smtp is not None and self.mail_from is not None
+
+    def web_address(self) -> tuple[str, int] | None:
+        """Where `kimbot run` serves the pages of e-mail links: `WEB_LISTEN`/`WEB_PORT`,
+        else the host and port of `PUBLIC_URL`; None without `PUBLIC_URL`."""
+        if self.public_url is None:
+            return None
+        parts = urlsplit(self.public_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return (self.web_listen or parts.hostname or "127.0.0.1", self.web_port or port)
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -148,9 +187,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if (listen := get("WEBHOOK_LISTEN")) is not None:
         values["webhook_listen"] = listen
     if (port := get("WEBHOOK_PORT")) is not None:
-        if not re.fullmatch(r"[0-9]+", port) or not 1 <= int(port) <= 65535:
-            raise ConfigError("WEBHOOK_PORT", port, "a port number from 1 to 65535")
-        values["webhook_port"] = int(port)
+        values["webhook_port"] = _port("WEBHOOK_PORT", port)
     if (secret := get("WEBHOOK_SECRET")) is not None:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise ConfigError("WEBHOOK_SECRET", "<hidden>", "1 to 256 characters A-Z, a-z, 0-9, _ and -")
@@ -164,7 +201,74 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if (level := get("LOG_LEVEL")) is not None:
         values["log_level"] = _choice("LOG_LEVEL", level.upper(), LOG_LEVELS)
 
+    _mail(get, values)
+
     return Settings(**values)  # type: ignore[arg-type]  # each value was checked against its field above
+
+
+MAIL_FROM_ALLOWED = "an e-mail address, e.g. kim@stadt.example.de or 'KIM-Bot <kim@stadt.example.de>'"
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+
+
+def is_address(text: str) -> bool:
+    """A plain e-mail address as people write it (`name@stadt.example.de`), at most 254 characters."""
+    return len(text) <= 254 and _ADDRESS.fullmatch(text) is not None and ".." not in text
+
+
+def _mail(get: Callable[[str], str | None], values: dict[str, object]) -> None:
+    """SMTP_URL, MAIL_FROM, MAIL_RATE, PUBLIC_URL, WEB_LISTEN, WEB_PORT (SPEC 9, 15)."""
+    smtp_url, mail_from = get("SMTP_URL"), get("MAIL_FROM")
+    if smtp_url is not None:
+        values["smtp"] = _smtp_server(smtp_url)
+        if mail_from is None:
+            raise ConfigError("MAIL_FROM", "", f"required with SMTP_URL: {MAIL_FROM_ALLOWED}")
+    if mail_from is not None:
+        if smtp_url is None:
+            raise ConfigError("SMTP_URL", "", "required with MAIL_FROM: smtp://[user:password@]host:port or smtps://…")
+        _, address = parseaddr(mail_from)
+        if not is_address(address):
+            raise ConfigError("MAIL_FROM", mail_from, MAIL_FROM_ALLOWED)
+        values["mail_from"] = mail_from
+    if (rate := get("MAIL_RATE")) is not None:
+        if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,3})?", rate) or not 0 < float(rate) <= 1000:
+            raise ConfigError("MAIL_RATE", rate, "e-mails per second, a number above 0 up to 1000, e.g. 5 or 0.5")
+        values["mail_rate"] = float(rate)
+    if (url := get("PUBLIC_URL")) is not None:
+        values["public_url"] = _http_url("PUBLIC_URL", url).rstrip("/")
+    if (listen := get("WEB_LISTEN")) is not None:
+        if not re.fullmatch(r"[A-Za-z0-9.:-]{1,253}|\[[0-9A-Fa-f:]+\]", listen):
+            raise ConfigError("WEB_LISTEN", listen, "a host name or IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+        values["web_listen"] = listen.strip("[]")
+    if (port := get("WEB_PORT")) is not None:
+        values["web_port"] = _port("WEB_PORT", port)
+
+
+def _smtp_server(url: str) -> SmtpServer:
+    shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)  # never print a password
+    allowed = "smtp://[user:password@]host:port (STARTTLS where offered) or smtps://[user:password@]host:port (TLS)"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        raise ConfigError("SMTP_URL", shown, allowed) from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ConfigError("SMTP_URL", shown, allowed)
+    tls = parts.scheme == "smtps"
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or (465 if tls else 587),
+        tls=tls,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def _port(variable: str, port: str) -> int:
+    if not re.fullmatch(r"[0-9]+", port) or not 1 <= int(port) <= 65535:
+        raise ConfigError(variable, port, "a port number from 1 to 65535")
+    return int(port)
 
 
 def parse_offsets(text: str, variable: str = "REMINDER_OFFSETS") -> tuple[timedelta, ...]:

@@ -42,7 +42,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core import agenda, deputies, digest, meetings, minutes_review, recommendations, tasks, tracking_changes
+from bot.core import (
+    agenda,
+    deputies,
+    digest,
+    mail_routing,
+    meetings,
+    minutes_review,
+    recommendations,
+    tasks,
+    tracking_changes,
+)
 from bot.core.config import Settings
 from storage.models import (
     MINUTES_KINDS,
@@ -232,24 +242,27 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
         else:
             send.append(latest)
     await deputies.copy_for_deputies(uow, send, now, settings)  # the deputies' copies, sent next round
+    send = await mail_routing.route(uow, settings, send, now)  # their mails, committed with the claim
     for row in send:
         row.claimed_by = uow.cluster.process_id  # this process sends it (see storage.cluster)
     await uow.flush()
-    return [
-        Due(
-            r.id,
-            r.kind,
-            r.occurrence_id,
-            r.person.telegram_id or 0,
-            r.person_id,
-            r.lead_seconds,
-            r.recommendation_id,
-            r.agenda_item_id,
-            r.scheduled_for,
-            r.tracking_id,
-        )
-        for r in sorted(send, key=lambda r: (r.due_at, r.id))
-    ]
+    return [due_of(r, r.person.telegram_id or 0) for r in sorted(send, key=lambda r: (r.due_at, r.id))]
+
+
+def due_of(row: Delivery, chat_id: int) -> Due:
+    """What the renderers need of a record, for the person's chat (0: none)."""
+    return Due(
+        row.id,
+        row.kind,
+        row.occurrence_id,
+        chat_id,
+        row.person_id,
+        row.lead_seconds,
+        row.recommendation_id,
+        row.agenda_item_id,
+        row.scheduled_for,
+        row.tracking_id,
+    )
 
 
 def _session_id(row: Delivery) -> int:

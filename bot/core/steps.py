@@ -56,6 +56,8 @@ class Step(enum.StrEnum):
     """Guided /recommend: the recommendation's text (`all`, `groups`: the targets)."""
     RECOMMENDATION_COMMENT = "recommendation_comment"
     """A comment on recommendation `recommendation`."""
+    EMAIL_CODE = "email_code"
+    """/email: the six-digit code from the confirmation mail (SPEC 15)."""
     RECOMMENDATION_OUTCOME = "recommendation_outcome"
     """The outcome note that closes recommendation `recommendation` with `result` (SPEC 14)."""
     REPORT_NOTE = "report_note"

@@ -37,6 +37,7 @@ from telegram.ext import Application, ContextTypes
 from bot.core import people
 from bot.core.config import Settings
 from bot.core.people import Role
+from bot.mail.outbox import Mailer
 from bot.render.texts import Texts
 from bot.telegram.deliveries import Deliveries, schedule_tick
 from bot.telegram.delivery import Pacer
@@ -106,12 +107,16 @@ def build_application(
         runtime = Runtime(settings, db, Texts(), clock, wake=db.cluster.wake)
         application.bot_data["runtime"] = runtime
         application.bot_data["link"] = link
-        application.bot_data["deliveries"] = Deliveries(
-            application, Pacer(application.bot, link=link), db.cluster, RENDERERS
-        )
+        deliveries = Deliveries(application, Pacer(application.bot, link=link), db.cluster, RENDERERS)
+        application.bot_data["deliveries"] = deliveries
+        mailer = Mailer(lambda: runtime, db.cluster, RENDERERS, fetch_file=lambda f: telegram_file(application, f))
+        application.bot_data["mailer"] = mailer
+        deliveries.after_tick.append(mailer.wake)  # the timer's run may have queued mails
         link.on_back.append(lambda: schedule_tick(application, when=0))
         link.on_back.append(runtime.answers.retry_now)
         await db.cluster.start()  # the leader's timer starts with its leadership
+        if settings.mail_on:
+            mailer.start()
         await inbox.start(application.bot)
         await publish_commands(application)
         if long_running:
@@ -120,6 +125,9 @@ def build_application(
     async def post_shutdown(application: Application) -> None:
         runtime: Runtime | None = application.bot_data.get("runtime")
         await inbox.stop()
+        mailer: Mailer | None = application.bot_data.get("mailer")
+        if mailer is not None:
+            await mailer.stop()
         if runtime is not None:
             await runtime.db.cluster.stop()
             await runtime.db.dispose()
@@ -188,6 +196,12 @@ def build_application(
     )
     application.add_error_handler(general.on_error)
     return application
+
+
+async def telegram_file(application: Application, file_id: str) -> bytes:
+    """A file Telegram has (a document the coordination attached), for a mail."""
+    file = await application.bot.get_file(file_id)
+    return bytes(await file.download_as_bytearray())
 
 
 START_RETRY = 5.0

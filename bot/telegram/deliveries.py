@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from telegram.ext import Application, CallbackContext
 
-from bot.core import people, reminders
+from bot.core import mail_routing, people, reminders
 from bot.core.reminders import Due
 from bot.telegram.delivery import Delivered, Outcome, Pacer
 from handlers.common import Runtime, keyboard
@@ -74,6 +74,8 @@ class Deliveries:
         self._postponed = False
         self._failed_run = False
         self._unmarked: dict[int, tuple[Delivered, datetime]] = {}
+        self.after_tick: list[Callable[[], None]] = []
+        """Called after every run (the mailer: the run may have queued mails)."""
         pacer.may_send = lambda: cluster.leading
         cluster.on_leading(self._leading_changed)
         cluster.on_wake(lambda: schedule_tick(application, when=0))
@@ -107,6 +109,8 @@ class Deliveries:
                 await self._arm()
             finally:
                 handling.reset(token)
+        for call in self.after_tick:
+            call()
         return sent
 
     def _failed(self, error: BaseException) -> None:
@@ -210,6 +214,7 @@ class Deliveries:
                 await reminders.mark(uow, delivery_id, DeliveryStatus.FAILED, at, result.error)
                 if result.outcome is Outcome.BLOCKED and isinstance(item, Due):
                     await people.mark_unreachable(uow, item.chat_id, at)
+                    await mail_routing.fallback(uow, runtime.settings, delivery_id, at)  # by e-mail instead, once
             await uow.commit()
 
     async def _mark_unmarked(self) -> None:

@@ -11,6 +11,7 @@ from alembic import context
 import storage.admin_models  # noqa: F401  (registers its tables on Base.metadata)
 import storage.followup_models  # noqa: F401  (registers its tables on Base.metadata)
 import storage.inbox_models  # noqa: F401  (registers its table on Base.metadata)
+import storage.mail_models  # noqa: F401  (registers its tables on Base.metadata)
 import storage.tracking_models  # noqa: F401  (registers its table on Base.metadata)
 from storage.models import Base
 

@@ -1,0 +1,187 @@
+"""E-mail addresses (SPEC 15): giving one, confirming it, choosing what comes
+by e-mail, withdrawing it; a bounced address.
+
+- `/email <address>` asks for a confirmation: a mail with a link (valid 24
+  hours, `bot.core.mail_links`) and a six-digit code. Until it is confirmed
+  nothing else goes there; an earlier confirmed address stays in use.
+  Asking again for a new address replaces the request (and voids its link).
+- The code may be typed into the chat (`Step.EMAIL_CODE`); three wrong codes
+  end the request, and the address must be given again.
+- Confirmed, the person chooses with buttons: everything also by e-mail
+  (`MailMode.ALL`, the default) or only when Telegram cannot reach them.
+- `/email off` erases the address (and a pending one) and the mails not yet
+  sent. `/forget` does the same (`bot.core.privacy`).
+- A hard bounce marks the address: no mail goes there until one is given again.
+
+Every change is an audit entry (`email.*`) naming no address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core import audit, mail_links, mail_routing, steps
+from bot.core.config import Settings, is_address
+from bot.core.errors import Refusal
+from bot.core.steps import Step
+from bot.core.text import clean_text
+from storage.mail_models import EmailAddress, MailMode
+from storage.models import Person
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `/email` shows: the confirmed address, a pending one, the choice, a bounce."""
+
+    address: str | None
+    pending: str | None
+    mode: MailMode
+    bounced: bool
+
+
+def status(entry: EmailAddress | None) -> Status:
+    if entry is None:
+        return Status(None, None, MailMode.ALL, False)
+    return Status(entry.address, entry.pending_address, entry.mode, entry.bounced_at is not None)
+
+
+async def current(uow: UnitOfWork, person: Person) -> Status:
+    return status(await uow.mail.address_of(person.id))
+
+
+def _require_on(settings: Settings) -> None:
+    if not settings.mail_on:
+        raise Refusal("email.off_here")
+
+
+def normalised(text: str) -> str:
+    """An address as typed: spaces and a `mailto:` trimmed; the domain in lower case."""
+    address = clean_text(text).strip("<>").strip()
+    if address.lower().startswith("mailto:"):
+        address = address[7:]
+    local, at, domain = address.rpartition("@")
+    return f"{local}{at}{domain.lower()}" if at else address
+
+
+async def request(uow: UnitOfWork, person: Person, text: str, settings: Settings, now: datetime) -> str:
+    """Ask for the confirmation of an address; returns the address. The
+    confirmation mail is queued in the same transaction."""
+    _require_on(settings)
+    address = normalised(text)
+    if not is_address(address):
+        raise Refusal("email.not_an_address", value=text)
+    entry = await uow.mail.address_of(person.id)
+    if entry is None:
+        entry = EmailAddress(person_id=person.id, mode=MailMode.ALL, pending_tries=0)
+        uow.mail.add(entry)
+    if entry.usable is not None and entry.address is not None and entry.address.lower() == address.lower():
+        raise Refusal("email.already_confirmed", address=address)
+    entry.pending_address, entry.pending_since, entry.pending_tries = address, now, 0
+    await uow.flush()
+    mail_routing.queue(uow, person.id, address, now)
+    steps.ask(person, Step.EMAIL_CODE)
+    audit.record(uow, person, "email.request", "person", person.id, now)
+    await uow.flush()
+    return address
+
+
+async def confirm_code(uow: UnitOfWork, person: Person, typed: str, settings: Settings, now: datetime) -> str:
+    """The code typed into the chat; returns the confirmed address. A wrong code
+    says how many tries are left; the third ends the request."""
+    entry = await uow.mail.address_of(person.id)
+    if entry is None or entry.pending_address is None or entry.pending_since is None:
+        steps.end(person)
+        raise Refusal("email.nothing_pending").ending_step()
+    if now >= entry.pending_since + mail_links.CONFIRM_VALID:
+        _drop_pending(entry)
+        raise Refusal("email.request_expired").ending_step()
+    digits = "".join(typed.split())
+    if not mail_links.codes_match(settings, person.id, entry.pending_address, entry.pending_since, digits):
+        entry.pending_tries += 1
+        left = mail_links.CODE_TRIES - entry.pending_tries
+        if left <= 0:
+            _drop_pending(entry)
+            raise Refusal("email.code_wrong_last").ending_step()
+        raise Refusal("email.code_wrong", left=left)
+    steps.end(person)
+    return await _confirm(uow, person, entry, now)
+
+
+async def confirm_link(uow: UnitOfWork, link: mail_links.Confirm, now: datetime) -> tuple[Person, str]:
+    """The confirmation page's button; `Refusal("email.link_used")` when the request
+    was replaced, withdrawn or already confirmed."""
+    person = await uow.people.get(link.person_id)
+    entry = await uow.mail.address_of(link.person_id)
+    if (
+        person is None
+        or person.telegram_id is None
+        or entry is None
+        or entry.pending_address != link.address
+        or entry.pending_since is None
+        or int(entry.pending_since.timestamp()) != int(link.asked_at.timestamp())
+    ):
+        if entry is not None and entry.usable == link.address and person is not None:
+            return person, link.address  # confirmed before (the page was sent twice)
+        raise Refusal("email.link_used")
+    if steps.current(person) is Step.EMAIL_CODE:
+        steps.end(person)
+    return person, await _confirm(uow, person, entry, now)
+
+
+async def _confirm(uow: UnitOfWork, person: Person, entry: EmailAddress, now: datetime) -> str:
+    assert entry.pending_address is not None
+    address = entry.pending_address
+    entry.address, entry.confirmed_at = address, now
+    entry.bounced_at = entry.bounce = None
+    _drop_pending(entry)
+    audit.record(uow, person, "email.confirm", "person", person.id, now)
+    await uow.flush()
+    return address
+
+
+def _drop_pending(entry: EmailAddress) -> None:
+    entry.pending_address = entry.pending_since = None
+    entry.pending_tries = 0
+
+
+async def set_mode(uow: UnitOfWork, person: Person, mode: MailMode, now: datetime) -> Status:
+    entry = await uow.mail.address_of(person.id)
+    if entry is None or entry.address is None:
+        raise Refusal("email.no_address")
+    if entry.mode is not mode:
+        entry.mode = mode
+        audit.record(uow, person, "email.mode", "person", person.id, now, mode=mode.value)
+        await uow.flush()
+    return status(entry)
+
+
+async def turn_off(uow: UnitOfWork, person: Person, now: datetime) -> bool:
+    """`/email off`: the address, a pending one and the unsent mails are erased.
+    Returns whether there was anything to erase."""
+    entry = await uow.mail.address_of(person.id)
+    if steps.current(person) is Step.EMAIL_CODE:
+        steps.end(person)
+    if entry is None:
+        return False
+    await erase(uow, person.id)
+    audit.record(uow, person, "email.off", "person", person.id, now)
+    await uow.flush()
+    return True
+
+
+async def erase(uow: UnitOfWork, person_id: int) -> None:
+    """Everything of a person's e-mail (`/email off`, `/forget`)."""
+    entry = await uow.mail.address_of(person_id)
+    if entry is not None:
+        await uow.mail.delete(entry)
+    await uow.mail.drop_pending(person_id)
+
+
+async def bounced(uow: UnitOfWork, person_id: int, address: str, said: str, now: datetime) -> None:
+    """The mail server refused this address for good: nothing more goes there."""
+    entry = await uow.mail.address_of(person_id)
+    if entry is not None and entry.address == address and entry.bounced_at is None:
+        entry.bounced_at, entry.bounce = now, said[:200]
+        await uow.flush()
