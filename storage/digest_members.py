@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 
 from storage.digest_rows import PersonRow, aware, counts, person_row, top
+from storage.mail_models import EmailAddress
 from storage.models import Membership, MembershipStatus, Person
 from storage.repositories import _Repository
 
@@ -111,3 +112,21 @@ class MemberQueries(_Repository):
         unreachable = select(Person.id).where(Person.unreachable_since > _EPOCH)
         condition = and_(Membership.status == MembershipStatus.APPROVED, Membership.person_id.in_(unreachable))
         return await self._people(group_ids, condition, Membership.decided_at, True, limit)
+
+    async def unreachable_by_mail(self, group_ids: Sequence[int]) -> dict[int, int]:
+        """Of the unreachable members, how many per group a confirmed, not bounced
+        address reaches instead (SPEC 15)."""
+        mailed = select(EmailAddress.person_id).where(
+            EmailAddress.address.is_not(None), EmailAddress.confirmed_at.is_not(None), EmailAddress.bounced_at.is_(None)
+        )
+        unreachable = select(Person.id).where(Person.unreachable_since > _EPOCH, Person.id.in_(mailed))
+        return await counts(
+            self.session,
+            select(Membership.group_id, func.count())
+            .where(
+                Membership.group_id.in_(group_ids),
+                Membership.status == MembershipStatus.APPROVED,
+                Membership.person_id.in_(unreachable),
+            )
+            .group_by(Membership.group_id),
+        )

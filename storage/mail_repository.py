@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.cluster import Cluster
-from storage.mail_models import EmailAddress, Mail
+from storage.mail_models import EmailAddress, Mail, MailPurpose
 from storage.models import DeliveryStatus
 from storage.repositories import _Repository, is_id
 
@@ -69,7 +69,8 @@ class MailRepository(_Repository):
                 or_(Mail.claimed_by == me, self.cluster.unclaimed_or_dead(Mail.claimed_by)),
             )
             .options(selectinload(Mail.delivery), selectinload(Mail.person))
-            .order_by(Mail.due_at, Mail.id)
+            # a confirmation first: its person waits for it in the chat
+            .order_by(case((Mail.purpose == MailPurpose.CONFIRM, 0), else_=1), Mail.due_at, Mail.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=Mail)
         )

@@ -23,6 +23,23 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from tests.harness import HANG_GUARD, free_port
 
 
+class _Session(SMTP):
+    """aiosmtpd's SMTP session, counted while its connection is open (`Mailbox.idle`)."""
+
+    def __init__(self, box: Mailbox) -> None:
+        super().__init__(box, hostname="mail.test", enable_SMTPUTF8=True)
+        self.box = box
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.box.connections += 1
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        self.box.connections -= 1
+        self.box._closed.set()
+
+
 class Mailbox:
     def __init__(self, port: int) -> None:
         self.host = "127.0.0.1"
@@ -32,6 +49,9 @@ class Mailbox:
         self.deferred: set[str] = set()
         self._server: asyncio.Server | None = None
         self._arrived = asyncio.Condition()
+        self.connections = 0
+        """SMTP connections open now."""
+        self._closed = asyncio.Event()
 
     @classmethod
     async def start(cls, port: int | None = None) -> Mailbox:
@@ -46,9 +66,7 @@ class Mailbox:
     async def back(self) -> None:
         """Listen (again) on the same port."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="mail.test", enable_SMTPUTF8=True), self.host, self.port
-        )
+        self._server = await loop.create_server(lambda: _Session(self), self.host, self.port)
 
     async def away(self) -> None:
         """Stop listening: connections are refused until `back`."""
@@ -85,6 +103,19 @@ class Mailbox:
             self.mails.append(message)
             self._arrived.notify_all()
         return "250 Message accepted for delivery"
+
+    async def idle(self) -> None:
+        """Wait until every connection is closed (a client that died: its last mail is in or not)."""
+
+        async def closed() -> None:
+            while self.connections:
+                self._closed.clear()
+                await self._closed.wait()
+
+        try:
+            await asyncio.wait_for(closed(), HANG_GUARD)
+        except TimeoutError:
+            raise AssertionError(f"{self.connections} SMTP connection(s) stay open") from None
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.mails if str(m["To"]).lower() == address.lower()]

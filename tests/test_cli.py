@@ -99,6 +99,10 @@ INVALID = [
     ("DATABASE_URL", "mysql://x", "postgresql://"),
     ("WEBHOOK_URL", "bot.example.org/hook", "https://"),
     ("WEBHOOK_PORT", "70000", "65535"),
+    ("SMTP_URL", "http://mail.stadt.example.de", "smtp://"),
+    ("MAIL_RATE", "fast", "e-mails per second"),
+    ("PUBLIC_URL", "bot.stadt.example.de", "https://"),
+    ("WEB_PORT", "70000", "65535"),
 ]
 
 
@@ -113,6 +117,15 @@ def test_invalid_value_exits_2_naming_it_before_connecting(
     assert connection_attempts(listener) == 0
     assert sqlite_files(tmp_path) == []  # no database was opened either
     assert TOKEN not in result.stderr + result.stdout
+
+
+def test_an_invalid_smtp_url_exits_2_without_printing_its_password(tmp_path: Path, listener: socket.socket) -> None:
+    url = "smtp://kim:geheim@mail.stadt.example.de:port"
+    env = clean_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api_url(listener), SMTP_URL=url, MAIL_FROM="kim@x.de")
+    result = kimbot(tmp_path, "run", env=env, timeout=60)
+    assert_config_error(result, "SMTP_URL", "kim:***@mail.stadt.example.de")
+    assert "geheim" not in result.stderr + result.stdout
+    assert connection_attempts(listener) == 0 and sqlite_files(tmp_path) == []
 
 
 def test_invalid_api_url_exits_2(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.config import ConfigError, DigestSchedule, Settings, load_settings, parse_offsets
+from bot.core.config import ConfigError, DigestSchedule, Settings, SmtpServer, load_settings, parse_offsets
 from storage.database import async_url
 
 TOKEN = "123456789:AAEsecretTOKENvalue-for_tests"
@@ -374,3 +374,127 @@ def test_an_invalid_database_url_never_shows_its_password() -> None:
         load_settings({"DATABASE_URL": "mysql://kim:geheim@db/kimbot"})
     assert "geheim" not in str(caught.value)
     assert "mysql://kim:***@db/kimbot" in str(caught.value)
+
+
+# --- e-mail (SPEC 15) ---------------------------------------------------------
+
+MAIL = {"SMTP_URL": "smtp://mail.stadt.example.de:25", "MAIL_FROM": "kim@stadt.example.de"}
+
+
+def test_mail_is_off_without_smtp_url_and_mail_from() -> None:
+    settings = load_settings({})
+    assert settings.smtp is None and settings.mail_from is None and not settings.mail_on
+    assert settings.mail_rate == 5.0 and settings.public_url is None and settings.web_address() is None
+
+
+def test_valid_mail_variables() -> None:
+    settings = load_settings(
+        {
+            "SMTP_URL": "smtp://kim%40stadt.example.de:ge%2Fheim%40@mail.stadt.example.de:587",
+            "MAIL_FROM": "KIM-Bot <kim@stadt.example.de>",
+            "MAIL_RATE": "0.5",
+            "PUBLIC_URL": "https://bot.stadt.example.de/kimbot/",
+            "WEB_LISTEN": "127.0.0.1",
+            "WEB_PORT": "8090",
+        }
+    )
+    assert settings.smtp == SmtpServer("mail.stadt.example.de", 587, False, "kim@stadt.example.de", "ge/heim@")
+    assert settings.mail_on and settings.mail_from == "KIM-Bot <kim@stadt.example.de>"
+    assert settings.mail_rate == 0.5
+    assert settings.public_url == "https://bot.stadt.example.de/kimbot"
+    assert settings.web_address() == ("127.0.0.1", 8090)
+
+
+@pytest.mark.parametrize(
+    ("url", "server"),
+    [
+        ("smtp://relay.stadt.example.de:25", SmtpServer("relay.stadt.example.de", 25, False)),
+        ("smtp://relay.stadt.example.de", SmtpServer("relay.stadt.example.de", 587, False)),
+        ("smtps://mail.stadt.example.de", SmtpServer("mail.stadt.example.de", 465, True)),
+        ("smtps://kim:pw@mail.stadt.example.de:2465", SmtpServer("mail.stadt.example.de", 2465, True, "kim", "pw")),
+    ],
+)
+def test_smtp_url_forms(url: str, server: SmtpServer) -> None:
+    assert load_settings({**MAIL, "SMTP_URL": url}).smtp == server
+
+
+@pytest.mark.parametrize(
+    ("public_url", "address"),
+    [
+        ("http://127.0.0.1:8090", ("127.0.0.1", 8090)),
+        ("https://bot.stadt.example.de/kimbot", ("bot.stadt.example.de", 443)),
+        ("http://bot.stadt.example.de", ("bot.stadt.example.de", 80)),
+    ],
+)
+def test_the_pages_listen_on_public_url_without_web_listen_and_web_port(
+    public_url: str, address: tuple[str, int]
+) -> None:
+    assert load_settings({**MAIL, "PUBLIC_URL": public_url}).web_address() == address
+
+
+# (variable, value, words of what is allowed); loaded beside a valid SMTP_URL and MAIL_FROM
+INVALID_MAIL = [
+    ("SMTP_URL", "http://mail.stadt.example.de", ["smtp://", "smtps://"]),
+    ("SMTP_URL", "mail.stadt.example.de:25", ["smtp://", "smtps://"]),
+    ("SMTP_URL", "smtp://", ["smtp://", "smtps://"]),
+    ("SMTP_URL", "smtp://mail.stadt.example.de:port", ["smtp://", "smtps://"]),
+    ("SMTP_URL", "smtp://mail.stadt.example.de:25/path", ["smtp://", "smtps://"]),
+    ("SMTP_URL", "smtp://mail.stadt.example.de:25?tls=1", ["smtp://", "smtps://"]),
+    ("MAIL_FROM", "kim", ["kim@stadt.example.de"]),
+    ("MAIL_FROM", "KIM-Bot", ["kim@stadt.example.de"]),
+    ("MAIL_FROM", "kim@", ["kim@stadt.example.de"]),
+    ("MAIL_FROM", "KIM-Bot <kim@stadt>", ["kim@stadt.example.de"]),
+    ("MAIL_RATE", "0", ["above 0", "1000"]),
+    ("MAIL_RATE", "-1", ["above 0", "1000"]),
+    ("MAIL_RATE", "1001", ["above 0", "1000"]),
+    ("MAIL_RATE", "fast", ["above 0", "1000"]),
+    ("MAIL_RATE", "1e3", ["above 0", "1000"]),
+    ("PUBLIC_URL", "bot.stadt.example.de", ["http://", "https://"]),
+    ("PUBLIC_URL", "ftp://bot.stadt.example.de", ["http://", "https://"]),
+    ("PUBLIC_URL", "https://", ["http://", "https://"]),
+    ("WEB_LISTEN", "0.0.0.0; rm", ["127.0.0.1", "0.0.0.0"]),
+    ("WEB_LISTEN", "bot stadt", ["127.0.0.1", "0.0.0.0"]),
+    ("WEB_PORT", "0", ["1", "65535"]),
+    ("WEB_PORT", "70000", ["1", "65535"]),
+    ("WEB_PORT", "http", ["1", "65535"]),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), INVALID_MAIL, ids=[f"{v}={x}" for v, x, _ in INVALID_MAIL])
+def test_invalid_mail_value_names_variable_value_and_what_is_allowed(
+    variable: str, value: str, allowed: list[str]
+) -> None:
+    error = refused({**MAIL, variable: value})
+    message = str(error)
+    assert error.variable == variable
+    assert f"{variable}={value!r} is invalid" in message
+    for word in allowed:
+        assert word in message, f"{message!r} does not say {word!r} is allowed"
+
+
+def test_smtp_url_and_mail_from_go_together() -> None:
+    error = refused({"SMTP_URL": MAIL["SMTP_URL"]})
+    assert error.variable == "MAIL_FROM" and "MAIL_FROM is not set" in str(error) and "SMTP_URL" in str(error)
+    error = refused({"MAIL_FROM": MAIL["MAIL_FROM"]})
+    assert error.variable == "SMTP_URL" and "SMTP_URL is not set" in str(error) and "MAIL_FROM" in str(error)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "smtp://kim:geheim@mail.stadt.example.de:port",
+        "http://kim:geheim@mail.stadt.example.de:25",
+        "smtp://kim:geheim@mail.stadt.example.de:25/path",
+    ],
+)
+def test_an_invalid_smtp_url_never_shows_its_password(url: str) -> None:
+    error = refused({**MAIL, "SMTP_URL": url})
+    assert error.variable == "SMTP_URL"
+    assert "geheim" not in str(error) and "geheim" not in error.value
+    assert "kim:***@mail.stadt.example.de" in str(error)
+
+
+def test_the_smtp_password_is_not_in_repr() -> None:
+    settings = load_settings({**MAIL, "SMTP_URL": "smtps://kim:geheim@mail.stadt.example.de"})
+    assert settings.smtp is not None and settings.smtp.password == "geheim"
+    assert "geheim" not in repr(settings) and "geheim" not in repr(settings.smtp)

@@ -60,6 +60,7 @@ async def build(
     left = await repo.departed(ids, period.start, period.end, SHOWN)
     pending = await repo.pending(ids, SHOWN)
     unreachable = await repo.unreachable(ids, SHOWN)
+    by_mail = await repo.unreachable_by_mail(ids) if settings.mail_on else {}
     held = await repo.sessions(ids, period.start, period.end, SHOWN, latest_first=True)
     coming = await repo.sessions(ids, now, now + COMING, SHOWN, latest_first=False)
     items = await repo.new_items(ids, period.start, period.end, SHOWN)
@@ -140,6 +141,7 @@ async def build(
                     ),
                     followup_counts.get(group.id, 0),
                 ),
+                by_mail.get(group.id, 0),
             )
         )
 

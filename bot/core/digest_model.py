@@ -128,6 +128,8 @@ class GroupDigest:
     recommendations: Recommendations
     followup: FollowUps = FollowUps()
     """Held sessions of the period without attendance or approved minutes ("Was fehlt")."""
+    by_mail: int = 0
+    """Of the unreachable, how many e-mail reaches instead (SPEC 15)."""
 
     @property
     def news(self) -> bool:

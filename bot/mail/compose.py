@@ -147,9 +147,9 @@ def compose(
         + "\n</body></html>\n"
     )
     message.add_alternative(page, subtype="html", cte="quoted-printable")
-    message["Content-Language"] = lang
     for item in attachments or []:
         maintype, _, subtype = item.mime.partition("/")
         params = {"method": "PUBLISH"} if item.mime == "text/calendar" else {}
         message.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename, params=params)
+    message["Content-Language"] = lang  # last: making the mail multipart moves Content-* headers inward
     return message

@@ -43,7 +43,9 @@ RETRY_AFTER = (
 GIVE_UP = timedelta(days=3)
 MAX_SLEEP = 300.0
 FAILED_RETRY = 10.0
-BATCH = 200
+BATCH_SECONDS = 20
+"""A run claims what `MAIL_RATE` sends in this many seconds (at least 10 mails, at most 200):
+a confirmation asked meanwhile waits at most that long."""
 
 
 class Mailer:
@@ -144,7 +146,7 @@ class Mailer:
         assert settings.smtp is not None
         await self._mark_unmarked()
         async with runtime.db.uow() as uow:
-            due = await uow.mail.due(runtime.clock(), BATCH)
+            due = await uow.mail.due(runtime.clock(), min(200, max(10, int(settings.mail_rate * BATCH_SECONDS))))
             for claimed in due:
                 claimed.claimed_by = uow.cluster.process_id
             ids = [m.id for m in due]
@@ -182,7 +184,8 @@ class Mailer:
         try:
             for index, (mail_id, message) in enumerate(letters):
                 if not self.cluster.leading:
-                    break  # the claims of the rest lapse; the new leader sends them
+                    await self._release([rest_id for rest_id, _ in letters[index:]])  # the new leader sends them
+                    break
                 if index:
                     await asyncio.sleep(pause)
                 result = await connection.send(message)
@@ -231,6 +234,15 @@ class Mailer:
                 raise
             runtime.db.health.failed(error)
             self._unmarked[mail_id] = (result, at)
+
+    async def _release(self, mail_ids: list[int]) -> None:
+        """Claims given up untried: another process may take these mails at once."""
+        async with self.runtime.db.uow() as uow:
+            for mail_id in mail_ids:
+                mail = await uow.mail.get(mail_id)
+                if mail is not None and mail.claimed_by == uow.cluster.process_id:
+                    mail.claimed_by = None
+            await uow.commit()
 
     async def _mark_unmarked(self) -> None:
         for mail_id, (result, _) in list(self._unmarked.items()):

@@ -334,6 +334,8 @@ def group_section(group: GroupDigest, digest: Digest, lang: str) -> Section:
                 {"count": group.unreachable.total, "names": _names(group.unreachable)},
             )
         )
+        if group.by_mail:
+            lines.append(Line("digest.unreachable_by_mail", {"count": group.by_mail}, 1))
     if group.followup.total:
         lines.append(Line(plural("digest.group_missing", group.followup.total), {"count": group.followup.total}))
         for gap in group.followup.shown:
