@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot.core import membership, people
+from bot.core import email, membership, people
 from bot.core.commands import by_name
 from bot.core.errors import Key, Refusal
 from bot.core.membership import JoinResult
@@ -293,13 +293,15 @@ async def tell_decision(request: Request, m: Membership) -> None:
 @action
 async def list_members(request: Request) -> None:
     """`/members [group]`: members with organisation and status."""
-    listing = await membership.members(
-        await request.uow(), await request.person(), request.settings, " ".join(request.args) or None
-    )
-    await send_members(request, listing)
+    uow = await request.uow()
+    listing = await membership.members(uow, await request.person(), request.settings, " ".join(request.args) or None)
+    reached = await email.channels(uow, (m.person for _, found in listing for m in found), request.settings)
+    await send_members(request, listing, reached)
 
 
-async def send_members(request: Request, listing: list[tuple[Group, list[Membership]]]) -> None:
+async def send_members(
+    request: Request, listing: list[tuple[Group, list[Membership]]], reached: dict[int, email.Channel]
+) -> None:
     blocks = []
     for group, found in listing:
         lines = [
@@ -310,22 +312,26 @@ async def send_members(request: Request, listing: list[tuple[Group, list[Members
         if not found:
             lines.append(request.t("members.empty"))
         for m in found:
-            lines.append(member_line(request, m.person, m.status))
+            lines.append(member_line(request, m.person, m.status, reached.get(m.person.id)))
         blocks.append("\n".join(lines))
     for chunk in split_text("\n\n".join(blocks)):
         await request.reply(chunk)
 
 
-def member_line(request: Request, person: Person, status: MembershipStatus) -> Html:
+def member_line(request: Request, person: Person, status: MembershipStatus, channel: email.Channel | None) -> Html:
     if person.unreachable_since is not None:
         state = Key("status.unreachable")
     else:
         state = Key(f"status.{status.value}")
+    said = request.t(state)
+    if channel is not None and request.settings.mail_on:
+        # SPEC 15: each member's channels ("Telegram + E-Mail", "E-Mail (Telegram blockiert)", ...)
+        said = request.t("email.member_status", status=said, channel=request.t(f"email.channel_{channel.value}"))
     return request.t(
         "members.line",
         name=people.name_of(person),
         organisation=person.organisation or request.t("members.no_organisation"),
-        status=request.t(state),
+        status=said,
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from storage.admin_models import AuditEntry
 from storage.followup_models import Attendance, Deputy, Minutes, MinutesCorrection, Task
+from storage.mail_models import EmailAddress, Mail
 from storage.models import (
     AgendaItem,
     Comment,
@@ -88,6 +89,7 @@ class PrivacyRepository:
             .order_by(Delivery.due_at, Delivery.id)
         )
         followup = await self._export_followup(pid)
+        email = await self._export_email(pid)
         return {
             "person": {
                 "telegram_id": person.telegram_id,
@@ -129,9 +131,35 @@ class PrivacyRepository:
             "stances": [{"recommendation": r, "stance": str(v), "answered_at": _at(at)} for r, v, at in stances.all()],
             "comments": [{"recommendation": r, "text": t, "created_at": _at(at)} for r, t, at in comments.all()],
             **followup,
+            **email,
             "messages_from_the_bot": [
                 {"kind": str(k), "status": str(s), "due_at": _at(due), "sent_at": _at(sent)}
                 for k, s, due, sent in deliveries.all()
+            ],
+        }
+
+    async def _export_email(self, pid: int) -> dict[str, Any]:
+        """SPEC 15: the e-mail address (confirmed, pending, the choice, a bounce) and the mails."""
+        entry = await self.session.get(EmailAddress, pid)
+        mails = await self.session.execute(
+            select(Mail.purpose, Mail.address, Mail.status, Mail.created_at, Mail.sent_at)
+            .where(Mail.person_id == pid)
+            .order_by(Mail.created_at, Mail.id)
+        )
+        return {
+            "email": None
+            if entry is None
+            else {
+                "address": entry.address,
+                "confirmed_at": _at(entry.confirmed_at),
+                "mode": str(entry.mode),
+                "bounced_at": _at(entry.bounced_at),
+                "pending_address": entry.pending_address,
+                "pending_since": _at(entry.pending_since),
+            },
+            "mails_from_the_bot": [
+                {"purpose": str(p), "address": a, "status": str(s), "created_at": _at(c), "sent_at": _at(sent)}
+                for p, a, s, c, sent in mails.all()
             ],
         }
 
@@ -256,6 +284,7 @@ class PrivacyRepository:
         await self.session.execute(update(Stance).where(Stance.person_id == pid).values(person_id=None))
         await self.session.execute(update(Comment).where(Comment.person_id == pid).values(person_id=None))
         await self._erase_followup(pid)
+        await self.session.execute(delete(Mail).where(Mail.person_id == pid))  # the address is in each (SPEC 15)
         await self.session.execute(
             update(Delivery)
             .where(Delivery.person_id == pid, Delivery.status == DeliveryStatus.PENDING)

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from bot.core.commands import COMMANDS
 from bot.core.people import Role
 from bot.render.texts import Texts
+from handlers import email_payloads as ep
 from handlers import followup_payloads as fp
 from handlers import payloads as p
 from handlers import tracking_payloads as tp
@@ -146,6 +147,18 @@ async def test_a_copied_name_and_username_give_no_rights(bot, coordinator) -> No
     await impostor.register(name="Sabine Weber")
     for text in ("/pending", "/approve @sabine_kim", "/members ak-eu"):
         assert [r.text for r in await impostor.send(text)] == [REFUSED]
+
+
+async def test_email_is_for_everyone_registered_and_touches_only_their_own_data(bot, coordinator, people) -> None:  # type: ignore[no-untyped-def]
+    """`/email` (SPEC 15) is no coordinator command: nobody is refused it, and without
+    e-mail set up it changes nothing for anyone."""
+    for who, person in (*people.items(), ("coordinator", coordinator)):
+        for text in ("/email", "/mail", "/email ana@example.org", "/email off"):
+            before = await bot.every_row()
+            replies = await person.send(text)
+            assert replies and all(r.text != REFUSED for r in replies), f"{who}: {text}"
+            if text != "/email off":
+                assert await bot.every_row() == before, f"{who}: {text} changed the database"
 
 
 # --- buttons ---------------------------------------------------------------------
@@ -358,6 +371,9 @@ BUTTONS: dict[type[p.Payload], tuple[Press, ...]] = {
         Press("ts:{tracked}:delayed", COORDINATION, ok="Warum verzögert sich"),
     ),
     tp.SkipTracking: (Press("tx:{tracked}", COORDINATION, ok="Es wurde nichts geändert"),),
+    # /email (SPEC 15): the presser's own address only
+    ep.ChooseMailMode: (Press("ml:all", ANYONE), Press("ml:fallback", ANYONE)),
+    ep.RemoveAddress: (Press("mr:ask", ANYONE), Press("mr:yes", ANYONE), Press("mr:no", ANYONE)),
 }
 PRESSES = [(kind, press) for kind, presses in BUTTONS.items() for press in presses]
 

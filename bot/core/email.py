@@ -12,18 +12,23 @@ by e-mail, withdrawing it; a bounced address.
 - `/email off` erases the address (and a pending one) and the mails not yet
   sent. `/forget` does the same (`bot.core.privacy`).
 - A hard bounce marks the address: no mail goes there until one is given again.
+- `/members` shows each member's channels (`channel`), as `bot.core.mail_routing`
+  uses them.
 
 Every change is an audit entry (`email.*`) naming no address.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core import audit, mail_links, mail_routing, steps
 from bot.core.config import Settings, is_address
 from bot.core.errors import Refusal
+from bot.core.membership import require_registered
 from bot.core.steps import Step
 from bot.core.text import clean_text
 from storage.mail_models import EmailAddress, MailMode
@@ -51,6 +56,41 @@ async def current(uow: UnitOfWork, person: Person) -> Status:
     return status(await uow.mail.address_of(person.id))
 
 
+class Channel(enum.StrEnum):
+    """How the bot reaches a person (`/members`), by the rules of `bot.core.mail_routing`."""
+
+    TELEGRAM = "telegram"
+    """Only Telegram: no usable address, or e-mail is not set up."""
+    BOTH = "both"
+    """Telegram, and everything also by e-mail."""
+    FALLBACK = "fallback"
+    """Telegram; e-mail only when Telegram cannot reach them."""
+    MAIL = "mail"
+    """Telegram cannot reach them (blocked): e-mail stands in."""
+    BOUNCED = "bounced"
+    """The address bounced: e-mail does not reach them."""
+    NONE = "none"
+    """Telegram cannot reach them and there is no usable address."""
+
+
+def channel(person: Person, entry: EmailAddress | None, mail_on: bool) -> Channel:
+    blocked = person.unreachable_since is not None
+    if mail_on and entry is not None and entry.address is not None and entry.bounced_at is not None:
+        return Channel.BOUNCED
+    if not mail_on or entry is None or entry.usable is None:
+        return Channel.NONE if blocked else Channel.TELEGRAM
+    if blocked:
+        return Channel.MAIL
+    return Channel.BOTH if entry.mode is MailMode.ALL else Channel.FALLBACK
+
+
+async def channels(uow: UnitOfWork, persons: Iterable[Person], settings: Settings) -> dict[int, Channel]:
+    """Each person's channel, by row id."""
+    listed = list(persons)
+    addresses = await uow.mail.addresses_of(p.id for p in listed)
+    return {p.id: channel(p, addresses.get(p.id), settings.mail_on) for p in listed}
+
+
 def _require_on(settings: Settings) -> None:
     if not settings.mail_on:
         raise Refusal("email.off_here")
@@ -68,6 +108,7 @@ def normalised(text: str) -> str:
 async def request(uow: UnitOfWork, person: Person, text: str, settings: Settings, now: datetime) -> str:
     """Ask for the confirmation of an address; returns the address. The
     confirmation mail is queued in the same transaction."""
+    require_registered(person)
     _require_on(settings)
     address = normalised(text)
     if not is_address(address):
@@ -87,31 +128,72 @@ async def request(uow: UnitOfWork, person: Person, text: str, settings: Settings
     return address
 
 
-async def confirm_code(uow: UnitOfWork, person: Person, typed: str, settings: Settings, now: datetime) -> str:
-    """The code typed into the chat; returns the confirmed address. A wrong code
-    says how many tries are left; the third ends the request."""
+@dataclass(frozen=True)
+class Typed:
+    """What a code typed into the chat did: `address` confirmed, or wrong with
+    `left` tries (0: the request ended), or `expired` (the request ended)."""
+
+    address: str | None = None
+    left: int = 0
+    expired: bool = False
+
+
+CODE_DIGITS = 6
+
+
+async def confirm_code(uow: UnitOfWork, person: Person, typed: str, settings: Settings, now: datetime) -> Typed:
+    """The code typed into the chat. A wrong code counts (and is kept: it is a
+    result, not a refusal); the third ends the request, and so does an expired
+    one. A text that is no code at all (not six digits) is refused and does not count."""
     entry = await uow.mail.address_of(person.id)
     if entry is None or entry.pending_address is None or entry.pending_since is None:
         steps.end(person)
         raise Refusal("email.nothing_pending").ending_step()
+    digits = "".join(typed.split())
+    if len(digits) != CODE_DIGITS or not digits.isdigit():
+        raise Refusal("email.not_a_code", address=entry.pending_address)
     if now >= entry.pending_since + mail_links.CONFIRM_VALID:
         _drop_pending(entry)
-        raise Refusal("email.request_expired").ending_step()
-    digits = "".join(typed.split())
+        steps.end(person)
+        await uow.flush()
+        return Typed(expired=True)
     if not mail_links.codes_match(settings, person.id, entry.pending_address, entry.pending_since, digits):
         entry.pending_tries += 1
-        left = mail_links.CODE_TRIES - entry.pending_tries
-        if left <= 0:
+        left = max(mail_links.CODE_TRIES - entry.pending_tries, 0)
+        if left == 0:
             _drop_pending(entry)
-            raise Refusal("email.code_wrong_last").ending_step()
-        raise Refusal("email.code_wrong", left=left)
+            steps.end(person)
+            audit.record(uow, person, "email.code_failed", "person", person.id, now)
+        await uow.flush()
+        return Typed(left=left)
     steps.end(person)
-    return await _confirm(uow, person, entry, now)
+    return Typed(address=await _confirm(uow, person, entry, now))
 
 
-async def confirm_link(uow: UnitOfWork, link: mail_links.Confirm, now: datetime) -> tuple[Person, str]:
+async def show(uow: UnitOfWork, person: Person, now: datetime) -> Status:
+    """`/email` alone: the state. A request that expired is dropped; one still
+    valid waits for its code again (a command ended the step)."""
+    require_registered(person)
+    entry = await uow.mail.address_of(person.id)
+    if entry is not None and entry.pending_since is not None and now >= entry.pending_since + mail_links.CONFIRM_VALID:
+        _drop_pending(entry)
+        await uow.flush()
+    if entry is not None and entry.pending_address is not None:
+        steps.ask(person, Step.EMAIL_CODE)
+    return status(entry)
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    person: Person
+    address: str
+    new: bool
+    """False when the link had confirmed it before (the page was sent twice)."""
+
+
+async def confirm_link(uow: UnitOfWork, link: mail_links.Confirm, now: datetime) -> Confirmed:
     """The confirmation page's button; `Refusal("email.link_used")` when the request
-    was replaced, withdrawn or already confirmed."""
+    was replaced or withdrawn."""
     person = await uow.people.get(link.person_id)
     entry = await uow.mail.address_of(link.person_id)
     if (
@@ -123,11 +205,11 @@ async def confirm_link(uow: UnitOfWork, link: mail_links.Confirm, now: datetime)
         or int(entry.pending_since.timestamp()) != int(link.asked_at.timestamp())
     ):
         if entry is not None and entry.usable == link.address and person is not None:
-            return person, link.address  # confirmed before (the page was sent twice)
+            return Confirmed(person, link.address, new=False)
         raise Refusal("email.link_used")
     if steps.current(person) is Step.EMAIL_CODE:
         steps.end(person)
-    return person, await _confirm(uow, person, entry, now)
+    return Confirmed(person, await _confirm(uow, person, entry, now), new=True)
 
 
 async def _confirm(uow: UnitOfWork, person: Person, entry: EmailAddress, now: datetime) -> str:

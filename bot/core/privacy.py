@@ -16,12 +16,14 @@ as coordination); what others did to them (an approval, a removal) is in
 their memberships.
 What follows a session (SPEC 13) is part of it: attendance (also where they
 stood in for a member), corrections they proposed to minutes, tasks they
-own, and deputyships as member and as deputy.
+own, and deputyships as member and as deputy. The e-mail address (SPEC 15:
+confirmed, pending, the choice) and the mails the bot sent are part of it.
 
 `/forget` (after a confirmation button) erases name, username, organisation,
 language, Telegram id, memberships and deputyships, and anonymises their
 agenda items, stances, comments, corrections and tasks, which then show as
-"ehemaliges Mitglied". Their attendance stays, without them: it is evidence
+"ehemaliges Mitglied". Their e-mail address and every mail to it go
+(`bot.core.email.erase`). Their attendance stays, without them: it is evidence
 for the funding report, so the row keeps the organisation copied into it
 and shows as "ehemaliges Mitglied" of it. An empty row stays behind so that
 counts of the past (Zusagen of held sessions, delivery records, attendance
@@ -36,6 +38,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core import email
 from bot.core.people import Caller, known
 from storage.uow import UnitOfWork
 
@@ -82,6 +85,7 @@ async def forget(uow: UnitOfWork, caller: Caller, now: datetime) -> bool:
     await uow.inbox.forget_user(caller.telegram_id)
     person = await known(uow, caller.telegram_id)
     if person is not None:
+        await email.erase(uow, person.id)
         await uow.privacy.erase(person, FORMER)
     await uow.flush()
     return person is not None

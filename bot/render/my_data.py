@@ -125,6 +125,7 @@ def readable(texts: Texts, lang: str, data: dict[str, Any], tz: ZoneInfo) -> byt
         w.t("comment", id=c["recommendation"], text=c["text"], when=w.when(c["created_at"])) for c in data["comments"]
     )
     _followup(w, data)
+    _email(w, data)
     w.heading("heading_audit")
     w.lines.append(w.t("audit_intro"))
     w.items(f"{w.when(e['at'])}: {audit_words(texts, lang, e)}" for e in data.get("audit_log", []))
@@ -204,6 +205,32 @@ def _followup(w: _Writer, data: dict[str, Any]) -> None:
             ),
         )
         for d in data.get("deputyships", [])
+    )
+
+
+def _email(w: _Writer, data: dict[str, Any]) -> None:
+    """SPEC 15: the address, a pending one, the choice, a bounce, and the mails."""
+    w.heading("heading_email")
+    entry = data.get("email")
+    if entry is not None:
+        w.field("email_address", entry["address"])
+        if entry["address"]:
+            w.field("email_confirmed_at", w.when(entry["confirmed_at"]))
+            w.field("email_mode", w.texts.plain(w.lang, f"email.mode_{entry['mode']}"))
+        if entry["bounced_at"]:
+            w.field("email_bounced_at", w.when(entry["bounced_at"]))
+        if entry["pending_address"]:
+            w.field("email_pending", entry["pending_address"])
+            w.field("email_pending_since", w.when(entry["pending_since"]))
+    w.items(
+        w.t(
+            "mail",
+            when=w.when(m["sent_at"] or m["created_at"]),
+            address=m["address"],
+            purpose=w.word(f"mail_{m['purpose']}", m["purpose"]),
+            status=w.word(f"delivery_{m['status']}", m["status"]),
+        )
+        for m in data.get("mails_from_the_bot", [])
     )
 
 

@@ -38,6 +38,8 @@ from bot.core import people
 from bot.core.config import Settings
 from bot.core.people import Role
 from bot.mail.outbox import Mailer
+from bot.mail.pages import LinkPages
+from bot.mail.web import WebPages
 from bot.render.texts import Texts
 from bot.telegram.deliveries import Deliveries, schedule_tick
 from bot.telegram.delivery import Pacer
@@ -52,6 +54,7 @@ from handlers import (
     attendance,
     deputies,
     digest,
+    email,
     general,
     meetings,
     membership,
@@ -65,7 +68,7 @@ from handlers import (
     tasks,
     tracking,
 )
-from handlers.common import KimContext, Runtime, command_menu, utc_now
+from handlers.common import HTML, KimContext, Rows, Runtime, command_menu, keyboard, utc_now
 from storage.database import Database, unavailable
 from storage.models import DeliveryKind
 
@@ -117,6 +120,12 @@ def build_application(
         await db.cluster.start()  # the leader's timer starts with its leadership
         if settings.mail_on:
             mailer.start()
+        if settings.mail_on and (web_address := settings.web_address()) is not None:
+            web = WebPages(
+                LinkPages(lambda: runtime, tell=lambda chat, text, rows: tell(application, chat, text, rows))
+            )
+            application.bot_data["web"] = web
+            await web.start(*web_address)
         await inbox.start(application.bot)
         await publish_commands(application)
         if long_running:
@@ -128,6 +137,9 @@ def build_application(
         mailer: Mailer | None = application.bot_data.get("mailer")
         if mailer is not None:
             await mailer.stop()
+        web: WebPages | None = application.bot_data.get("web")
+        if web is not None:
+            await web.stop()
         if runtime is not None:
             await runtime.db.cluster.stop()
             await runtime.db.dispose()
@@ -166,6 +178,8 @@ def build_application(
     callbacks.update(minutes.CALLBACKS)
     callbacks.update(tracking.CALLBACKS)
     text_answers.update(tracking.TEXT_ANSWERS)
+    callbacks.update(email.CALLBACKS)
+    text_answers.update(email.TEXT_ANSWERS)
     text_answers.update(minutes.TEXT_ANSWERS)
     callbacks.update(attendance.CALLBACKS)
     text_answers.update(attendance.TEXT_ANSWERS)
@@ -189,6 +203,7 @@ def build_application(
             *digest.handlers(),
             *report.handlers(),
             *privacy.handlers(),
+            *email.handlers(),
             *general.handlers(),
             general.button_router(callbacks),
             *general.fallbacks(),
@@ -196,6 +211,11 @@ def build_application(
     )
     application.add_error_handler(general.on_error)
     return application
+
+
+async def tell(application: Application, chat_id: int, text: str, rows: Rows) -> None:
+    """A message into a person's chat from outside an update (a page of an e-mail link)."""
+    await application.bot.send_message(chat_id, text, reply_markup=keyboard(rows), **HTML)
 
 
 async def telegram_file(application: Application, file_id: str) -> bytes:
