@@ -12,8 +12,10 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.core import mail_links, meetings, people
+from bot.core.dates import format_when
 from bot.core.errors import Refusal
 from bot.core.reminders import due_of
 from bot.mail.compose import Attachment, Body, Button, compose
@@ -114,7 +116,32 @@ async def letter(
         lang=lang,
         footer=footer,
         attachments=attachments,
+        subject=await _session_subject(runtime, uow, row.kind, row.occurrence_id, lang),
     )
+
+
+SUBJECTS = {
+    DeliveryKind.INVITATION: "mail.subject_invitation",
+    DeliveryKind.REMINDER: "mail.subject_reminder",
+    DeliveryKind.MOVED: "mail.subject_moved",
+    DeliveryKind.CANCELLED: "mail.subject_cancelled",
+}
+"""A message about a session is named by the session in the subject (a mailbox lists
+subjects); any other takes its first line (`bot.mail.compose.subject_of`)."""
+
+
+async def _session_subject(
+    runtime: Runtime, uow: UnitOfWork, kind: DeliveryKind, occurrence_id: int | None, lang: str
+) -> str | None:
+    key = SUBJECTS.get(kind)
+    if key is None or occurrence_id is None:
+        return None
+    occurrence = await uow.meetings.occurrence(occurrence_id)
+    if occurrence is None:
+        return None
+    meeting = occurrence.meeting
+    when = format_when(occurrence.starts_at, ZoneInfo(meeting.timezone), lang)
+    return runtime.texts.plain(lang, key, title=meeting.title, group=meeting.group.name, when=when)
 
 
 async def _link(
