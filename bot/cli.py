@@ -144,6 +144,7 @@ def sandbox(settings: Settings, args: argparse.Namespace) -> int:
         demo=args.demo,
         fresh=args.fresh,
         database=args.database,
+        pages_port=args.pages_port,
     )
 
 
@@ -222,6 +223,12 @@ def _parser() -> argparse.ArgumentParser:
     sandbox_parser = commands.add_parser("sandbox", help="try the bot in a browser: no token, no internet")
     sandbox_parser.add_argument("--host", default="127.0.0.1", help="address of the chat page (default 127.0.0.1)")
     sandbox_parser.add_argument("--port", type=int, default=8080, help="port of the chat page (default 8080)")
+    sandbox_parser.add_argument(
+        "--pages-port",
+        type=int,
+        default=None,
+        help="port of the pages the links in e-mails open (default: the chat page's port + 1)",
+    )
     sandbox_parser.add_argument(
         "--demo",
         action="store_true",

@@ -22,8 +22,11 @@ async def running_sandbox(workdir: Path, *args: str) -> AsyncIterator[str]:
 
     Yields the page's address once it answers; on leaving, stops it with
     SIGTERM and checks that it ended cleanly. Its log is `workdir/sandbox-N.log`.
+    The pages of the e-mail links get a free port unless `--pages-port` is given.
     """
     port = free_port()
+    if "--pages-port" not in args:
+        args = (*args, "--pages-port", str(free_port()))
     env = {
         k: v
         for k, v in os.environ.items()

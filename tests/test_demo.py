@@ -9,7 +9,8 @@ closed recommendation with its outcome, something to read for every group,
 a held session with attendance, approved minutes, an open task and a deputy
 in force (SPEC 13), a tracked recommendation in every state (SPEC 14; also
 through `/track` on the real bot), and no message from the past history
-still waiting to be sent.
+still waiting to be sent. With e-mail on (SPEC 15), two personas have a
+confirmed address, and Ana's invitations are queued as mails.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.core import digest, reminders, report, report_period, steps, tracking
 from bot.core.config import Settings
 from bot.dev.emulator import Emulator
 from bot.dev.sandbox.demo import EXTRA_MEMBERS, HISTORY_SKIPPED, MEMBERS, fill_demo
-from bot.dev.sandbox.demo_data import CANCEL_REASON, DEPUTY, FOLLOWED_UP, GUEST, MINUTES, REPORT_NOTES, TASK
+from bot.dev.sandbox.demo_data import CANCEL_REASON, DEPUTY, EMAIL, FOLLOWED_UP, GUEST, MINUTES, REPORT_NOTES, TASK
 from bot.dev.sandbox.demo_tracking import DELAY_REASON
 from bot.render import report_layout, report_markdown
 from storage.attendance_repository import taken as attendance_taken
@@ -42,6 +43,7 @@ from storage.followup_models import (
     Task,
     TaskStatus,
 )
+from storage.mail_models import Mail, MailMode, MailPurpose
 from storage.models import (
     Delivery,
     DeliveryKind,
@@ -387,3 +389,65 @@ async def test_track_on_the_demo_shows_every_state(demo: Demo, emulator: Emulato
         assert word in text, word
     assert text.index("🔴") < text.index("🟡") < text.index("🟢") < text.index("✅")
     assert "Fahrtkosten" not in text, "not adopted: not tracked"
+
+
+# --- e-mail beside Telegram (SPEC 15) -----------------------------------------------------
+
+
+@pytest.fixture
+async def mail_demo(emulator: Emulator, database_url: str) -> AsyncIterator[Demo]:
+    """The demo with e-mail on, as the sandbox runs it (no mail is sent here)."""
+    users = {
+        key: emulator.add_user(first, last_name=last, username=username, language_code="de")
+        for key, first, last, username in PERSONAS
+    }
+    for person in EXTRA_MEMBERS:
+        users[person.key] = emulator.add_user(person.first_name, last_name=person.last_name, language_code="de")
+    mail = {
+        "SMTP_URL": "smtp://127.0.0.1:2525",
+        "MAIL_FROM": "kim@stadt.example.de",
+        "PUBLIC_URL": "http://127.0.0.1:8081",
+    }
+    settings = make_settings(emulator, database_url, [users["koordination"].id], **mail)
+    db = Database(database_url)
+    try:
+        await db.upgrade()
+        await fill_demo(db, users, settings, NOVEMBER)
+        yield Demo(db, users, settings, NOVEMBER)
+    finally:
+        await db.dispose()
+
+
+async def test_two_personas_confirmed_an_address_and_the_invitations_go_to_ana_by_mail(mail_demo: Demo) -> None:
+    """Ana gets everything also by e-mail, Mehmet only when Telegram cannot reach him; both
+    confirmed with the code, as in the chat. The old confirmation mails are history; the
+    first round queues Ana's invitations, the recommendation and the announcement as mails."""
+    demo = mail_demo
+    async with demo.db.uow() as uow:
+        people = {key: await uow.people.by_telegram_id(demo.users[key].id) for key in EMAIL}
+        ids = {key: person.id for key, person in people.items() if person is not None}
+        entries = await uow.mail.addresses_of(ids.values())
+        assert {key: (entries[i].usable, entries[i].mode) for key, i in ids.items()} == {
+            "ana": (EMAIL["ana"][0], MailMode.ALL),
+            "mehmet": (EMAIL["mehmet"][0], MailMode.FALLBACK),
+        }
+        assert all(e.pending_address is None and e.confirmed_at < demo.now for e in entries.values())  # type: ignore[operator]
+        assert all(steps.current(p) is None for p in people.values() if p is not None)
+        old = (await uow.session.execute(select(Mail))).scalars().all()
+        assert {(m.purpose, m.status, m.error) for m in old} == {
+            (MailPurpose.CONFIRM, DeliveryStatus.SKIPPED, HISTORY_SKIPPED)
+        }
+        actions = [(e.action, e.actor_id) for e in await uow.audit.latest(500) if e.action.startswith("email.")]
+        assert sorted(actions) == sorted(
+            [("email.request", ids["ana"]), ("email.confirm", ids["ana"])]
+            + [("email.request", ids["mehmet"]), ("email.confirm", ids["mehmet"]), ("email.mode", ids["mehmet"])]
+        )
+
+        await reminders.plan(uow, demo.settings, demo.now)
+        due = await reminders.take_due(uow, demo.settings, demo.now)
+        rows = {d.id: d for d in await _deliveries(uow)}
+        mails = (await uow.session.execute(select(Mail).where(Mail.status == DeliveryStatus.PENDING))).scalars().all()
+        assert {m.address for m in mails} == {EMAIL["ana"][0]}
+        kinds = sorted(str(rows[m.delivery_id].kind) for m in mails if m.delivery_id is not None)
+        assert kinds == sorted(["invitation", "invitation", "recommendation", "announcement", "cancelled"])
+        assert {m.delivery_id for m in mails} <= {d.delivery_id for d in due}, "Telegram too (she is reachable)"

@@ -194,3 +194,31 @@ async def test_register_join_approve_schedule_and_see_the_reminder_after_a_clock
         timeout=WAIT_MS,
     )
     await context.close()
+
+
+async def test_the_postfach_on_a_phone_shows_the_demo_invitation(tmp_path: Path, browser: Any) -> None:
+    """`--demo`: Ana gets her invitations by e-mail too. On a phone-sized page the
+    Postfach lists them; one opens with its text, its links to the bot's pages, the
+    calendar file to download and the HTML view in a frame; then back to the chat."""
+    async with running_sandbox(tmp_path, "--demo") as base:
+        context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
+        tab = Tab(await context.new_page(), "ana")
+        await tab.open(base, "ana")
+        await tab.page.locator("#postfach-button").click()
+        assert await tab.page.locator("#chat").is_hidden()
+        mail = tab.page.locator(".mail", has_text="Wohnen und Anmeldung").first
+        await mail.wait_for(timeout=WAIT_MS)
+        await mail.locator("summary").click()
+        await mail.locator(".mail-text").wait_for(state="visible", timeout=WAIT_MS)
+        links = [await a.get_attribute("href") for a in await mail.locator(".mail-text a").all()]
+        assert links and all(re.match(r"http://127\.0\.0\.1:\d+/m/", link or "") for link in links)
+        assert await mail.locator(".mail-file", has_text=".ics").count() == 1
+        wide = await tab.page.evaluate("() => document.documentElement.scrollWidth")
+        assert wide <= 390, "nothing wider than the phone"
+        await tab.shot("07-postfach-telefon")
+        await mail.locator(".mail-switch-button", has_text="HTML").click()
+        frame = tab.page.frame_locator(".mail[open] .mail-html")
+        await frame.locator("body", has_text="Wohnen und Anmeldung").wait_for(timeout=WAIT_MS)
+        await tab.page.locator("#postfach-button").click()
+        await tab.page.locator("#chat").wait_for(state="visible", timeout=WAIT_MS)
+        await context.close()

@@ -87,6 +87,13 @@ JOINED_DAYS_AGO = {"m09": 9, "m20": 20}
 """Who joined recently (new members in the digest); everyone else REGISTERED_DAYS_AGO."""
 PENDING_DAYS_AGO = 3
 
+# persona key -> (e-mail address, everything also by e-mail?); confirmed EMAIL_DAYS_AGO (SPEC 15)
+EMAIL: dict[str, tuple[str, bool]] = {
+    "ana": ("ana.popescu@caritas-wuppertal.example", True),
+    "mehmet": ("mehmet.yilmaz@jobcenter-wuppertal.example", False),
+}
+EMAIL_DAYS_AGO = 40
+
 # --- history ------------------------------------------------------------------------------
 
 # group -> (time, location) of its sessions

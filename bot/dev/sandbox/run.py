@@ -17,6 +17,14 @@ restart. `--fresh` starts empty; `--demo` starts from a fresh example.
 
 The clock (`bot.dev.sandbox.clock`) is real time plus an offset that the page
 moves forward; the bot and the emulator both read it.
+
+E-mail (SPEC 15) is on: the bot's `SMTP_URL` is the sandbox's own SMTP server
+(`bot.dev.sandbox.postfach`, on a free port of 127.0.0.1), whose mails the
+page shows in its "Postfach" view and keeps in `sandbox-data/postfach/`; a
+`SMTP_URL` in the environment is not used, so no mail leaves the computer.
+`PUBLIC_URL` is `http://<host>:<pages port>` (default: the page's port + 1),
+where the bot serves the pages the links in the mails open. `MAIL_FROM` is
+kept when set.
 """
 
 from __future__ import annotations
@@ -33,11 +41,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.core.config import Settings
+from bot.core.config import Settings, SmtpServer
 from bot.dev.emulator import Emulator, User
 from bot.dev.sandbox.clock import SandboxClock, TimeControl
 from bot.dev.sandbox.demo import fill_demo
 from bot.dev.sandbox.demo_data import EXTRA_MEMBERS
+from bot.dev.sandbox.postfach import FOLDER as POSTFACH_FOLDER
+from bot.dev.sandbox.postfach import Postfach, available
 from bot.dev.sandbox.web import make_web_app
 from bot.telegram.app import build_application, running
 
@@ -49,6 +59,8 @@ STATE_FILE = "sandbox.json"
 STATE_FORMAT = 1
 UPDATE_ID_GAP = 100_000
 SAVE_EVERY = 5.0  # seconds between saves of the chats, when something changed
+MAIL_FROM = "KIM-Bot Sandbox <kim-bot@sandbox.example>"
+MAIL_RATE = 100.0  # e-mails a second: the Postfach takes them as fast as they come
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,7 @@ def run_sandbox(
     database: str | None,
     fresh: bool = False,
     data_dir: Path = DATA_DIR,
+    pages_port: int | None = None,
 ) -> int:
     try:
         asyncio.run(
@@ -92,6 +105,7 @@ def run_sandbox(
                 database=database,
                 fresh=fresh,
                 data_dir=data_dir,
+                pages_port=pages_port,
             )
         )
     except KeyboardInterrupt:
@@ -108,11 +122,13 @@ async def serve(
     database: str | None,
     fresh: bool = False,
     data_dir: Path = DATA_DIR,
+    pages_port: int | None = None,
 ) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     state_path = data_dir / STATE_FILE
     if fresh or demo:
         state_path.unlink(missing_ok=True)
+        Postfach.clear(data_dir / POSTFACH_FOLDER)
         if database is None:
             for leftover in data_dir.glob(DATABASE_FILE + "*"):
                 leftover.unlink()
@@ -134,6 +150,14 @@ async def serve(
         except (KeyError, TypeError, ValueError):
             log.warning("sandbox: the saved chats in %s do not fit; starting with empty chats", state_path)
     coordinator = users[PERSONAS[0].key]
+    postfach = Postfach(data_dir / POSTFACH_FOLDER, clock.now) if available() else None
+    mail: dict[str, Any] = {"smtp": None, "mail_from": None, "public_url": None}
+    if postfach is None:
+        log.warning("sandbox: without aiosmtpd (pip install -e '.[dev]') the sandbox sends no e-mail")
+    else:
+        postfach.load()
+        smtp_port = await postfach.start()
+        mail = _mail_settings(settings, host, pages_port or port + 1, smtp_port)
 
     sandbox_settings = dataclasses.replace(
         settings,
@@ -142,6 +166,7 @@ async def serve(
         database_url=database or f"sqlite:///{data_dir / DATABASE_FILE}",
         coordinator_ids=frozenset({coordinator.id}),
         webhook_url=None,
+        **mail,
     )
     application = build_application(sandbox_settings, clock=clock.now, long_running=True)
 
@@ -157,7 +182,7 @@ async def serve(
         }
         for spec in PERSONAS
     ]
-    server = make_web_app(emulator, personas, control).listen(port, address=host)
+    server = make_web_app(emulator, personas, control, postfach).listen(port, address=host)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -173,6 +198,8 @@ async def serve(
                 f"KIM-Bot sandbox: open http://{host}:{port}/ in your browser (Ctrl+C stops it).",
                 flush=True,
             )
+            if sandbox_settings.public_url:
+                print(f"The links in the bot's e-mails open {sandbox_settings.public_url}/.", flush=True)
             await stop.wait()
     finally:
         saver.cancel()
@@ -183,7 +210,24 @@ async def serve(
         except OSError:
             log.warning("sandbox: cannot save the chats to %s", state_path, exc_info=True)
         server.stop()
+        if postfach is not None:
+            await postfach.stop()
         await emulator.stop()
+
+
+def _mail_settings(settings: Settings, host: str, pages_port: int, smtp_port: int) -> dict[str, Any]:
+    """E-mail to the Postfach; the pages of the links on `host:pages_port`."""
+    public_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    if ":" in public_host:
+        public_host = f"[{public_host}]"
+    return {
+        "smtp": SmtpServer("127.0.0.1", smtp_port, tls=False),
+        "mail_from": settings.mail_from or MAIL_FROM,
+        "mail_rate": MAIL_RATE,
+        "public_url": f"http://{public_host}:{pages_port}",
+        "web_listen": host,
+        "web_port": pages_port,
+    }
 
 
 def _add_users(emulator: Emulator) -> dict[str, User]:

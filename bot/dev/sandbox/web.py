@@ -27,6 +27,8 @@ GET          /api/clock                          the sandbox time -> {now, offse
 POST         /api/clock                          {jump: "hour"|"day"}: move the
                                                  clock forward, return when the
                                                  bot has sent what fell due
+GET          /api/mails...                       the Postfach: the mails the bot
+                                                 sent (`bot.dev.sandbox.postfach_web`)
 ===========  ==================================  ================================
 
 With a ``TimeControl`` (``kimbot sandbox`` passes one), every answer of
@@ -54,7 +56,9 @@ import tornado.web
 
 from bot.dev.emulator import Emulator, User
 from bot.dev.emulator.control_json import message_json
+from bot.dev.sandbox import postfach_web
 from bot.dev.sandbox.clock import TimeControl
+from bot.dev.sandbox.postfach import Postfach
 
 STATIC_DIR = Path(__file__).resolve().with_name("static")
 access_log = logging.getLogger("bot.dev.sandbox.access")
@@ -271,8 +275,13 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
         access_log.log(level, "%d %s %s", handler.get_status(), handler.request.method, handler.request.path)
 
 
-def make_web_app(emulator: Emulator, personas: list[Any], clock: TimeControl | None = None) -> tornado.web.Application:
-    """The sandbox page and its JSON API for these personas (and the clock, if given)."""
+def make_web_app(
+    emulator: Emulator,
+    personas: list[Any],
+    clock: TimeControl | None = None,
+    postfach: Postfach | None = None,
+) -> tornado.web.Application:
+    """The sandbox page and its JSON API for these personas (and the clock and Postfach, if given)."""
     by_key = {p.key: p for p in map(_persona, personas)}
     options = {"emulator": emulator, "personas": by_key, "clock": clock}
     return tornado.web.Application(
@@ -286,6 +295,7 @@ def make_web_app(emulator: Emulator, personas: list[Any], clock: TimeControl | N
             (r"/api/answers/(\d+)", AnswerHandler, options),
             (r"/api/files/([^/]+)", FileHandler, options),
             (r"/api/clock", ClockHandler, options),
+            *postfach_web.routes(postfach),
             (r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC_DIR)}),
         ],
         log_function=_log_request,

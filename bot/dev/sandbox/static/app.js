@@ -102,7 +102,8 @@ function selectPersona(key) {
   if (!persona(key)) return;
   state.current = key;
   state.seenSeq.set(key, state.seq);
-  if (location.hash !== `#${key}`) history.replaceState(null, "", `#${key}`);
+  const inPostfach = document.body.classList.contains("view-postfach");
+  if (!inPostfach && location.hash !== `#${key}`) history.replaceState(null, "", `#${key}`);
   hideCommands();
   renderPersonas();
   renderHead();
@@ -489,7 +490,7 @@ async function setupClock() {
   } catch (_) {
     return; // a sandbox without clock control
   }
-  const buttons = [...document.querySelectorAll(".clock-button")];
+  const buttons = [...document.querySelectorAll(".clock-button[data-jump]")];
   for (const button of buttons) {
     button.addEventListener("click", () => jump(button.dataset.jump, buttons));
   }
