@@ -53,6 +53,15 @@ class MailRepository(_Repository):
         result = await self.session.execute(select(Mail.delivery_id).where(Mail.delivery_id.in_(ids)))
         return {i for i in result.scalars().all() if i is not None}
 
+    async def confirmations_since(self, person_id: int, since: datetime) -> int:
+        """How many confirmation mails this person asked for since then."""
+        count = await self.session.scalar(
+            select(func.count(Mail.id)).where(
+                Mail.person_id == person_id, Mail.purpose == MailPurpose.CONFIRM, Mail.created_at >= since
+            )
+        )
+        return int(count or 0)
+
     async def of_person(self, person_id: int) -> Sequence[Mail]:
         result = await self.session.execute(select(Mail).where(Mail.person_id == person_id).order_by(Mail.id))
         return result.scalars().all()

@@ -299,3 +299,22 @@ async def test_a_code_after_24_hours_is_refused_and_the_request_ends(bot, coordi
     assert reply.text.startswith("Die Bestätigung gilt nicht mehr")
     entry = await entry_of(bot, ana)
     assert entry is not None and entry.pending_address is None and entry.address is None
+
+
+async def test_at_most_five_confirmations_a_day_so_nobody_floods_a_mailbox(bot, coordinator, mailbox):  # type: ignore[no-untyped-def]
+    bot.clock.set(START)
+    ana = await member(bot, coordinator, "Ana")
+    for number in range(5):
+        await ana.send(f"/email opfer{number}@example.org")
+    await bot.application.bot_data["mailer"].tick()
+    await mailbox.wait_to("opfer4@example.org")  # a request replaced before its mail left is not sent
+    (reply,) = await ana.send("/email opfer@example.org")
+    assert "schon 5 Bestätigungen angefordert" in reply.text and "morgen" in reply.text
+    entry = await entry_of(bot, ana)
+    assert entry is not None and entry.pending_address == "opfer4@example.org"
+    bot.clock.advance(days=1, seconds=1)
+    await ana.send("/email ana@example.org")
+    await bot.application.bot_data["mailer"].tick()
+    await mailbox.wait_to("ana@example.org")
+    assert mailbox.to("opfer@example.org") == []
+    assert all(len(mailbox.to(f"opfer{n}@example.org")) <= 1 for n in range(5))

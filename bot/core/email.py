@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core import audit, mail_links, mail_routing, steps
 from bot.core.config import Settings, is_address
@@ -91,6 +91,12 @@ async def channels(uow: UnitOfWork, persons: Iterable[Person], settings: Setting
     return {p.id: channel(p, addresses.get(p.id), settings.mail_on) for p in listed}
 
 
+REQUESTS_MAX = 5
+REQUESTS_PER = timedelta(days=1)
+"""At most this many confirmation mails a day per person: the bot never becomes a way
+to flood someone else's mailbox (or the city's mail relay)."""
+
+
 def _require_on(settings: Settings) -> None:
     if not settings.mail_on:
         raise Refusal("email.off_here")
@@ -119,6 +125,8 @@ async def request(uow: UnitOfWork, person: Person, text: str, settings: Settings
         uow.mail.add(entry)
     if entry.usable is not None and entry.address is not None and entry.address.lower() == address.lower():
         raise Refusal("email.already_confirmed", address=address)
+    if await uow.mail.confirmations_since(person.id, now - REQUESTS_PER) >= REQUESTS_MAX:
+        raise Refusal("email.too_many", max=REQUESTS_MAX)
     entry.pending_address, entry.pending_since, entry.pending_tries = address, now, 0
     await uow.flush()
     mail_routing.queue(uow, person.id, address, now)
