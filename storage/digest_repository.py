@@ -16,7 +16,6 @@ happened at the very moment asked.
 - `storage.digest_feedback`: open recommendations, their feedback and latest
   comments, deadlines, who has not answered;
 - `storage.digest_followup`: held sessions without attendance or approved minutes;
-- `storage.digest_tracking`: adopted recommendations past their due date (SPEC 14);
 - here: which scheduled digests are already planned.
 
 Indexes these queries rely on (models and migration 0004):
@@ -36,11 +35,10 @@ from storage.digest_feedback import FeedbackQueries
 from storage.digest_followup import FollowUpQueries
 from storage.digest_members import MemberQueries
 from storage.digest_sessions import SessionQueries
-from storage.digest_tracking import OverdueQueries
 from storage.models import Delivery, DeliveryKind
 
 
-class DigestRepository(MemberQueries, SessionQueries, FeedbackQueries, FollowUpQueries, OverdueQueries):
+class DigestRepository(MemberQueries, SessionQueries, FeedbackQueries, FollowUpQueries):
     """Aggregates per group over a period, for /digest and `kimbot digest`."""
 
     async def planned(self, scheduled_for: datetime) -> set[int]:

@@ -9,6 +9,7 @@ most those in flight."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from tests import test_mail_delivery as delivery
 from tests.bot_process import WAIT, launch, logs
 from tests.factories import session_owed_to_members
 from tests.mailbox import Mailbox, mail_env, text_of
+from tests.test_digest import kimbot
 from tests.test_mail_delivery import confirmed, member, send_mails
 
 # The fixtures of the mail tests: a real SMTP server, and the bot configured to use it.
@@ -53,7 +55,7 @@ async def mail_rows(bot) -> list[Mail]:  # type: ignore[no-untyped-def]
         return list((await uow.session.execute(select(Mail).order_by(Mail.id))).scalars().all())
 
 
-async def test_only_when_telegram_cannot_reach_them(bot, coordinator, mailbox):  # type: ignore[no-untyped-def]
+async def test_only_when_telegram_cannot_reach_them(bot, coordinator, mailbox, tmp_path, database_url, monkeypatch):  # type: ignore[no-untyped-def]
     bot.clock.set(START)
     ana = await member(bot, coordinator, "Ana")
     await confirmed(bot, ana, "ana@example.org", MailMode.FALLBACK)
@@ -97,6 +99,12 @@ async def test_only_when_telegram_cannot_reach_them(bot, coordinator, mailbox): 
     replies = await coordinator.send("/digest ak-eu")
     digest = "\n".join(r.text for r in replies)
     assert "📵 1 nicht erreichbar: Ana" in digest and "davon per E-Mail erreicht: 1" in digest, digest
+    for name, value in mail_env(mailbox).items():
+        monkeypatch.setenv(name, value)
+    printed = await kimbot(tmp_path, database_url, "ak-eu", "--format", "json")
+    assert printed.returncode == 0, printed.stderr
+    (eu,) = json.loads(printed.stdout)["groups"]
+    assert eu["unreachable"]["total"] == 1 and eu["unreachable_by_mail"] == 1
 
     # She unblocks the bot and writes to it: Telegram again, and nothing by mail.
     bot.emulator.unblock(ana.user)

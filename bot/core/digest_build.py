@@ -25,6 +25,7 @@ from bot.core.digest_model import (
     Items,
     Missing,
     Names,
+    Overdue,
     Period,
     Recommendations,
     Scope,
@@ -33,7 +34,7 @@ from bot.core.digest_model import (
     Shortage,
     Unanswered,
 )
-from bot.core.tracking import local_today
+from bot.core.tracking import local_today, overdue_of
 from storage.digest_rows import PersonRow, SessionRow
 from storage.models import Group, Person, RsvpAnswer, StanceValue
 from storage.uow import UnitOfWork
@@ -74,7 +75,8 @@ async def build(
     few_total, few = await repo.few_confirmations(ids, now, now + FEW_CONFIRMATIONS_WITHIN, SHOWN)
     deadline_total, near = await repo.deadlines_between(ids, now, now + DEADLINE_WITHIN, DEADLINES_SHOWN)
     followup_counts, followup_lists = await repo.without_followup(ids, period.start, min(period.end, now), now, SHOWN)
-    overdue_total, overdue = await repo.overdue(ids if scope else None, local_today(now, settings), SHOWN)
+    late = overdue_of(await uow.trackings.adopted(), ids if scope else None, local_today(now, settings))
+    overdue_total, overdue = len(late), [Overdue.of(t) for t in late[:SHOWN]]
 
     sessions = [s for rows in (*held[1].values(), *coming[1].values()) for s in rows]
     sessions += [*without, *(s for s, _, _ in few)]

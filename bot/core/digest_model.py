@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from storage.digest_rows import CommentRow, ItemRow, PersonRow
-from storage.digest_tracking import OverdueRow
 from storage.followup_models import MinutesStatus
+from storage.tracking_models import Tracking, TrackStatus
 
 SHOWN = 5
 """Entries of a list (names, sessions, items, recommendations) shown per group."""
@@ -21,6 +21,30 @@ DEADLINE_WITHIN = timedelta(days=3)
 DEADLINES_SHOWN = 3
 """Recommendations near their deadline named under "Was fehlt", the nearest first;
 counting who has not answered touches every target member, so the rest are only counted."""
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """An adopted recommendation past its due date (SPEC 14, `bot.core.tracking.overdue`), as stored now."""
+
+    id: int
+    text: str
+    responsible: str | None
+    due_on: date
+    status: TrackStatus
+    delay_reason: str | None
+
+    @classmethod
+    def of(cls, tracking: Tracking) -> Overdue:
+        assert tracking.due_on is not None  # an overdue tracking has a due date
+        return cls(
+            tracking.recommendation_id,
+            tracking.recommendation.text,
+            tracking.responsible,
+            tracking.due_on,
+            tracking.status,
+            tracking.delay_reason,
+        )
 
 
 @dataclass(frozen=True)
@@ -183,7 +207,7 @@ class Missing:
     few_confirmations_total: int
     followup_total: int = 0
     """Held sessions of the period without attendance or approved minutes (listed under their group)."""
-    overdue: tuple[OverdueRow, ...] = ()
+    overdue: tuple[Overdue, ...] = ()
     """Adopted recommendations past their due date (SPEC 14), due longest ago first."""
     overdue_total: int = 0
 

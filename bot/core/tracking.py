@@ -20,7 +20,7 @@ what the tracking list is and how an item is judged. Rules that live here:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -53,6 +53,17 @@ def local_today(now: datetime, settings: Settings) -> date:
 def overdue(tracking: Tracking, today: date) -> bool:
     """Not erledigt and its due date has passed."""
     return tracking.status is not TrackStatus.DONE and tracking.due_on is not None and tracking.due_on < today
+
+
+def overdue_of(trackings: Iterable[Tracking], group_ids: Collection[int] | None, today: date) -> list[Tracking]:
+    """The overdue ones, due longest ago first; for groups (`group_ids`) those whose
+    recommendation is addressed to one of them (the digest's "Was fehlt")."""
+    found = [
+        t
+        for t in trackings
+        if overdue(t, today) and (group_ids is None or any(g.id in group_ids for g in t.recommendation.groups))
+    ]
+    return sorted(found, key=lambda t: (t.due_on or date.max, t.recommendation_id))
 
 
 def light(tracking: Tracking, today: date) -> Light:

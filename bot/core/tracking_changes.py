@@ -152,6 +152,15 @@ def _next(coordinator: Person, recommendation_id: int, field: Field, guided: boo
     return None
 
 
+def _after(coordinator: Person, tracking: Tracking, field: Field | None) -> Field | None:
+    """A button answered the question the bot waits for (`field`, or whichever when None):
+    ask the next one. A button of an older message leaves the question as it is."""
+    awaited_id, awaited, guided = _awaited(coordinator)
+    if awaited_id != tracking.recommendation_id or awaited is None or field not in (None, awaited):
+        return None
+    return _next(coordinator, tracking.recommendation_id, awaited, guided)
+
+
 async def answer(uow: UnitOfWork, coordinator: Person, text: str, settings: Settings, now: datetime) -> Change:
     """The text for the awaited field: the responsible office, a date, or the reason for a delay."""
     recommendation_id, field, guided = _awaited(coordinator)
@@ -191,10 +200,7 @@ async def choose_date(
         raise Refusal("tracking.gone")
     today = local_today(now, settings)
     await _set_date(uow, coordinator, tracking, field, _not_past(day, today, field), settings, now)
-    awaited_id, awaited, guided = _awaited(coordinator)
-    asks = None
-    if awaited_id == tracking.recommendation_id and awaited is field:
-        asks = _next(coordinator, tracking.recommendation_id, field, guided)
+    asks = _after(coordinator, tracking, field)
     await uow.flush()
     return Change(_item(tracking, settings, now), field, asks)
 
@@ -204,10 +210,7 @@ async def skip(
 ) -> Change:
     """ "Später" in the questions after closing: leave the awaited field open, ask the next."""
     tracking = await _tracked(uow, coordinator, recommendation_id, settings)
-    awaited_id, field, guided = _awaited(coordinator)
-    asks = None
-    if awaited_id == tracking.recommendation_id and field is not None:
-        asks = _next(coordinator, tracking.recommendation_id, field, guided)
+    asks = _after(coordinator, tracking, None)
     await uow.flush()
     return Change(_item(tracking, settings, now), None, asks)
 

@@ -129,6 +129,7 @@ def _group_json(group: GroupDigest) -> dict[str, Any]:
         "left": _people_json(group.left),
         "pending": _people_json(group.pending),
         "unreachable": _people_json(group.unreachable),
+        "unreachable_by_mail": group.by_mail,
         "sessions_held": {"total": group.held.total, "shown": [_session_json(s) for s in group.held.shown]},
         "sessions_coming": {"total": group.coming.total, "shown": [_session_json(s) for s in group.coming.shown]},
         "new_agenda_items": {

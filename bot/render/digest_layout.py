@@ -19,11 +19,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.dates import format_date, format_when
-from bot.core.digest_model import Digest, Feedback, FollowUp, GroupDigest, Names, Session
+from bot.core.digest_model import Digest, Feedback, FollowUp, GroupDigest, Names, Overdue, Session
 from bot.render.texts import Texts, plural
 from bot.render.units import shorten_words
 from storage.digest_rows import ItemRow, PersonRow
-from storage.digest_tracking import OverdueRow
 from storage.followup_models import MinutesStatus
 from storage.models import AgendaStatus
 from storage.tracking_models import TrackStatus
@@ -175,7 +174,7 @@ def missing(digest: Digest, lang: str) -> Section:
     return Section(Line("digest.missing_title"), tuple(lines))
 
 
-def _overdue(row: OverdueRow, lang: str) -> list[Line]:
+def _overdue(row: Overdue, lang: str) -> list[Line]:
     """An adopted recommendation past its due date (SPEC 14), with the command that updates it."""
     params = {"id": row.id, "text": shorten_words(row.text, TEXT_SHOWN), "date": format_date(row.due_on, lang)}
     status: object = Line(f"tracking.status_{row.status.value}")
