@@ -498,3 +498,15 @@ def test_the_smtp_password_is_not_in_repr() -> None:
     settings = load_settings({**MAIL, "SMTP_URL": "smtps://kim:geheim@mail.stadt.example.de"})
     assert settings.smtp is not None and settings.smtp.password == "geheim"
     assert "geheim" not in repr(settings) and "geheim" not in repr(settings.smtp)
+
+
+def test_the_pages_of_mail_links_may_not_take_the_webhooks_port() -> None:
+    mail = {"SMTP_URL": "smtp://relay:25", "MAIL_FROM": "kim@stadt.example.de"}
+    webhook = {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_PORT": "8443"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**mail, **webhook, "PUBLIC_URL": "https://bot.example.org:8443"})
+    assert caught.value.variable == "WEB_PORT" and "WEBHOOK_PORT" in str(caught.value)
+    with pytest.raises(ConfigError):
+        load_settings({**mail, **webhook, "PUBLIC_URL": "https://bot.example.org", "WEB_PORT": "8443"})
+    settings = load_settings({**mail, **webhook, "PUBLIC_URL": "https://bot.example.org", "WEB_PORT": "8090"})
+    assert settings.web_address() == ("bot.example.org", 8090)

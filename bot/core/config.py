@@ -203,7 +203,16 @@ def load_settings(env: Mapping[str, str]) -> Settings:
 
     _mail(get, values)
 
-    return Settings(**values)  # type: ignore[arg-type]  # each value was checked against its field above
+    settings = Settings(**values)  # type: ignore[arg-type]  # each value was checked against its field above
+    pages = settings.web_address()
+    if settings.webhook_url is not None and settings.mail_on and pages is not None:
+        if pages[1] == settings.webhook_port:
+            raise ConfigError(
+                "WEB_PORT",
+                str(pages[1]),
+                "a port other than WEBHOOK_PORT: the pages of e-mail links and the webhook need their own",
+            )
+    return settings
 
 
 MAIL_FROM_ALLOWED = "an e-mail address, e.g. kim@stadt.example.de or 'KIM-Bot <kim@stadt.example.de>'"
