@@ -241,6 +241,7 @@ async def kimbot_run(members: int, per_member: int, postgres: str | None) -> Res
                     settings,
                     runtime.clock(),
                 )
+                await uow.commit()
             async with runtime.db.uow() as uow:
                 creator = await uow.people.by_telegram_id(coordinator.id)
                 assert creator is not None
@@ -251,6 +252,7 @@ async def kimbot_run(members: int, per_member: int, postgres: str | None) -> Res
                     settings,
                     runtime.clock(),
                 )
+                await uow.commit()
             assert isinstance(published, core.Published), published
             recommendation_id = published.recommendation.id
             await deliveries.tick()

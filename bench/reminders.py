@@ -157,6 +157,7 @@ async def invitations(members: int, postgres: str | None) -> dict[str, float]:
                 creator = await uow.people.by_telegram_id(coordinator.id)
                 assert creator is not None
                 scheduled = await meetings.schedule(uow, creator, request, settings, runtime.clock())
+                await uow.commit()
             assert scheduled.invited == members, f"{scheduled.invited} invitations owed, expected {members}"
 
             def everyone_has_one() -> bool:
