@@ -37,6 +37,7 @@ from storage.database import Database
 from storage.models import Base
 from storage.seed import seed_groups
 from tests.harness import FIGURES, BotHarness, make_settings, start_harness
+from tests.mailbox import Mailbox
 
 POSTGRES_ENV = "KIMBOT_TEST_POSTGRES_URL"
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,16 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("kimbot")
+
+
+@pytest.fixture
+async def mailbox() -> AsyncIterator[Mailbox]:
+    """A real SMTP server on the loopback interface for the mail tests (tests/mailbox.py)."""
+    box = await Mailbox.start()
+    try:
+        yield box
+    finally:
+        await box.away()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from storage.mail_models import EmailAddress, MailMode
 from tests.harness import HANG_GUARD, free_port
 
 
@@ -167,3 +168,14 @@ def mail_env(mailbox: Mailbox, web_port: int | None = None) -> dict[str, str]:
     if web_port is not None:
         env["PUBLIC_URL"] = f"http://127.0.0.1:{web_port}"
     return env
+
+
+async def confirmed(bot, person, address: str, mode: MailMode = MailMode.ALL) -> None:  # type: ignore[no-untyped-def]
+    """A confirmed address, written as the confirmation would leave it."""
+    async with bot.db.uow() as uow:
+        row = await uow.people.by_telegram_id(person.id)
+        assert row is not None
+        uow.mail.add(
+            EmailAddress(person_id=row.id, address=address, confirmed_at=bot.clock(), mode=mode, pending_tries=0)
+        )
+        await uow.commit()

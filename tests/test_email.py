@@ -23,15 +23,6 @@ FALLBACK = "Nur wenn Telegram mich nicht erreicht"
 
 
 @pytest.fixture
-async def mailbox():  # type: ignore[no-untyped-def]
-    box = await Mailbox.start()
-    try:
-        yield box
-    finally:
-        await box.away()
-
-
-@pytest.fixture
 def bot_env(mailbox: Mailbox) -> dict[str, str]:
     return mail_env(mailbox)
 

@@ -14,25 +14,16 @@ from docx import Document as WordDocument
 from icalendar import Calendar
 from sqlalchemy import select
 
-from storage.mail_models import EmailAddress, Mail, MailMode
+from storage.mail_models import Mail
 from storage.models import DeliveryKind, DeliveryStatus
 from tests import test_minutes
 from tests.harness import free_port
-from tests.mailbox import Mailbox, attachments, html_of, mail_env, text_of
+from tests.mailbox import Mailbox, attachments, confirmed, html_of, mail_env, text_of
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tue 01.12.2026, 10:00 in Berlin
 held = test_minutes.held  # the fixture: a session held, with attendance
 SUNDAY = datetime(2026, 12, 6, 19, 0, tzinfo=UTC)
 MONDAY_8 = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)  # the scheduled digest, 08:00 in Berlin
-
-
-@pytest.fixture
-async def mailbox():  # type: ignore[no-untyped-def]
-    box = await Mailbox.start()
-    try:
-        yield box
-    finally:
-        await box.away()
 
 
 @pytest.fixture
@@ -50,17 +41,6 @@ def mail_extra() -> dict[str, str]:
 @pytest.fixture
 def bot_env(mailbox: Mailbox, pages: bool, mail_extra: dict[str, str]) -> dict[str, str]:
     return {**mail_env(mailbox, free_port() if pages else None), **mail_extra}
-
-
-async def confirmed(bot, person, address: str, mode: MailMode = MailMode.ALL) -> None:  # type: ignore[no-untyped-def]
-    """A confirmed address, written as the confirmation would leave it."""
-    async with bot.db.uow() as uow:
-        row = await uow.people.by_telegram_id(person.id)
-        assert row is not None
-        uow.mail.add(
-            EmailAddress(person_id=row.id, address=address, confirmed_at=bot.clock(), mode=mode, pending_tries=0)
-        )
-        await uow.commit()
 
 
 async def test_an_invitation_goes_by_mail_too_with_the_calendar_file(bot, coordinator, mailbox):  # type: ignore[no-untyped-def]

@@ -12,20 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from storage.mail_models import EmailAddress, MailMode
+from storage.mail_models import EmailAddress
 from tests.harness import free_port
-from tests.mailbox import Mailbox, mail_env, text_of
+from tests.mailbox import Mailbox, confirmed, mail_env, text_of
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tue 01.12.2026, 10:00 in Berlin
-
-
-@pytest.fixture
-async def mailbox():  # type: ignore[no-untyped-def]
-    box = await Mailbox.start()
-    try:
-        yield box
-    finally:
-        await box.away()
 
 
 @pytest.fixture
@@ -42,19 +33,6 @@ def bot_env(mailbox: Mailbox, web_port: int) -> dict[str, str]:
 async def web():  # type: ignore[no-untyped-def]
     async with httpx.AsyncClient(follow_redirects=False) as client:
         yield client
-
-
-async def confirmed(bot, person, address: str) -> None:  # type: ignore[no-untyped-def]
-    """A confirmed address, written as the confirmation would leave it."""
-    async with bot.db.uow() as uow:
-        row = await uow.people.by_telegram_id(person.id)
-        assert row is not None
-        uow.mail.add(
-            EmailAddress(
-                person_id=row.id, address=address, confirmed_at=bot.clock(), mode=MailMode.ALL, pending_tries=0
-            )
-        )
-        await uow.commit()
 
 
 async def member(bot, coordinator, name: str, address: str):  # type: ignore[no-untyped-def]

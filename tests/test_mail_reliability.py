@@ -26,12 +26,12 @@ from storage.models import Delivery, DeliveryKind, DeliveryStatus, Person
 from tests import test_mail_delivery as delivery
 from tests.bot_process import WAIT, launch, logs
 from tests.factories import session_owed_to_members
-from tests.mailbox import Mailbox, mail_env, text_of
+from tests.mailbox import Mailbox, confirmed, mail_env, text_of
 from tests.test_digest import kimbot
-from tests.test_mail_delivery import confirmed, member, send_mails
+from tests.test_mail_delivery import member, send_mails
 
 # The fixtures of the mail tests: a real SMTP server, and the bot configured to use it.
-mailbox, pages, mail_extra, bot_env = delivery.mailbox, delivery.pages, delivery.mail_extra, delivery.bot_env
+pages, mail_extra, bot_env = delivery.pages, delivery.mail_extra, delivery.bot_env
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tue 01.12.2026, 10:00 in Berlin
 HEADING = "Mitteilung der KIM-Koordination"
