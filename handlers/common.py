@@ -14,16 +14,23 @@ between Telegram and the core.
 
 **One transaction per update.** A handler never opens a unit of work nor
 commits: `request.uow()` is the same unit of work however often a handler
-asks for it, begun at the first call, and `request.person()` the caller's
-row in it, created on first contact; the core only flushes. When the
-handler is done, `action` marks the update handled in that transaction and
-commits it once: the update's effects and its mark are saved together or
-not at all. What the handler says (replies, edits, button answers,
-documents, messages to others) is collected meanwhile and sent only after
-the commit (`handlers.answers`), so no one is told of a change that was not
-saved, and no transaction waits for Telegram. A `Refusal` undoes what the
-request did (a command still ends the guided step the person was in, and so
-does a refusal raised `ending_step()`), then the polite answer goes out. A
+asks for it, and `request.person()` the caller's row in it, created on first
+contact; the core only flushes. `action` begins that transaction before the
+handler runs, with the caller's row: read once per update (locked), the
+contact noted, the answers' language taken from it. Every update commits
+its "handled" mark anyway, so nothing is gained by reading the caller apart;
+only a handler that reads for long (`read`: digest, report, export) before
+using the transaction lets it go first, so that on SQLite no write lock is
+held during the long read. When the handler is done, `action` marks the
+update handled in that transaction and commits it once: the update's effects
+and its mark are saved together or not at all. What the handler says
+(replies, edits, button answers, documents, messages to others) is collected
+meanwhile and sent only after the commit (`handlers.answers`), so no one is
+told of a change that was not saved, and no transaction waits for Telegram;
+a button press is answered first (its spinner stops), then the rest is sent.
+A `Refusal` undoes what the request did (a command still ends the guided
+step the person was in, and so does a refusal raised `ending_step()`), then
+the polite answer goes out. A
 database that does not answer, or a transaction that collided with another
 one (`storage.database.again_later`), leaves the update waiting to be handled again
 (`bot.telegram.inbox`); a bug is logged, the update marked, and the person
@@ -131,6 +138,12 @@ class Request:
     wakes: bool = False
     _uow: UnitOfWork | None = None
     _person: Person | None = None
+    _looked_up: bool = False
+    """The caller's row was looked for in the open transaction (`_person` None: not there)."""
+    _used: bool = False
+    """The handler asked for the unit of work (or the caller's row)."""
+    _noted: bool = False
+    """Noting the contact changed the caller's row: what it noted must hold."""
 
     @property
     def runtime(self) -> Runtime:
@@ -149,49 +162,82 @@ class Request:
         message = self.update.effective_message
         return self.update.callback_query is None and message is not None and (message.text or "").startswith("/")
 
+    async def begin(self) -> None:
+        """Begin the update's transaction with the caller's row (`edge`): read once,
+        locked, the contact noted; the answers' language comes from it."""
+        await self._open()
+        self.lang = people.language_of(self._person, self.caller.language_code, self.settings)
+
     async def uow(self) -> UnitOfWork:
-        """The update's unit of work: one transaction, begun at the first call and
-        committed by `action` when the handler is done."""
+        """The update's unit of work: one transaction, begun by `action` before the
+        handler runs (or again after a long `read`), committed by `action` when the
+        handler is done."""
         if self._uow is None:
             raise RuntimeError("the unit of work of an update is opened by `action`")
+        self._used = True
         if not self._uow.opened:
-            await self._uow.open()
-            await self.note_contact()
+            await self._open()
         return self._uow
+
+    async def _open(self) -> None:
+        assert self._uow is not None
+        await self._uow.open()
+        await self.note_contact()
 
     async def person(self) -> Person:
         """The caller's row in the update's transaction, created on first contact,
         under their current username, and locked until the edge commits."""
         if self._person is None:
-            self._person = await people.ensure_person(await self.uow(), self.caller, self.now())
+            uow = await self.uow()
+            if self._person is None:
+                now = self.now()
+                found = self._looked_up  # looked for in this transaction, and not there
+                create = people.first_contact if found else people.ensure_person
+                self._person = await create(uow, self.caller, now)
+        self._used = True
         return self._person
 
     async def note_contact(self, ends_step: bool = False) -> None:
         """What holds even when the request is refused: a person who writes is
         reachable again, under their current username, and a command (or a refusal
-        that `ends_step`) ends the guided step they were in."""
+        that `ends_step`) ends the guided step they were in. Keeps the caller's row
+        (None before their first contact) for `person`."""
         assert self._uow is not None
-        await people.note_contact(self._uow, self.caller, ends_step or self.is_command)
+        ends = ends_step or self.is_command
+        person = await people.note_contact(self._uow, self.caller, ends)
+        self._noted = self._noted or (person is not None and self._uow.session.is_modified(person))
+        self._person, self._looked_up = person, True
 
     def forget_rows(self) -> None:
         """The transaction was rolled back: rows read in it are read again."""
-        self._person = None
+        self._person, self._looked_up = None, False
 
     async def read(
         self, query: Callable[Concatenate[UnitOfWork, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """`query(uow, ...)` in a separate unit of work that only reads, for long
         reads (digest, report, export) that must not hold the write lock of the
-        update's transaction."""
+        update's transaction. When the handler has used that transaction for
+        nothing yet (it holds only the caller's row, unchanged), it ends first and
+        begins again when needed: the long read holds no lock."""
+        await self._step_aside()
         async with self.runtime.db.reader() as reader:
             return await query(reader, *args, **kwargs)
 
+    async def _step_aside(self) -> None:
+        uow = self._uow
+        if uow is None or not uow.opened or self._used or self._noted:
+            return
+        await uow.close()  # `uow()` begins it again, with the caller's row
+        self.forget_rows()
+
     async def reading_person(self) -> Person:
-        """The caller's row, read without the write lock, for a command that then
-        reads for long (digest, report) with `read`; on first contact it is created
-        in the update's transaction."""
-        person = await self.read(people.known, self.caller.telegram_id)
-        return person if person is not None else await self.person()
+        """The caller's row for a command that then reads for long (digest, report)
+        with `read`: the row read when the update began; on first contact it is
+        created in the update's transaction (which then stays open)."""
+        if self._person is not None and self._looked_up:
+            return self._person
+        return await self.person()
 
     def now(self) -> datetime:
         return self.runtime.clock()
@@ -214,7 +260,14 @@ class Request:
         return chat.id, chat.type == "private"
 
     def _later(self, call: Callable[[], Awaitable[object]], chat_id: int | None, expires: bool = False) -> None:
-        self.outgoing.append(Outgoing(call, chat_id, expires))
+        out = Outgoing(call, chat_id, expires)
+        if expires:
+            # A button press is answered before anything else is sent: the
+            # person's button stops spinning at once, and Telegram takes the
+            # answer only for a few seconds.
+            self.outgoing.insert(0, out)
+        else:
+            self.outgoing.append(out)
 
     async def reply(self, text: str, rows: Rows = ()) -> None:
         """A new message in the caller's chat (sent after the commit)."""
@@ -335,19 +388,15 @@ async def _handle(
     update: Update, context: KimContext, caller: Caller, handler: Handler, current: Handling | None
 ) -> None:
     runtime = context.runtime
-    # The language for the answers: read without the write lock (SQLite).
-    async with runtime.db.reader() as reader:
-        known = await people.known(reader, caller.telegram_id)
-    lang = people.language_of(known, caller.language_code, runtime.settings)
-    request = Request(update, context, caller, lang)
+    # Telegram's language until the caller's row is read (`begin`).
+    request = Request(update, context, caller, people.language_of(None, caller.language_code, runtime.settings))
     if update.callback_query is not None:
         request.payload = Payload.decode(update.callback_query.data)
     async with runtime.db.uow(lazy=True) as uow:
         uow.for_update = current.update_id if current is not None else None
         request._uow = uow
         try:
-            if known is not None and people.contact_changes(known, caller, request.is_command):
-                await request.uow()  # begin now: what it notes holds whatever follows
+            await request.begin()
             try:
                 await handler(request)
             except Refusal as refusal:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from storage.models import (
     AgendaItem,
@@ -23,6 +23,7 @@ from storage.models import (
     Meeting,
     Occurrence,
     OccurrenceStatus,
+    UTCDateTime,
 )
 from storage.repositories import _Repository, is_id
 
@@ -32,9 +33,44 @@ RUNNING_AT_MOST = timedelta(days=1)
 """No session runs longer than this; older started sessions are over."""
 
 
+_with_meeting = contains_eager(Occurrence.meeting).joinedload(Meeting.group, innerjoin=True)
+"""A session's meeting (joined by the query itself) and group, in the session's own query."""
+
+
 def item_is_open() -> ColumnElement[bool]:
     """The item is open (`OPEN`): it is on an agenda, or waits for one."""
     return AgendaItem.status.in_(OPEN)
+
+
+def _to_carry() -> Select[AgendaItem]:
+    """The query of `AgendaRepository.to_carry`, with the moment as parameter `now`."""
+    now = bindparam("now", type_=UTCDateTime())
+    later, meeting = aliased(Occurrence), aliased(Meeting)
+    joinable = (
+        select(later.id)
+        .join(meeting, meeting.id == later.meeting_id)
+        .where(
+            meeting.group_id == AgendaItem.group_id,
+            later.status == OccurrenceStatus.SCHEDULED,
+            later.starts_at > now,
+            or_(AgendaItem.not_before.is_(None), later.starts_at > AgendaItem.not_before),
+        )
+        .exists()
+    )
+    return (
+        select(AgendaItem)
+        .outerjoin(AgendaItem.occurrence)
+        .where(
+            item_is_open(),
+            or_(
+                AgendaItem.occurrence_id.is_(None) & joinable,
+                Occurrence.status == OccurrenceStatus.CANCELLED,
+                (AgendaItem.status == AgendaStatus.PROPOSED) & (Occurrence.starts_at <= now),
+            ),
+        )
+        .options(*AgendaRepository._eager)
+        .order_by(AgendaItem.group_id, Occurrence.starts_at, *AgendaRepository._order)
+    )
 
 
 class AgendaRepository(_Repository):
@@ -102,35 +138,40 @@ class AgendaRepository(_Repository):
 
     async def last_position(self, group_id: int, occurrence_id: int | None) -> int:
         """The highest position on a session's agenda (or the group's waiting list); 0 if empty."""
-        query = select(func.max(AgendaItem.position)).where(item_is_open())
+        last, _ = await self.end_of(group_id, occurrence_id)
+        return last
+
+    async def end_of(self, group_id: int, occurrence_id: int | None) -> tuple[int, int]:
+        """The highest position on a session's agenda (or the group's waiting list)
+        and how many open items it has; (0, 0) if empty. One count: an item put at
+        the end gets position + 1 and number count + 1."""
+        query = select(func.max(AgendaItem.position), func.count()).where(item_is_open())
         if occurrence_id is None:
             query = query.where(AgendaItem.group_id == group_id, AgendaItem.occurrence_id.is_(None))
         else:
             query = query.where(AgendaItem.occurrence_id == occurrence_id)
-        return int(await self.session.scalar(query) or 0)
+        last, count = (await self.session.execute(query)).one()
+        return int(last or 0), int(count)
 
-    async def to_carry(self, now: datetime) -> Sequence[AgendaItem]:
-        """Open items that may have to move: waiting ones, those of cancelled
-        sessions, and proposed ones of sessions that have started (whether such a
-        session is over depends on its meeting's duration, decided by the caller)."""
-        result = await self.session.execute(
-            select(AgendaItem)
-            .outerjoin(AgendaItem.occurrence)
-            .where(
-                item_is_open(),
-                or_(
-                    AgendaItem.occurrence_id.is_(None),
-                    Occurrence.status == OccurrenceStatus.CANCELLED,
-                    (AgendaItem.status == AgendaStatus.PROPOSED) & (Occurrence.starts_at <= now),
-                ),
-            )
-            .options(*self._eager)
-            .order_by(AgendaItem.group_id, Occurrence.starts_at, *self._order)
-        )
+    async def to_carry(self, now: datetime, group_ids: Iterable[int] | None = None) -> Sequence[AgendaItem]:
+        """Open items that may have to move: waiting ones that a session planned
+        since can take (one of their group's that starts after now and after their
+        `not_before`), those of cancelled sessions, and proposed ones of sessions
+        that have started (whether such a session is over depends on its meeting's
+        duration, decided by the caller). `group_ids`: of these groups only.
+
+        Usually there are none, and one query finds that; it is built once
+        (`_TO_CARRY`), as it is asked before every proposal."""
+        if group_ids is None:
+            query = _TO_CARRY
+        else:
+            query = _TO_CARRY.where(AgendaItem.group_id.in_(list(group_ids)))
+        result = await self.session.execute(query, {"now": now})
         return result.scalars().all()
 
     async def next_session(self, group_id: int, after: datetime) -> Occurrence | None:
-        """The group's first scheduled session that starts after `after`."""
+        """The group's first scheduled session that starts after `after`, with its
+        meeting and group (one query)."""
         result = await self.session.execute(
             select(Occurrence)
             .join(Occurrence.meeting)
@@ -139,7 +180,7 @@ class AgendaRepository(_Repository):
                 Occurrence.status == OccurrenceStatus.SCHEDULED,
                 Occurrence.starts_at > after,
             )
-            .options(selectinload(Occurrence.meeting).selectinload(Meeting.group))
+            .options(_with_meeting)
             .order_by(Occurrence.starts_at, Occurrence.id)
             .limit(1)
         )
@@ -160,7 +201,7 @@ class AgendaRepository(_Repository):
                 Occurrence.starts_at <= now,
                 Occurrence.starts_at > now - RUNNING_AT_MOST,
             )
-            .options(selectinload(Occurrence.meeting).selectinload(Meeting.group))
+            .options(_with_meeting)
             .order_by(Occurrence.starts_at, Occurrence.id)
         )
         return result.scalars().all()
@@ -175,3 +216,6 @@ class AgendaRepository(_Repository):
             )
             or 0
         )
+
+
+_TO_CARRY = _to_carry()

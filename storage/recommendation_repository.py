@@ -69,6 +69,23 @@ ANSWERS: tuple[tuple[type[Stance] | type[Comment], InstrumentedAttribute[datetim
 """What answers a recommendation, with the moment it was given: a stance, or a comment."""
 
 
+def target_member(
+    recommendation_id: SQLColumnExpression[int] | int, person_id: SQLColumnExpression[int] | int
+) -> ColumnElement[bool]:
+    """Whether the person is, now, an approved member of one of the recommendation's
+    target groups (EXISTS)."""
+    return (
+        select(Membership.id)
+        .join(_rg, _rg.c.group_id == Membership.group_id)
+        .where(
+            _rg.c.recommendation_id == recommendation_id,
+            Membership.person_id == person_id,
+            Membership.status == MembershipStatus.APPROVED,
+        )
+        .exists()
+    )
+
+
 def answered(
     recommendation_id: SQLColumnExpression[int] | int, person_id: SQLColumnExpression[int] | int
 ) -> ColumnElement[bool]:
@@ -193,17 +210,27 @@ class RecommendationRepository(_Repository):
 
     async def is_target_member(self, recommendation_id: int, person_id: int) -> bool:
         """Whether the person is, now, an approved member of one of the target groups."""
-        found = await self.session.scalar(
-            select(Membership.id)
-            .join(_rg, _rg.c.group_id == Membership.group_id)
-            .where(
-                _rg.c.recommendation_id == recommendation_id,
-                Membership.person_id == person_id,
-                Membership.status == MembershipStatus.APPROVED,
+        return bool(await self.session.scalar(select(target_member(recommendation_id, person_id))))
+
+    async def for_answer(
+        self, recommendation_id: int, person_id: int
+    ) -> tuple[Recommendation, bool, Stance | None] | None:
+        """What a person's answer needs, in one query: the recommendation (without its
+        groups), whether the person is a target member (`is_target_member`), and
+        their stance so far (None: none yet). None: no such recommendation."""
+        if not is_id(recommendation_id):
+            return None
+        row = (
+            await self.session.execute(
+                select(Recommendation, target_member(Recommendation.id, person_id), Stance)
+                .outerjoin(Stance, (Stance.recommendation_id == Recommendation.id) & (Stance.person_id == person_id))
+                .where(Recommendation.id == recommendation_id)
             )
-            .limit(1)
-        )
-        return found is not None
+        ).one_or_none()
+        if row is None:
+            return None
+        recommendation, target, stance = row
+        return recommendation, bool(target), stance
 
     async def target_group_ids(self, recommendation_ids: Iterable[int]) -> dict[int, set[int]]:
         ids = list(recommendation_ids)

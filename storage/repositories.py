@@ -7,6 +7,7 @@ because lazy loading does not work on an async session.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -15,7 +16,7 @@ from sqlalchemy import ColumnElement, CursorResult, Result, func, or_, select, u
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from storage.cluster import Cluster
 from storage.models import (
@@ -30,6 +31,7 @@ from storage.models import (
     OccurrenceStatus,
     Person,
     Rsvp,
+    RsvpAnswer,
 )
 
 MAX_ID = 2**31 - 1
@@ -84,18 +86,31 @@ class PeopleRepository(_Repository):
         """The row of the person whose update is handled, created on first contact,
         and locked until the transaction ends: two updates of one person handled by
         two processes at once take turns (on SQLite the write lock does that)."""
+        person = await self.locked(telegram_id)
+        return person if person is not None else await self.create(telegram_id, now)
+
+    async def locked(self, telegram_id: int) -> Person | None:
+        """The row of this Telegram id, locked until the transaction ends; None before
+        the person's first contact."""
         query = select(Person).where(Person.telegram_id == telegram_id).with_for_update()
-        person = (await self.session.execute(query)).scalar_one_or_none()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def create(self, telegram_id: int, now: datetime) -> Person:
+        """The row of a person not found in this transaction: inserted and returned by
+        one statement; when another process inserted it meanwhile, theirs, locked."""
+        dialect = self.session.get_bind().dialect.name
+        statement = (
+            (pg_insert if dialect == "postgresql" else sqlite_insert)(Person)
+            .values(telegram_id=telegram_id, created_at=now, is_coordinator=False)
+            .on_conflict_do_nothing(index_elements=[Person.telegram_id])
+            .returning(Person)
+        )
+        person = (await self.session.execute(statement)).scalar_one_or_none()
         if person is not None:
             return person
-        dialect = self.session.get_bind().dialect.name
-        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(Person)
-        await self.session.execute(
-            statement.values(telegram_id=telegram_id, created_at=now, is_coordinator=False).on_conflict_do_nothing(
-                index_elements=[Person.telegram_id]
-            )
-        )
-        return (await self.session.execute(query)).scalar_one()
+        found = await self.locked(telegram_id)
+        assert found is not None, "a row that conflicted is there"
+        return found
 
     async def by_username(self, username: str) -> Person | None:
         result = await self.session.execute(
@@ -126,6 +141,21 @@ class GroupRepository(_Repository):
     async def active(self) -> Sequence[Group]:
         result = await self.session.execute(select(Group).where(Group.archived_at.is_(None)).order_by(Group.id))
         return result.scalars().all()
+
+    async def active_with_membership(self, person_id: int) -> list[tuple[Group, bool]]:
+        """The active groups (as `active`), each with whether the person is an approved
+        member of it: the person's groups and all of them in one query."""
+        member = (
+            select(Membership.id)
+            .where(
+                Membership.group_id == Group.id,
+                Membership.person_id == person_id,
+                Membership.status == MembershipStatus.APPROVED,
+            )
+            .exists()
+        )
+        result = await self.session.execute(select(Group, member).where(Group.archived_at.is_(None)).order_by(Group.id))
+        return [(group, bool(is_member)) for group, is_member in result.all()]
 
     async def including_archived(self) -> Sequence[Group]:
         """Every group, archived ones too."""
@@ -194,6 +224,28 @@ class MembershipRepository(_Repository):
         result = await self.session.execute(query)
         return result.scalars().all()
 
+    async def approved_anywhere(self, person_id: int) -> bool:
+        """Whether the person is an approved member of any group (archived ones too)."""
+        found = await self.session.scalar(
+            select(Membership.id)
+            .where(Membership.person_id == person_id, Membership.status == MembershipStatus.APPROVED)
+            .limit(1)
+        )
+        return found is not None
+
+    async def is_approved(self, person_id: int, group_id: int) -> bool:
+        """Whether the person is an approved member of this group."""
+        found = await self.session.scalar(
+            select(Membership.id)
+            .where(
+                Membership.person_id == person_id,
+                Membership.group_id == group_id,
+                Membership.status == MembershipStatus.APPROVED,
+            )
+            .limit(1)
+        )
+        return found is not None
+
     async def approved_pairs(self, person_ids: Iterable[int]) -> set[tuple[int, int]]:
         """(person id, group id) of the approved memberships of these people."""
         ids = list(person_ids)
@@ -227,7 +279,8 @@ class InviteRepository(_Repository):
 class MeetingRepository(_Repository):
     """Meetings, their occurrences (sessions) and the answers to them."""
 
-    _eager = (selectinload(Occurrence.meeting).selectinload(Meeting.group),)
+    _eager = (joinedload(Occurrence.meeting, innerjoin=True).joinedload(Meeting.group, innerjoin=True),)
+    """A session's meeting and group, joined into the session's own query."""
 
     async def occurrence(self, occurrence_id: int) -> Occurrence | None:
         if not is_id(occurrence_id):
@@ -294,6 +347,43 @@ class MeetingRepository(_Repository):
     async def rsvps(self, occurrence_ids: Iterable[int]) -> Sequence[Rsvp]:
         result = await self.session.execute(select(Rsvp).where(Rsvp.occurrence_id.in_(list(occurrence_ids))))
         return result.scalars().all()
+
+    async def for_answer(self, occurrence_id: int, person_id: int) -> tuple[Occurrence, bool, Rsvp | None] | None:
+        """What a person's answer to a session needs, in one query: the session with
+        its meeting and group, whether the person is an approved member of its group,
+        and their answer so far (None: none yet). None: no such session."""
+        if not is_id(occurrence_id):
+            return None
+        member = (
+            select(Membership.id)
+            .where(
+                Membership.person_id == person_id,
+                Membership.group_id == Meeting.group_id,
+                Membership.status == MembershipStatus.APPROVED,
+            )
+            .correlate(Meeting)
+            .exists()
+        )
+        row = (
+            await self.session.execute(
+                select(Occurrence, member, Rsvp)
+                .join(Meeting, Meeting.id == Occurrence.meeting_id)
+                .outerjoin(Rsvp, (Rsvp.occurrence_id == Occurrence.id) & (Rsvp.person_id == person_id))
+                .where(Occurrence.id == occurrence_id)
+                .options(contains_eager(Occurrence.meeting).joinedload(Meeting.group, innerjoin=True))
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        occurrence, is_member, rsvp = row
+        return occurrence, bool(is_member), rsvp
+
+    async def answer_counts(self, occurrence_id: int) -> Counter[RsvpAnswer]:
+        """How many answered yes, no and maybe for one session (one count)."""
+        result = await self.session.execute(
+            select(Rsvp.answer, func.count()).where(Rsvp.occurrence_id == occurrence_id).group_by(Rsvp.answer)
+        )
+        return Counter({RsvpAnswer(answer): int(count) for answer, count in result.all()})
 
 
 def _aware(value: datetime) -> datetime:

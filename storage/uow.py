@@ -155,14 +155,17 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # close() ends an uncommitted transaction with a rollback in the
-        # database; objects already loaded stay readable (an explicit
-        # rollback() would expire them) but are detached from now on.
+        await self.close(failed=exc_type is not None)
+
+    async def close(self, failed: bool = False) -> None:
+        """End the transaction without saving what was not committed; a later
+        `open()` begins a new one. Objects already loaded stay readable (an
+        explicit rollback would expire them) but are detached from now on."""
         if not self.opened:
             return
         self.opened = False
         try:
-            if exc_type is not None:
+            if failed:
                 await self.session.rollback()
         finally:
             try:

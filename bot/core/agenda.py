@@ -58,6 +58,7 @@ the checks that refuse a change in `bot.core.agenda_checks`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from bot.core import audit, steps
@@ -68,6 +69,7 @@ from bot.core.agenda_checks import (
     no_longer_open,
     not_your_group,
     open_or_refuse,
+    own_and_all_groups,
     own_group,
     own_groups,
     visible,
@@ -77,7 +79,6 @@ from bot.core.agenda_order import (
     agenda_closes,
     deadline_passed,
     leaving,
-    number,
     place_at_end,
     session_over,
     swap,
@@ -131,10 +132,10 @@ async def command(
     exactly as written. Without text: the agendas; with text and no group:
     the caller's one group, or the bot holds the text and asks for the group.
     """
-    own = await own_groups(uow, person, settings)
+    own, everyone = await own_and_all_groups(uow, person, settings)
     if not rest.strip():
         return await overview(uow, person, own, settings, now)
-    named = named_group(await uow.groups.active(), rest)
+    named = named_group(everyone, rest)
     if named is not None:
         group, after = named
         if not any(g.id == group.id for g in own):
@@ -153,9 +154,9 @@ async def command(
 async def overview(uow: UnitOfWork, person: Person, groups: list[Group], settings: Settings, now: datetime) -> Overview:
     """Per group: the session running now (if any) and the next one, each with its
     numbered agenda, or the waiting items when no session is planned."""
-    await carry_over(uow, now)
-    await uow.flush()
     ids = [g.id for g in groups]
+    await carry_over(uow, now, ids)
+    await uow.flush()
     sessions = [o for o in await uow.agenda.current_sessions(ids, now) if not session_over(o, now)]
     for group in groups:
         upcoming = await uow.agenda.next_session(group.id, now)
@@ -180,12 +181,12 @@ async def propose(
     """A new item for the group's next session (see the deadline rule above)."""
     require_active(group)
     text = free_text(text, AGENDA_TEXT_MAX, "agenda.text")
-    await carry_over(uow, now)
+    await carry_over(uow, now, [group.id])
     target = await uow.agenda.next_session(group.id, now)
     deadline = settings.agenda_deadline
     coordinator = is_coordinator(person, settings)
     late = target is not None and not coordinator and deadline_passed(target, deadline, now)
-    position = await uow.agenda.last_position(group.id, target.id if target else None) + 1
+    last, count = await uow.agenda.end_of(group.id, target.id if target else None)
     item = AgendaItem(
         group_id=group.id,
         group=group,
@@ -195,15 +196,14 @@ async def propose(
         author=person,
         text=text,
         status=AgendaStatus.PROPOSED,
-        position=position,
+        position=last + 1,
         late=late,
         created_at=now,
     )
     uow.agenda.add(item)
     steps.end(person)
     await uow.agenda.flush()
-    rank = await number(uow, item)
-    placement = Placement(item, target, rank)
+    placement = Placement(item, target, count + 1)  # at the end: after every open item there
     if late and target is not None:
         placement.deadline = agenda_closes(target, deadline)
         placement.decide = await decider_view(uow, item)
@@ -442,18 +442,23 @@ async def _tell_author(uow: UnitOfWork, item: AgendaItem, decider: Person, kind:
 # --- carrying over, and the agenda inside reminders -----------------------------------------
 
 
-async def carry_over(uow: UnitOfWork, now: datetime) -> int:
+async def carry_over(uow: UnitOfWork, now: datetime, group_ids: Iterable[int] | None = None) -> int:
     """Move the items not handled at a session that is over (or cancelled) to the
     group's next session, and attach waiting items to the first session planned
     for them; returns how many moved. Does not commit.
 
     Accepted items of a session that is over stay with it (handled). Items of a
     session still running stay until it is over.
+
+    The timer carries over for every group (`group_ids` None); a request about
+    some groups (a proposal, an agenda shown) only for those, so that what it
+    shows and numbers is current even before the timer's next run. Usually
+    nothing moves, and one query finds that.
     """
     targets: dict[tuple[int, datetime], Occurrence | None] = {}
     positions: Positions = {}
     moved = 0
-    for item in leaving(await uow.agenda.to_carry(now), now):
+    for item in leaving(await uow.agenda.to_carry(now, group_ids), now):
         after = max(now, item.not_before) if item.not_before is not None else now
         if (item.group_id, after) not in targets:
             targets[(item.group_id, after)] = await uow.agenda.next_session(item.group_id, after)

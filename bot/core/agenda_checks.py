@@ -71,17 +71,18 @@ def not_your_group(group: Group, own: list[Group]) -> Refusal:
 async def own_groups(uow: UnitOfWork, person: Person, settings: Settings) -> list[Group]:
     """The groups the person proposes items for: a coordinator every active
     group, a member their approved groups; none is a refusal saying how to join."""
-    if is_coordinator(person, settings):
-        groups = list(await uow.groups.active())
-    else:
-        groups = [
-            m.group
-            for m in await uow.memberships.of_person(person.id)
-            if m.status is MembershipStatus.APPROVED and m.group.archived_at is None
-        ]
-    if not groups:
+    own, _ = await own_and_all_groups(uow, person, settings)
+    return own
+
+
+async def own_and_all_groups(uow: UnitOfWork, person: Person, settings: Settings) -> tuple[list[Group], list[Group]]:
+    """`own_groups`, and every active group (to read a group's name), in one query."""
+    rows = await uow.groups.active_with_membership(person.id)
+    everyone = [group for group, _ in rows]
+    own = everyone if is_coordinator(person, settings) else [group for group, member in rows if member]
+    if not own:
         raise Refusal("agenda.no_groups")
-    return groups
+    return own, everyone
 
 
 async def own_group(uow: UnitOfWork, group_id: int, own: list[Group]) -> Group:

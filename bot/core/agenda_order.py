@@ -74,12 +74,6 @@ async def place_at_end(uow: UnitOfWork, item: AgendaItem, target: Occurrence | N
     item.occurrence_id = key[1]
 
 
-async def number(uow: UnitOfWork, item: AgendaItem) -> int:
-    """The number people see: the item's rank among the open items of its agenda."""
-    rank, _ = await uow.agenda.place(item)
-    return rank
-
-
 def swap(items: list[AgendaItem], item: AgendaItem, up: bool) -> None:
     """Swap `item` with its neighbour above (or below) in `items`, one agenda in
     order, and number the positions anew; refused at the top (or the bottom)."""

@@ -16,7 +16,7 @@ from datetime import datetime
 from bot.core import steps
 from bot.core.config import Settings
 from bot.core.errors import CoordinatorsOnly, Refusal
-from storage.models import MembershipStatus, Person
+from storage.models import Person
 from storage.uow import UnitOfWork
 
 
@@ -47,30 +47,34 @@ async def ensure_person(uow: UnitOfWork, caller: Caller, now: datetime) -> Perso
     return person
 
 
+async def first_contact(uow: UnitOfWork, caller: Caller, now: datetime) -> Person:
+    """`ensure_person` for a caller whose row this transaction looked for and did not
+    find (`note_contact` returned None): created without looking again."""
+    person = await uow.people.create(caller.telegram_id, now)
+    _noted(person, caller)
+    return person
+
+
 async def known(uow: UnitOfWork, telegram_id: int) -> Person | None:
     """The row of the person with this Telegram id; None before their first contact."""
     return await uow.people.by_telegram_id(telegram_id)
 
 
-def contact_changes(person: Person, caller: Caller, command: bool) -> bool:
-    """Whether `note_contact` has something to change for this (known) person."""
-    return (
-        person.username != caller.username
-        or person.unreachable_since is not None
-        or (steps.waiting(person) and command)
-    )
-
-
-async def note_contact(uow: UnitOfWork, caller: Caller, ends_step: bool) -> None:
+async def note_contact(uow: UnitOfWork, caller: Caller, ends_step: bool) -> Person | None:
     """What holds whenever a known person writes, even when the request is then
     refused: they are reachable again, under their current username, and (a
-    command, or a refusal that ends the step) the guided step they were in ends."""
-    person = await known(uow, caller.telegram_id)
+    command, or a refusal that ends the step) the guided step they were in ends.
+
+    Returns the caller's row, locked for the rest of the transaction (as
+    `ensure_person`'s), or None before their first contact: the update reads it
+    once."""
+    person = await uow.people.locked(caller.telegram_id)
     if person is None:
-        return
+        return None
     _noted(person, caller)
     if ends_step:
         steps.end_by_command(person)
+    return person
 
 
 def _noted(person: Person, caller: Caller) -> None:
@@ -96,8 +100,7 @@ def is_coordinator(person: Person, settings: Settings) -> bool:
 async def role_of(uow: UnitOfWork, person: Person, settings: Settings) -> Role:
     if is_coordinator(person, settings):
         return Role.COORDINATOR
-    memberships = await uow.memberships.of_person(person.id)
-    if any(m.status is MembershipStatus.APPROVED for m in memberships):
+    if await uow.memberships.approved_anywhere(person.id):
         return Role.MEMBER
     return Role.GUEST
 

@@ -315,12 +315,17 @@ async def _targeting(uow: UnitOfWork, person: Person, recommendation_id: int) ->
     """The recommendation, if the person is an approved member of one of its target groups."""
     recommendation = await _known(uow, recommendation_id)
     if not await uow.recommendations.is_target_member(recommendation.id, person.id):
-        raise Refusal(
-            "recommendations.not_target",
-            id=recommendation.id,
-            groups=", ".join(g.name for g in recommendation.groups),
-        )
+        raise _not_target(recommendation)
     return recommendation
+
+
+def _not_target(recommendation: Recommendation) -> Refusal:
+    """The refusal for someone outside the target groups; it names them (loaded)."""
+    return Refusal(
+        "recommendations.not_target",
+        id=recommendation.id,
+        groups=", ".join(g.name for g in recommendation.groups),
+    )
 
 
 async def _answerable(uow: UnitOfWork, person: Person, recommendation_id: int, now: datetime) -> Recommendation:
@@ -338,8 +343,15 @@ async def give_stance(
     value = STANCES.get(stance)
     if value is None:
         raise Refusal("buttons.stale")
-    recommendation = await _answerable(uow, person, recommendation_id, now)
-    current = await uow.recommendations.stance(recommendation.id, person.id)
+    # The checks of `_answerable` and the stance so far, read together (a press is frequent).
+    found = await uow.recommendations.for_answer(recommendation_id, person.id)
+    if found is None:
+        raise Refusal("recommendations.unknown", id=recommendation_id)
+    recommendation, target, current = found
+    if not target:
+        raise _not_target(await _known(uow, recommendation.id))  # with its groups, to name them
+    if (refusal := answer_refusal(recommendation, now)) is not None:
+        raise refusal
     if current is not None and current.value is value:
         return StanceGiven(recommendation, value, changed=False)
     if current is None:
