@@ -105,9 +105,30 @@ def test_schedule_spaces_messages_overall_per_chat_and_per_group() -> None:
 def test_a_direct_answer_takes_its_place_in_the_schedule() -> None:
     schedule = Schedule(per_second=10)
     schedule.record(1, 0.0)  # paced: the next slot is at 0.1
-    schedule.record(2, 0.05)  # a direct answer in between pushes it by one slot
+    for k in range(10):  # ten direct answers fill the rest of that second (11 in all)
+        schedule.record(2 + k, 0.01 * (k + 1), direct=True)
+    assert schedule.global_ready_at() == pytest.approx(1.0)  # the first message leaves the window
+    assert schedule.chat_ready_at(2, 0.05) == pytest.approx(1.01)
+
+
+def test_a_burst_of_direct_answers_holds_a_broadcast_back_one_second_at_most() -> None:
+    schedule = Schedule(per_second=10)
+    for k in range(1000):  # people write faster than the limit, for ten seconds
+        schedule.record(k, 0.01 * k, direct=True)
+    # until the oldest of the last eleven leaves the window, within a second of
+    # the last answer (not after 100 s: no debt)
+    assert schedule.global_ready_at() == pytest.approx(10.89)
+    schedule.record(5000, 10.89)
+    assert schedule.global_ready_at() == pytest.approx(10.99)
+
+
+def test_a_slot_granted_late_keeps_the_grid() -> None:
+    schedule = Schedule(per_second=10)
+    schedule.record(1, 0.0)
+    schedule.record(2, 0.13)  # granted 30 ms late
     assert schedule.global_ready_at() == pytest.approx(0.2)
-    assert schedule.chat_ready_at(2, 0.05) == pytest.approx(1.05)
+    schedule.record(3, 0.5)  # far later: the spacing from now
+    assert schedule.global_ready_at() == pytest.approx(0.6)
 
 
 def test_a_call_that_took_long_keeps_its_chat_waiting_a_full_interval() -> None:

@@ -49,6 +49,7 @@ from bot.core import (
     mail_routing,
     meetings,
     minutes_review,
+    people,
     recommendations,
     tasks,
     tracking_changes,
@@ -170,6 +171,8 @@ class Due:
     agenda_item_id: int | None = None
     scheduled_for: datetime | None = None
     tracking_id: int | None = None
+    language: str | None = None
+    """The reader's language when the record was taken (None: look it up)."""
 
 
 async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: int = 1000) -> list[Due]:
@@ -246,11 +249,16 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
     for row in send:
         row.claimed_by = uow.cluster.process_id  # this process sends it (see storage.cluster)
     await uow.flush()
-    return [due_of(r, r.person.telegram_id or 0) for r in sorted(send, key=lambda r: (r.due_at, r.id))]
+    return [
+        due_of(r, r.person.telegram_id or 0, people.language_of(r.person, None, settings))
+        for r in sorted(send, key=lambda r: (r.due_at, r.id))
+    ]
 
 
-def due_of(row: Delivery, chat_id: int) -> Due:
-    """What the renderers need of a record, for the person's chat (0: none)."""
+def due_of(row: Delivery, chat_id: int, language: str | None = None) -> Due:
+    """What the renderers need of a record, for the person's chat (0: none); the
+    reader's `language` when the caller has the person at hand (a fan-out then
+    renders without reading every reader again)."""
     return Due(
         row.id,
         row.kind,
@@ -262,6 +270,7 @@ def due_of(row: Delivery, chat_id: int) -> Due:
         row.agenda_item_id,
         row.scheduled_for,
         row.tracking_id,
+        language,
     )
 
 

@@ -40,6 +40,10 @@ OUTAGE_RECHECK = 30.0
 """Seconds until the next tick when Telegram did not answer (the link's return also wakes it)."""
 FAILED_RETRY = 10.0
 """Seconds until the next tick after a run that failed (the database away, a bug)."""
+FIRST_CHUNK = 5
+"""Records rendered before the first message of a run leaves."""
+CHUNK = 30
+"""Records rendered at a time after the first chunk: about a second of sending at Telegram's pace."""
 
 
 class Deliveries:
@@ -130,16 +134,58 @@ class Deliveries:
         async with runtime.db.uow() as uow:
             due = await reminders.take_due(uow, runtime.settings, runtime.clock())
             await uow.commit()
-        # Every message is rendered before the first one leaves, in one unit of work.
-        # Rendered one by one while sending, the renders of the messages still waiting
-        # would hold the database (and its connection pool) in front of the records of
-        # messages Telegram had already accepted; a crash would then repeat all those,
-        # not only the few in flight.
+        return await self._send_all(due)
+
+    async def _send_all(self, due: list[Due]) -> int:
+        """Render the records a chunk at a time and send them while the next chunk renders.
+
+        The first message leaves after `FIRST_CHUNK` renders, not after all of
+        them (a fan-out to hundreds renders for a while). Each chunk renders in
+        a unit of work of its own, a few milliseconds long, and only while the
+        chunk before it is still being sent: a render never holds the database
+        (or a pooled connection) in front of the records of messages Telegram
+        has accepted, so a crash repeats only the messages in flight. At most
+        two chunks wait at the pacer, so what a message shows is read at most a
+        couple of seconds before it leaves.
+
+        Whatever ends the run early (the database away, a bug, the run
+        cancelled), the messages already handed to the pacer are seen through
+        (or cancelled with the run) before it ends: none is left sending
+        behind the next run's back."""
+        sending: list[asyncio.Task[int]] = []  # the chunk being sent
+        started: list[asyncio.Task[int]] = []
+        sent = 0
+        try:
+            start, size = 0, FIRST_CHUNK
+            while start < len(due):
+                chunk = due[start : start + size]
+                start, size = start + size, CHUNK
+                rendered = await self._render_chunk(chunk)
+                queued = [asyncio.ensure_future(self._deliver(item, parts)) for item, parts in rendered]
+                started += queued
+                sent += sum(await asyncio.gather(*sending))
+                sending = queued
+                if self._postponed or not self.cluster.leading:
+                    break  # Telegram is away, or another process sends now: the rest stays due
+            sent += sum(await asyncio.gather(*sending))
+        except Exception:
+            await asyncio.gather(*started, return_exceptions=True)
+            raise
+        except BaseException:  # cancelled: the messages not sent yet are not sent
+            for task in started:
+                task.cancel()
+            await asyncio.gather(*started, return_exceptions=True)
+            raise
+        return sent
+
+    async def _render_chunk(self, chunk: list[Due]) -> list[tuple[Due, list[Part]]]:
+        """The chunk's messages, in one short reader unit of work; a record that
+        cannot be rendered is marked failed, the others are returned."""
         rendered: list[tuple[Due, list[Part]]] = []
         broken: list[tuple[Due, BaseException]] = []
-        async with runtime.db.reader() as uow:
+        async with self.runtime.db.reader() as uow:
             batch = Batch()
-            for item in due:
+            for item in chunk:
                 try:
                     rendered.append((item, await self._render(uow, batch, item)))
                 except Exception as error:
@@ -150,8 +196,7 @@ class Deliveries:
                     batch = Batch()
         if broken:
             await self._mark_broken(broken)
-        results = await asyncio.gather(*(self._deliver(item, parts) for item, parts in rendered))
-        return sum(results)
+        return rendered
 
     async def _mark_broken(self, broken: list[tuple[Due, BaseException]]) -> None:
         runtime = self.runtime
@@ -224,7 +269,7 @@ class Deliveries:
 
     async def _render(self, uow: UnitOfWork, batch: Batch, item: Due) -> list[Part]:
         runtime = self.runtime
-        lang = await people.language_of_row(uow, item.person_id, runtime.settings)
+        lang = item.language or await people.language_of_row(uow, item.person_id, runtime.settings)
         return await self.renderers[item.kind](runtime, uow, item, lang, batch)
 
     async def _arm(self) -> None:

@@ -5,10 +5,12 @@ every message within Telegram's limits before it leaves, so Telegram has no
 reason to answer 429:
 
 - at most `per_second` messages per second overall, as an even spacing of
-  1/`per_second` seconds between two messages (a token bucket that holds one
-  token). 29 by default, so a direct answer in the same second still fits
-  under Telegram's 30. Even spacing instead of bursts keeps the limit even
-  when requests reach Telegram a little earlier or later than planned.
+  1/`per_second` seconds between two paced messages (a token bucket that
+  holds one token), and at most 30 messages of any kind, direct answers
+  included, in any second. 29 by default, so a direct answer in the same
+  second still fits under Telegram's 30. Even spacing instead of bursts
+  keeps the limit even when requests reach Telegram a little earlier or later
+  than planned.
 - at least `per_chat_interval` seconds between two messages to the same chat,
   and at most `group_per_minute` messages to a group chat (negative id) in any
   60 seconds (a sliding window).
@@ -24,7 +26,8 @@ the limits and the gate that hands out the slots are in `bot.telegram.pacing`.)
 
 Direct answers to a person do not go through a Pacer: they leave at once.
 When the bot's rate limiter is a `RetryAfterLimiter`, it reports each of them
-and the Pacer counts it against the same limits.
+and the Pacer counts it against the same limits (in the one-second window:
+answers that left more than a second ago no longer hold a broadcast back).
 
 Faults never raise; each message gets a `Delivered`:
 
@@ -153,7 +156,7 @@ class Pacer:
             limiter.observe(self._direct_message)
 
     def _direct_message(self, chat_id: int) -> None:
-        self.schedule.record(chat_id, self._clock())
+        self.schedule.record(chat_id, self._clock(), direct=True)
 
     async def send_message(
         self, chat_id: int, text: str, *, reply_markup: Markup | None = None, **kwargs: Any

@@ -1,9 +1,18 @@
 """When a message may leave under Telegram's limits (for `bot.telegram.delivery.Pacer`).
 
 `Schedule` is the arithmetic of the limits, without waiting: an even spacing
-of 1/`per_second` seconds between two messages overall, `per_chat_interval`
-seconds between two messages to one chat, and at most `group_per_minute`
-messages to a group chat (negative id) in any `group_window` seconds.
+of 1/`per_second` seconds between two paced messages, at most one more
+than `per_second` messages of any kind (paced or direct answers) in any
+second (Telegram's 30 for the default 29),
+`per_chat_interval` seconds between two messages to one chat, and at most
+`group_per_minute` messages to a group chat (negative id) in any
+`group_window` seconds.
+
+Direct answers count in the one-second window only; they do not move the
+spacing. Counted as a debt of one spacing each (as once), a burst of answers
+faster than Telegram's limit (people writing to the bot at once) ran up
+a debt of many seconds that a broadcast right after it waited out, though
+Telegram forgets every message after a second.
 
 `Gate` hands out the `Schedule`'s slots to waiting messages, first come,
 first served: a free slot goes to the longest-waiting message whose chat may
@@ -22,14 +31,23 @@ from collections.abc import Awaitable, Callable
 
 GROUP_WINDOW = 60.0
 """Length in seconds of the window in which `group_per_minute` applies."""
+GLOBAL_WINDOW = 1.0
+"""Length in seconds of the window in which `per_second` applies to all messages."""
 
 
 class Schedule:
     """The arithmetic of the limits, without waiting: when may a chat get a message?
 
     Times are seconds of any monotonic clock. `record` notes a message that
-    left at `at`; `global_ready_at` and `chat_ready_at` tell the earliest
-    time the next one may leave (overall, and to that chat).
+    left at `at` (`direct`: an answer sent outside the schedule);
+    `global_ready_at` and `chat_ready_at` tell the earliest time the next
+    paced one may leave (overall, and to that chat).
+
+    A paced message granted a little late (a busy event loop wakes the gate
+    late) keeps the next slot on the even grid, up to half a spacing: many
+    small delays do not add up to a slower broadcast, and two paced messages
+    are never closer than half a spacing. The one-second window bounds the
+    count whatever the spacing does.
     """
 
     def __init__(
@@ -46,16 +64,24 @@ class Schedule:
         if group_per_minute < 1:
             raise ValueError("group_per_minute must be at least 1")
         self.spacing = 1.0 / per_second
+        # One more than the spacing lets through in a second (Telegram's 30 for the
+        # default 29): paced messages a little late never meet the window, which
+        # holds a broadcast back only when direct answers filled the second.
+        self.per_window = math.floor(per_second * GLOBAL_WINDOW) + 1
         self.per_chat_interval = per_chat_interval
         self.group_per_minute = group_per_minute
         self.group_window = group_window
         self._global_next = -math.inf
+        self._recent: deque[float] = deque(maxlen=self.per_window)  # the newest messages, in time order
         self._chat_next: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
         self._tidy_at = 4096
 
     def global_ready_at(self) -> float:
-        return self._global_next
+        ready = self._global_next
+        if len(self._recent) == self.per_window:  # a full second: wait until the oldest leaves it
+            ready = max(ready, self._recent[0] + GLOBAL_WINDOW)
+        return ready
 
     def chat_ready_at(self, chat_id: int, now: float) -> float:
         """When `chat_id` may get its next message, as far as its own limits go."""
@@ -70,9 +96,18 @@ class Schedule:
     def ready_at(self, chat_id: int, now: float) -> float:
         return max(self._global_next, self.chat_ready_at(chat_id, now))
 
-    def record(self, chat_id: int, at: float) -> None:
-        """A message to `chat_id` left at `at` (a paced one, or a direct answer)."""
-        self._global_next = max(self._global_next, at) + self.spacing
+    def record(self, chat_id: int, at: float, *, direct: bool = False) -> None:
+        """A message to `chat_id` left at `at`: a paced one, or a `direct` answer."""
+        if not direct:
+            on_grid = at - self._global_next <= self.spacing / 2
+            self._global_next = (self._global_next if on_grid else at) + self.spacing
+        recent = self._recent
+        if not recent or at >= recent[-1]:
+            recent.append(at)  # full: the oldest drops out
+        elif len(recent) < self.per_window or at > recent[0]:
+            if len(recent) == self.per_window:
+                recent.popleft()
+            bisect.insort(recent, at)  # reported late (a direct answer is told after it left)
         self._chat_next[chat_id] = max(self._chat_next.get(chat_id, -math.inf), at + self.per_chat_interval)
         if chat_id < 0:
             self._groups.setdefault(chat_id, deque()).append(at)
