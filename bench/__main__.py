@@ -12,7 +12,7 @@ Exit status 1 if a target was missed or a benchmark failed.
 
 `--quick` runs smaller sizes, once each (a few minutes; for a first look,
 not for the record). `--only` picks benchmarks by name: burst, fanout,
-reminders, digest, report, startup, memory, scaleout (PostgreSQL only: it runs
+reminders, spread, digest, report, startup, memory, scaleout (PostgreSQL only: it runs
 with `--postgres`, and is left out of the SQLite run).
 """
 
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, Row, table  # noqa: E402
 
-BENCHMARKS = ["burst", "fanout", "reminders", "digest", "report", "startup", "memory", "scaleout"]
+BENCHMARKS = ["burst", "fanout", "reminders", "spread", "digest", "report", "startup", "memory", "scaleout"]
 SQLITE_ONLY = {"fanout", "startup", "memory"}  # no database, or `kimbot run` on SQLite
 POSTGRES_ONLY = {"scaleout"}  # several `kimbot run` on one database
 RESULT = "BENCH-ROWS "
