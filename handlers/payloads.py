@@ -49,22 +49,33 @@ class Payload:
         cls = Payload.registry.get(prefix)
         if cls is None:
             return None
-        fields = dataclasses.fields(cls)
+        fields = _fields(cls)
         if len(values) != len(fields):
             return None
-        hints = get_type_hints(cls)
         converted: dict[str, object] = {}
-        for f, raw in zip(fields, values, strict=True):
-            kind = hints[f.name]
+        for (name, kind), raw in zip(fields, values, strict=True):
             if kind is bool and raw in ("0", "1"):
-                converted[f.name] = raw == "1"
+                converted[name] = raw == "1"
             elif kind is int and _INT.fullmatch(raw):
-                converted[f.name] = int(raw)
+                converted[name] = int(raw)
             elif kind is str and _TOKEN.fullmatch(raw):
-                converted[f.name] = raw
+                converted[name] = raw
             else:
                 return None
         return cls(**converted)
+
+
+_FIELDS: dict[str, tuple[tuple[str, type], ...]] = {}
+
+
+def _fields(cls: type[Payload]) -> tuple[tuple[str, type], ...]:
+    """A payload's fields with their types, in order; worked out once per class
+    (resolving the annotations costs more than the rest of a press's decoding)."""
+    found = _FIELDS.get(cls.prefix)
+    if found is None:
+        hints = get_type_hints(cls)
+        found = _FIELDS[cls.prefix] = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+    return found
 
 
 @dataclass(frozen=True)
