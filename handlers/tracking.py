@@ -36,6 +36,7 @@ from bot.core.commands import by_name
 from bot.core.dates import format_date
 from bot.core.errors import Refusal
 from bot.core.reminders import Due
+from bot.core.session_choices import day_code, from_day_code
 from bot.core.steps import Step
 from bot.core.tracking import Item, Light
 from bot.core.tracking_changes import Change, Field
@@ -194,7 +195,7 @@ def question(
             [
                 (
                     format_date(day, lang),
-                    tp.TrackingDate(recommendation_id, field is Field.REVIEW, int(day.strftime("%Y%m%d"))),
+                    tp.TrackingDate(recommendation_id, field is Field.REVIEW, day_code(day)),
                 )
                 for day in tracking_changes.date_choices(today)
             ]
@@ -317,10 +318,9 @@ async def date_pressed(request: Request) -> None:
     assert isinstance(request.payload, tp.TrackingDate)
     payload = request.payload
     field = Field.REVIEW if payload.review else Field.DUE
-    try:
-        day = date(payload.day // 10000, payload.day // 100 % 100, payload.day % 100)
-    except ValueError:
-        raise Refusal("buttons.stale") from None
+    day = from_day_code(payload.day)
+    if day is None:  # a forged button: no such day
+        raise Refusal("buttons.stale")
     change = await tracking_changes.choose_date(
         await request.uow(),
         await request.person(),
