@@ -42,9 +42,9 @@ def item_is_open() -> ColumnElement[bool]:
     return AgendaItem.status.in_(OPEN)
 
 
-def _to_carry() -> Select[AgendaItem]:
-    """The query of `AgendaRepository.to_carry`, with the moment as parameter `now`."""
-    now = bindparam("now", type_=UTCDateTime())
+def _to_carry_criteria(session: type[Occurrence], now: ColumnElement[datetime] | datetime) -> ColumnElement[bool]:
+    """Whether an open item may have to move (`AgendaRepository.to_carry`), with
+    `session` standing for the item's session (outer-joined)."""
     later, meeting = aliased(Occurrence), aliased(Meeting)
     joinable = (
         select(later.id)
@@ -57,17 +57,20 @@ def _to_carry() -> Select[AgendaItem]:
         )
         .exists()
     )
+    return item_is_open() & or_(
+        AgendaItem.occurrence_id.is_(None) & joinable,
+        session.status == OccurrenceStatus.CANCELLED,
+        (AgendaItem.status == AgendaStatus.PROPOSED) & (session.starts_at <= now),
+    )
+
+
+def _to_carry() -> Select[AgendaItem]:
+    """The query of `AgendaRepository.to_carry`, with the moment as parameter `now`."""
+    now = bindparam("now", type_=UTCDateTime())
     return (
         select(AgendaItem)
         .outerjoin(AgendaItem.occurrence)
-        .where(
-            item_is_open(),
-            or_(
-                AgendaItem.occurrence_id.is_(None) & joinable,
-                Occurrence.status == OccurrenceStatus.CANCELLED,
-                (AgendaItem.status == AgendaStatus.PROPOSED) & (Occurrence.starts_at <= now),
-            ),
-        )
+        .where(_to_carry_criteria(Occurrence, now))
         .options(*AgendaRepository._eager)
         .order_by(AgendaItem.group_id, Occurrence.starts_at, *AgendaRepository._order)
     )
@@ -185,6 +188,40 @@ class AgendaRepository(_Repository):
             .limit(1)
         )
         return result.scalar_one_or_none()
+
+    async def next_session_and_end(self, group_id: int, after: datetime) -> tuple[Occurrence | None, int, int, bool]:
+        """`next_session` with `end_of` its agenda, in one query: where a proposal
+        goes, its position and its number; and whether any of the group's items
+        may have to move first (`to_carry`; usually not). Without a session
+        planned, the end of the group's waiting list, and True."""
+        open_on_it = (AgendaItem.occurrence_id == Occurrence.id, item_is_open())
+        last = select(func.max(AgendaItem.position)).where(*open_on_it).correlate(Occurrence).scalar_subquery()
+        count = select(func.count()).where(*open_on_it).correlate(Occurrence).scalar_subquery()
+        theirs = aliased(Occurrence)
+        unsettled = (
+            select(AgendaItem.id)
+            .outerjoin(theirs, AgendaItem.occurrence_id == theirs.id)
+            .where(AgendaItem.group_id == group_id, _to_carry_criteria(theirs, after))
+            .exists()
+        )
+        found = (
+            await self.session.execute(
+                select(Occurrence, last, count, unsettled)
+                .join(Occurrence.meeting)
+                .where(
+                    Meeting.group_id == group_id,
+                    Occurrence.status == OccurrenceStatus.SCHEDULED,
+                    Occurrence.starts_at > after,
+                )
+                .options(_with_meeting)
+                .order_by(Occurrence.starts_at, Occurrence.id)
+                .limit(1)
+            )
+        ).first()
+        if found is None:
+            return (None, *await self.end_of(group_id, None), True)
+        session, highest, open_items, to_move = found
+        return session, int(highest or 0), int(open_items), bool(to_move)
 
     async def current_sessions(self, group_ids: Iterable[int], now: datetime) -> Sequence[Occurrence]:
         """Scheduled sessions of these groups that have started but may not be over

@@ -599,6 +599,21 @@ async def test_items_not_handled_carry_over_and_accepted_ones_stay(bot, coordina
     assert "Besprochen" not in replies[-1].text
 
 
+async def test_a_proposal_after_a_session_comes_after_what_it_left_open(bot, coordinator, members):
+    """Before the timer has carried over, a proposal moves the open items of the
+    session that is over first, and takes its place after them."""
+    s1 = await schedule(bot, coordinator, S1)
+    s2 = await schedule(bot, coordinator, S2, "Zweite Sitzung")
+    open_one = await propose(members["Ben"], "/agenda Nicht geschafft")
+    bot.clock.set(datetime(2026, 12, 10, 15, 0, 1, tzinfo=UTC))  # over at 16:00 Berlin; no tick yet
+    replies = await members["Ana"].send("/agenda Neu nach der Sitzung")
+    assert f"Sitzung #{s2}" in replies[-1].text and "als Punkt 2." in replies[-1].text, replies[-1].text
+    assert (await item(bot, open_one)).occurrence_id == s2
+    replies = await members["Ana"].send("/agenda")
+    assert f"Sitzung #{s1}" not in replies[-1].text
+    assert f"1. Nicht geschafft — Ben (#{open_one})\n2. Neu nach der Sitzung — Ana" in replies[-1].text
+
+
 async def test_items_of_a_cancelled_session_carry_over(bot, coordinator, members):
     s1 = await schedule(bot, coordinator, S1)
     s2 = await schedule(bot, coordinator, S2, "Zweite Sitzung")

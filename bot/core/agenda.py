@@ -181,12 +181,12 @@ async def propose(
     """A new item for the group's next session (see the deadline rule above)."""
     require_active(group)
     text = free_text(text, AGENDA_TEXT_MAX, "agenda.text")
-    await carry_over(uow, now, [group.id])
-    target = await uow.agenda.next_session(group.id, now)
+    target, last, count, unsettled = await uow.agenda.next_session_and_end(group.id, now)
+    if unsettled and await carry_over(uow, now, [group.id]):
+        target, last, count, _ = await uow.agenda.next_session_and_end(group.id, now)
     deadline = settings.agenda_deadline
     coordinator = is_coordinator(person, settings)
     late = target is not None and not coordinator and deadline_passed(target, deadline, now)
-    last, count = await uow.agenda.end_of(group.id, target.id if target else None)
     item = AgendaItem(
         group_id=group.id,
         group=group,
