@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from storage.models import (
@@ -194,30 +194,7 @@ class AgendaRepository(_Repository):
         goes, its position and its number; and whether any of the group's items
         may have to move first (`to_carry`; usually not). Without a session
         planned, the end of the group's waiting list, and True."""
-        open_on_it = (AgendaItem.occurrence_id == Occurrence.id, item_is_open())
-        last = select(func.max(AgendaItem.position)).where(*open_on_it).correlate(Occurrence).scalar_subquery()
-        count = select(func.count()).where(*open_on_it).correlate(Occurrence).scalar_subquery()
-        theirs = aliased(Occurrence)
-        unsettled = (
-            select(AgendaItem.id)
-            .outerjoin(theirs, AgendaItem.occurrence_id == theirs.id)
-            .where(AgendaItem.group_id == group_id, _to_carry_criteria(theirs, after))
-            .exists()
-        )
-        found = (
-            await self.session.execute(
-                select(Occurrence, last, count, unsettled)
-                .join(Occurrence.meeting)
-                .where(
-                    Meeting.group_id == group_id,
-                    Occurrence.status == OccurrenceStatus.SCHEDULED,
-                    Occurrence.starts_at > after,
-                )
-                .options(_with_meeting)
-                .order_by(Occurrence.starts_at, Occurrence.id)
-                .limit(1)
-            )
-        ).first()
+        found = (await self.session.execute(_NEXT_SESSION_AND_END, {"group_id": group_id, "after": after})).first()
         if found is None:
             return (None, *await self.end_of(group_id, None), True)
         session, highest, open_items, to_move = found
@@ -256,3 +233,36 @@ class AgendaRepository(_Repository):
 
 
 _TO_CARRY = _to_carry()
+
+
+def _next_session_and_end() -> Select[Occurrence, int | None, int, bool]:
+    """The query of `AgendaRepository.next_session_and_end`, with parameters
+    `group_id` and `after`: built once, as it is asked for every proposal (building
+    it costs more than running it)."""
+    group_id = bindparam("group_id", type_=Integer())
+    after = bindparam("after", type_=UTCDateTime())
+    open_on_it = (AgendaItem.occurrence_id == Occurrence.id, item_is_open())
+    last = select(func.max(AgendaItem.position)).where(*open_on_it).correlate(Occurrence).scalar_subquery()
+    count = select(func.count()).where(*open_on_it).correlate(Occurrence).scalar_subquery()
+    theirs = aliased(Occurrence)
+    unsettled = (
+        select(AgendaItem.id)
+        .outerjoin(theirs, AgendaItem.occurrence_id == theirs.id)
+        .where(AgendaItem.group_id == group_id, _to_carry_criteria(theirs, after))
+        .exists()
+    )
+    return (
+        select(Occurrence, last, count, unsettled)
+        .join(Occurrence.meeting)
+        .where(
+            Meeting.group_id == group_id,
+            Occurrence.status == OccurrenceStatus.SCHEDULED,
+            Occurrence.starts_at > after,
+        )
+        .options(_with_meeting)
+        .order_by(Occurrence.starts_at, Occurrence.id)
+        .limit(1)
+    )
+
+
+_NEXT_SESSION_AND_END = _next_session_and_end()
