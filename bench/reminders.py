@@ -53,9 +53,29 @@ GROUP = "ak-eu"
 WAIT = 600.0  # guards against a hang only
 
 
+def approve(connection: Connection, slug: str, telegram_ids: list[int], now: datetime) -> int:
+    """People already in the database become approved members of group `slug` too;
+    returns how many."""
+    group_id = connection.execute(select(Group.id).where(Group.slug == slug)).scalar_one()
+    person_ids = connection.execute(select(Person.id).where(Person.telegram_id.in_(telegram_ids))).scalars().all()
+    connection.execute(
+        insert(Membership),
+        [
+            {
+                "person_id": pid,
+                "group_id": group_id,
+                "status": MembershipStatus.APPROVED,
+                "requested_at": now,
+                "decided_at": now,
+            }
+            for pid in person_ids
+        ],
+    )
+    return len(person_ids)
+
+
 def insert_members(connection: Connection, slug: str, telegram_ids: Iterable[int], now: datetime) -> int:
     """Registered people, approved members of group `slug`; returns how many."""
-    group_id = connection.execute(select(Group.id).where(Group.slug == slug)).scalar_one()
     ids = list(telegram_ids)
     people = [
         {
@@ -72,21 +92,7 @@ def insert_members(connection: Connection, slug: str, telegram_ids: Iterable[int
     if not people:
         return 0
     connection.execute(insert(Person), people)
-    person_ids = connection.execute(select(Person.id).where(Person.telegram_id.in_(ids))).scalars().all()
-    connection.execute(
-        insert(Membership),
-        [
-            {
-                "person_id": pid,
-                "group_id": group_id,
-                "status": MembershipStatus.APPROVED,
-                "requested_at": now,
-                "decided_at": now,
-            }
-            for pid in person_ids
-        ],
-    )
-    return len(person_ids)
+    return approve(connection, slug, ids, now)
 
 
 def insert_coordinator(connection: Connection, telegram_id: int, now: datetime) -> None:

@@ -46,17 +46,16 @@ from time import monotonic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Connection, insert, select  # noqa: E402
 
 from bench.common import Row, backend, database  # noqa: E402
-from bench.reminders import kimbot, seed  # noqa: E402
+from bench.reminders import approve, kimbot, seed  # noqa: E402
 from bot.core import recommendations as core  # noqa: E402
 from bot.dev.emulator import Emulator  # noqa: E402
 from bot.dev.emulator.state import User  # noqa: E402
 from bot.telegram.app import running  # noqa: E402
 from handlers import payloads as p  # noqa: E402
 from storage.database import Database  # noqa: E402
-from storage.models import Group, Membership, MembershipStatus, Person, StanceValue  # noqa: E402
+from storage.models import StanceValue  # noqa: E402
 
 TELEGRAM_PER_SECOND = 30
 FIRST_TARGET = 1.0
@@ -132,25 +131,6 @@ def report(title: str, lines: list[tuple[str, str]]) -> None:
         print(f"  {label:<{width}}{value}", flush=True)
 
 
-def add_memberships(connection: Connection, slug: str, telegram_ids: list[int], now: datetime) -> None:
-    """Existing people join group `slug` too."""
-    group_id = connection.execute(select(Group.id).where(Group.slug == slug)).scalar_one()
-    person_ids = connection.execute(select(Person.id).where(Person.telegram_id.in_(telegram_ids))).scalars().all()
-    connection.execute(
-        insert(Membership),
-        [
-            {
-                "person_id": pid,
-                "group_id": group_id,
-                "status": MembershipStatus.APPROVED,
-                "requested_at": now,
-                "decided_at": now,
-            }
-            for pid in person_ids
-        ],
-    )
-
-
 async def prepare(url: str, coordinator: User, members: list[User], pressers: list[User]) -> None:
     now = datetime.now(UTC)
     await seed(url, coordinator.id, [u.id for u in members], now)
@@ -158,7 +138,7 @@ async def prepare(url: str, coordinator: User, members: list[User], pressers: li
         db = Database(url)
         try:
             async with db.engine.begin() as conn:
-                await conn.run_sync(add_memberships, PRESS_GROUP, [u.id for u in pressers], now)
+                await conn.run_sync(approve, PRESS_GROUP, [u.id for u in pressers], now)
         finally:
             await db.dispose()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
@@ -33,6 +34,8 @@ RUNNING_AT_MOST = timedelta(days=1)
 """No session runs longer than this; older started sessions are over."""
 
 
+S = TypeVar("S", bound=Select[Any])
+
 _with_meeting = contains_eager(Occurrence.meeting).joinedload(Meeting.group, innerjoin=True)
 """A session's meeting (joined by the query itself) and group, in the session's own query."""
 
@@ -40,6 +43,22 @@ _with_meeting = contains_eager(Occurrence.meeting).joinedload(Meeting.group, inn
 def item_is_open() -> ColumnElement[bool]:
     """The item is open (`OPEN`): it is on an agenda, or waits for one."""
     return AgendaItem.status.in_(OPEN)
+
+
+def _first_session_after(query: S, group_id: ColumnElement[int] | int, after: ColumnElement[datetime] | datetime) -> S:
+    """`query` (of `Occurrence` first) narrowed to the group's first scheduled session
+    that starts after `after`, with its meeting and group: what "the next session" means."""
+    return (
+        query.join(Occurrence.meeting)
+        .where(
+            Meeting.group_id == group_id,
+            Occurrence.status == OccurrenceStatus.SCHEDULED,
+            Occurrence.starts_at > after,
+        )
+        .options(_with_meeting)
+        .order_by(Occurrence.starts_at, Occurrence.id)
+        .limit(1)
+    )
 
 
 def _to_carry_criteria(session: type[Occurrence], now: ColumnElement[datetime] | datetime) -> ColumnElement[bool]:
@@ -175,18 +194,7 @@ class AgendaRepository(_Repository):
     async def next_session(self, group_id: int, after: datetime) -> Occurrence | None:
         """The group's first scheduled session that starts after `after`, with its
         meeting and group (one query)."""
-        result = await self.session.execute(
-            select(Occurrence)
-            .join(Occurrence.meeting)
-            .where(
-                Meeting.group_id == group_id,
-                Occurrence.status == OccurrenceStatus.SCHEDULED,
-                Occurrence.starts_at > after,
-            )
-            .options(_with_meeting)
-            .order_by(Occurrence.starts_at, Occurrence.id)
-            .limit(1)
-        )
+        result = await self.session.execute(_first_session_after(select(Occurrence), group_id, after))
         return result.scalar_one_or_none()
 
     async def next_session_and_end(self, group_id: int, after: datetime) -> tuple[Occurrence | None, int, int, bool]:
@@ -251,18 +259,7 @@ def _next_session_and_end() -> Select[Occurrence, int | None, int, bool]:
         .where(AgendaItem.group_id == group_id, _to_carry_criteria(theirs, after))
         .exists()
     )
-    return (
-        select(Occurrence, last, count, unsettled)
-        .join(Occurrence.meeting)
-        .where(
-            Meeting.group_id == group_id,
-            Occurrence.status == OccurrenceStatus.SCHEDULED,
-            Occurrence.starts_at > after,
-        )
-        .options(_with_meeting)
-        .order_by(Occurrence.starts_at, Occurrence.id)
-        .limit(1)
-    )
+    return _first_session_after(select(Occurrence, last, count, unsettled), group_id, after)
 
 
 _NEXT_SESSION_AND_END = _next_session_and_end()
