@@ -8,6 +8,8 @@ Telegram's limits switched on where it matters.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 import warnings
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -83,7 +85,7 @@ def test_schedule_spaces_messages_overall_per_chat_and_per_group() -> None:
     schedule = Schedule(per_second=20, per_chat_interval=1.0, group_per_minute=3)
     assert schedule.ready_at(7, 0.0) == float("-inf")
     schedule.record(7, 10.0)
-    assert schedule.global_ready_at() == pytest.approx(10.05)
+    assert schedule.global_ready_at(10.0) == pytest.approx(10.05)
     assert schedule.chat_ready_at(7, 10.0) == pytest.approx(11.0)
     assert schedule.chat_ready_at(8, 10.0) == float("-inf")
     assert schedule.ready_at(8, 10.0) == pytest.approx(10.05)
@@ -105,30 +107,59 @@ def test_schedule_spaces_messages_overall_per_chat_and_per_group() -> None:
 def test_a_direct_answer_takes_its_place_in_the_schedule() -> None:
     schedule = Schedule(per_second=10)
     schedule.record(1, 0.0)  # paced: the next slot is at 0.1
-    for k in range(10):  # ten direct answers fill the rest of that second (11 in all)
+    for k in range(9):  # nine direct answers fill the rest of that second (10 in all)
         schedule.record(2 + k, 0.01 * (k + 1), direct=True)
-    assert schedule.global_ready_at() == pytest.approx(1.0)  # the first message leaves the window
+    assert schedule.global_ready_at(0.1) == pytest.approx(1.0)  # the first message leaves the window
     assert schedule.chat_ready_at(2, 0.05) == pytest.approx(1.01)
+
+
+def test_a_broadcast_leaves_room_for_the_answers_still_to_come() -> None:
+    """People write 8 times a second while a broadcast waits to go at 10 a second
+    (per_second=10): the broadcast takes what is left, and no second holds more
+    than 10 messages, the answers that came after a paced one included."""
+    schedule = Schedule(per_second=10, per_chat_interval=0.0)
+    sent: list[tuple[float, bool]] = []  # (time, direct)
+    answers = iter(0.125 * k for k in range(1, 41))  # 5 seconds
+    next_answer = next(answers)
+    chat = itertools.count(1000)
+    for step in range(6000):  # a millisecond each
+        now = step / 1000
+        if now >= next_answer:
+            schedule.record(next(chat), now, direct=True)
+            sent.append((now, True))
+            next_answer = next(answers, math.inf)
+        if schedule.global_ready_at(now) <= now:
+            schedule.record(next(chat), now)
+            sent.append((now, False))
+    # Answers nobody could foresee may crowd the first second; from then on the
+    # broadcast knows how often people write.
+    times = [t for t, _ in sent if t >= 1.0]
+    assert all(times[k + 10] - times[k] >= 1.0 - 1e-9 for k in range(len(times) - 10)), "10 in any second"
+    paced = [t for t, direct in sent if not direct and 2.0 <= t < 4.0]
+    assert 3 <= len(paced) <= 4, "2 a second left for the broadcast while people write"
+    assert len([t for t, direct in sent if not direct and 5.5 <= t < 6.0]) == 5, "the full pace again"
 
 
 def test_a_burst_of_direct_answers_holds_a_broadcast_back_one_second_at_most() -> None:
     schedule = Schedule(per_second=10)
     for k in range(1000):  # people write faster than the limit, for ten seconds
         schedule.record(k, 0.01 * k, direct=True)
-    # until the oldest of the last eleven leaves the window, within a second of
-    # the last answer (not after 100 s: no debt)
-    assert schedule.global_ready_at() == pytest.approx(10.89)
-    schedule.record(5000, 10.89)
-    assert schedule.global_ready_at() == pytest.approx(10.99)
+    # Within a second of the last answer (not after 100 s: no debt).
+    now = 9.99
+    while (ready := schedule.global_ready_at(now)) > now:
+        now = ready
+    assert 9.99 < now <= 10.99
+    schedule.record(5000, now)
+    assert schedule.global_ready_at(now) >= now + 0.1
 
 
 def test_a_slot_granted_late_keeps_the_grid() -> None:
     schedule = Schedule(per_second=10)
     schedule.record(1, 0.0)
     schedule.record(2, 0.13)  # granted 30 ms late
-    assert schedule.global_ready_at() == pytest.approx(0.2)
+    assert schedule.global_ready_at(0.13) == pytest.approx(0.2)
     schedule.record(3, 0.5)  # far later: the spacing from now
-    assert schedule.global_ready_at() == pytest.approx(0.6)
+    assert schedule.global_ready_at(0.5) == pytest.approx(0.6)
 
 
 def test_a_call_that_took_long_keeps_its_chat_waiting_a_full_interval() -> None:
@@ -414,3 +445,28 @@ def test_retry_after_is_read_without_a_deprecation_warning() -> None:
         warnings.simplefilter("always")
         assert retry_after_seconds(error) == 7.0
     assert caught == []
+
+
+async def test_direct_answers_during_a_fan_out_keep_everything_within_telegrams_limits(
+    emulator: Emulator, bot: ExtBot[int]
+) -> None:
+    """People write while a broadcast runs: their answers leave at once, in a
+    steady stream of 20 a second, and the broadcast makes room for them, so that
+    together they never break Telegram's 30 messages a second."""
+    emulator.set_rate_limits(True)
+    members = [emulator.add_user(f"Mitglied {n}") for n in range(60)]
+    writers = [emulator.add_user(f"Schreibt {n}") for n in range(40)]
+    pacer = Pacer(bot)
+
+    async def answers() -> None:
+        for person in writers:
+            await asyncio.sleep(0.05)
+            await bot.send_message(person.id, "Antwort")
+
+    async with asyncio.timeout(HANG_GUARD):
+        results, _ = await asyncio.gather(pacer.fan_out([(m.id, "Empfehlung") for m in members]), answers())
+
+    assert emulator.too_many_requests == []
+    assert all(r.outcome is Outcome.SENT for r in results)
+    assert all(texts(emulator, m.id) == ["Empfehlung"] for m in members)
+    assert all(texts(emulator, w.id) == ["Antwort"] for w in writers)

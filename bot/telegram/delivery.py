@@ -6,9 +6,10 @@ reason to answer 429:
 
 - at most `per_second` messages per second overall, as an even spacing of
   1/`per_second` seconds between two paced messages (a token bucket that
-  holds one token), and at most 30 messages of any kind, direct answers
-  included, in any second. 29 by default, so a direct answer in the same
-  second still fits under Telegram's 30. Even spacing instead of bursts
+  holds one token), and at most `per_second` messages of any kind, direct
+  answers included, in any second. 29 by default, one under Telegram's 30,
+  so messages that reach Telegram a little closer together than they left
+  still fit. Even spacing instead of bursts
   keeps the limit even when requests reach Telegram a little earlier or later
   than planned.
 - at least `per_chat_interval` seconds between two messages to the same chat,
@@ -26,7 +27,7 @@ the limits and the gate that hands out the slots are in `bot.telegram.pacing`.)
 
 Direct answers to a person do not go through a Pacer: they leave at once.
 When the bot's rate limiter is a `RetryAfterLimiter`, it reports each of them
-and the Pacer counts it against the same limits (in the one-second window:
+as it leaves, and the Pacer counts it against the same limits (in the one-second window:
 answers that left more than a second ago no longer hold a broadcast back).
 
 Faults never raise; each message gets a `Delivered`:

@@ -1,9 +1,9 @@
 """When a message may leave under Telegram's limits (for `bot.telegram.delivery.Pacer`).
 
 `Schedule` is the arithmetic of the limits, without waiting: an even spacing
-of 1/`per_second` seconds between two paced messages, at most one more
-than `per_second` messages of any kind (paced or direct answers) in any
-second (Telegram's 30 for the default 29),
+of 1/`per_second` seconds between two paced messages, at most
+`per_second` messages of any kind (paced or direct answers) in any second
+(29 by default: one of Telegram's 30 to spare),
 `per_chat_interval` seconds between two messages to one chat, and at most
 `group_per_minute` messages to a group chat (negative id) in any
 `group_window` seconds.
@@ -13,6 +13,13 @@ spacing. Counted as a debt of one spacing each (as once), a burst of answers
 faster than Telegram's limit (people writing to the bot at once) ran up
 a debt of many seconds that a broadcast right after it waited out, though
 Telegram forgets every message after a second.
+
+Direct answers cannot wait, so a broadcast leaves room for the ones still to
+come: it expects as many in the next second as left in the last one. A
+paced message leaves only if every one-second window it will be part of
+stays within the limit, counting the messages already sent and the answers
+expected. People who write 20 times a second during a broadcast slow it to
+about 9 a second; nobody's answer meets a 429.
 
 `Gate` hands out the `Schedule`'s slots to waiting messages, first come,
 first served: a free slot goes to the longest-waiting message whose chat may
@@ -64,24 +71,56 @@ class Schedule:
         if group_per_minute < 1:
             raise ValueError("group_per_minute must be at least 1")
         self.spacing = 1.0 / per_second
-        # One more than the spacing lets through in a second (Telegram's 30 for the
-        # default 29): paced messages a little late never meet the window, which
-        # holds a broadcast back only when direct answers filled the second.
-        self.per_window = math.floor(per_second * GLOBAL_WINDOW) + 1
+        # As many as the spacing lets through in a second (29 of Telegram's 30): the
+        # one to spare absorbs messages that reach Telegram a little closer together
+        # than they left. The window holds a broadcast back only when direct
+        # answers share its second.
+        self.per_window = max(1, math.floor(per_second * GLOBAL_WINDOW))
         self.per_chat_interval = per_chat_interval
         self.group_per_minute = group_per_minute
         self.group_window = group_window
         self._global_next = -math.inf
         self._recent: deque[float] = deque(maxlen=self.per_window)  # the newest messages, in time order
+        self._direct: deque[float] = deque(maxlen=self.per_window)  # the newest direct answers, in time order
         self._chat_next: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
         self._tidy_at = 4096
 
-    def global_ready_at(self) -> float:
+    def global_ready_at(self, now: float) -> float:
+        """The earliest time (`now` or later) the next paced message may leave overall.
+
+        When the answers expected make a window too full, the time is a
+        guess half a spacing ahead: the caller asks again then.
+        """
         ready = self._global_next
         if len(self._recent) == self.per_window:  # a full second: wait until the oldest leaves it
             ready = max(ready, self._recent[0] + GLOBAL_WINDOW)
+        at = max(ready, now)
+        if self._direct and self._direct[-1] > at - GLOBAL_WINDOW and self.expected_peak(at) >= self.per_window:
+            return at + self.spacing / 2
         return ready
+
+    def expected_peak(self, at: float) -> int:
+        """The most messages any one-second window ending within a second of `at`
+        will hold: those sent before `at`, and as many direct answers after it as
+        were sent in the same time before it.
+
+        For a window ending `u` seconds after `at`, the messages sent in the last
+        1 - `u` seconds before `at` are still in it, and the answers of the last
+        `u` seconds are expected again.
+        """
+        horizon = at - GLOBAL_WINDOW
+        sent = [t for t in self._recent if horizon < t <= at]  # oldest first
+        peak = len(sent)
+        gone = 0  # the oldest of `sent` that a window ending `u` later no longer holds
+        for expected, answered in enumerate(reversed(self._direct), 1):  # newest first: u grows
+            u = at - answered
+            if u >= GLOBAL_WINDOW:
+                break
+            while gone < len(sent) and sent[gone] <= horizon + u:
+                gone += 1
+            peak = max(peak, expected + len(sent) - gone)
+        return peak
 
     def chat_ready_at(self, chat_id: int, now: float) -> float:
         """When `chat_id` may get its next message, as far as its own limits go."""
@@ -101,13 +140,9 @@ class Schedule:
         if not direct:
             on_grid = at - self._global_next <= self.spacing / 2
             self._global_next = (self._global_next if on_grid else at) + self.spacing
-        recent = self._recent
-        if not recent or at >= recent[-1]:
-            recent.append(at)  # full: the oldest drops out
-        elif len(recent) < self.per_window or at > recent[0]:
-            if len(recent) == self.per_window:
-                recent.popleft()
-            bisect.insort(recent, at)  # reported late (a direct answer is told after it left)
+        else:
+            _note(self._direct, at, self.per_window)
+        _note(self._recent, at, self.per_window)
         self._chat_next[chat_id] = max(self._chat_next.get(chat_id, -math.inf), at + self.per_chat_interval)
         if chat_id < 0:
             self._groups.setdefault(chat_id, deque()).append(at)
@@ -137,6 +172,16 @@ class Schedule:
             if not stamps:
                 del self._groups[chat_id]
         self._tidy_at = max(4096, 2 * len(self._chat_next))
+
+
+def _note(stamps: deque[float], at: float, most: int) -> None:
+    """Add `at` to the newest `most` times in `stamps`, keeping them in order."""
+    if not stamps or at >= stamps[-1]:
+        stamps.append(at)  # full: the oldest drops out
+    elif len(stamps) < most or at > stamps[0]:
+        if len(stamps) == most:
+            stamps.popleft()
+        bisect.insort(stamps, at)  # told a little late (by another task)
 
 
 class Ticket:
@@ -214,7 +259,7 @@ class Gate:
             while self._waiting:
                 wake.clear()
                 now = self._clock()
-                global_at = self.schedule.global_ready_at()
+                global_at = self.schedule.global_ready_at(now)
                 if global_at > now:
                     await self._sleep(global_at - now)  # no one may go before
                     continue

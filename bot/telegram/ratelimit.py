@@ -100,7 +100,11 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
         """Nothing to release."""
 
     def observe(self, observer: SendObserver) -> None:
-        """Call `observer(chat_id)` for every message Telegram accepted outside a Pacer.
+        """Call `observer(chat_id)` for every message sent outside a Pacer, as it leaves.
+
+        Each attempt counts, also one Telegram then refuses: told only once an
+        answer had come back, a Pacer would not know of the messages on their
+        way and could fill the same second with a broadcast.
 
         `observer` must be a bound method; it is held weakly, so an observer that
         is no longer used elsewhere goes away by itself.
@@ -120,6 +124,7 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
         network_retries = 0 if paced.get() or endpoint == "getUpdates" else self.network_retries
         attempt = failed = 0
         while True:
+            self._tell(endpoint, data)  # counted as it leaves, whatever Telegram then answers
             try:
                 result = await callback(*args, **kwargs)
             except BadRequest:
@@ -139,7 +144,6 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
                 log.info("%s: 429, retry %d in %.1f s", endpoint, attempt, wait)
                 await self._sleep(wait)
                 continue
-            self._tell(endpoint, data)
             return result
 
     def _tell(self, endpoint: str, data: dict[str, Any]) -> None:
