@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.cluster import Cluster
 from storage.models import (
@@ -45,6 +46,9 @@ def is_id(value: int) -> bool:
 
 
 _T = TypeVar("_T")
+
+_CLAIM_AT_ONCE = 500
+"""Records claimed by one statement (well under any database's limit of parameters)."""
 
 
 def not_null(value: _T | None) -> _T:
@@ -456,6 +460,21 @@ class DeliveryRepository(_Repository):
             .with_for_update(skip_locked=True, of=Delivery)
         )
         return result.scalars().all()
+
+    async def claim(self, records: Sequence[Delivery]) -> None:
+        """These records (from `due`) are this process's to send: one statement,
+        not one per record (a fan-out to 600 spent 0.1 s flushing 600 of them,
+        with SQLite's write lock held; a person's press waited for it)."""
+        ids = [r.id for r in records]
+        for start in range(0, len(ids), _CLAIM_AT_ONCE):
+            await self.session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids[start : start + _CLAIM_AT_ONCE]))
+                .values(claimed_by=self.cluster.process_id)
+                .execution_options(synchronize_session=False)
+            )
+        for record in records:  # what the database now holds, without marking them changed
+            set_committed_value(record, "claimed_by", self.cluster.process_id)
 
     async def next_due_at(self) -> datetime | None:
         return await self.session.scalar(

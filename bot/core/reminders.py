@@ -246,9 +246,8 @@ async def take_due(uow: UnitOfWork, settings: Settings, now: datetime, limit: in
             send.append(latest)
     await deputies.copy_for_deputies(uow, send, now, settings)  # the deputies' copies, sent next round
     send = await mail_routing.route(uow, settings, send, now)  # their mails, committed with the claim
-    for row in send:
-        row.claimed_by = uow.cluster.process_id  # this process sends it (see storage.cluster)
     await uow.flush()
+    await uow.deliveries.claim(send)  # this process sends them (see storage.cluster)
     return [
         due_of(r, r.person.telegram_id or 0, people.language_of(r.person, None, settings))
         for r in sorted(send, key=lambda r: (r.due_at, r.id))
