@@ -28,6 +28,7 @@ from storage.announcement_repository import AnnouncementRepository
 from storage.attendance_repository import AttendanceRepository
 from storage.audit_repository import AuditRepository
 from storage.cluster import Cluster
+from storage.delivery_repository import DeliveryRepository
 from storage.deputy_repository import DeputyRepository
 from storage.digest_repository import DigestRepository
 from storage.inbox_repository import InboxRepository, handling
@@ -37,7 +38,6 @@ from storage.privacy_repository import PrivacyRepository
 from storage.recommendation_repository import RecommendationRepository
 from storage.report_repository import ReportRepository
 from storage.repositories import (
-    DeliveryRepository,
     GroupRepository,
     InviteRepository,
     MeetingRepository,
