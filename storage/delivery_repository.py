@@ -4,7 +4,7 @@ claimed to send, and what it sent (no commits; the unit of work commits)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,18 +14,12 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.cluster import Cluster
+from storage.digest_rows import aware
 from storage.models import Delivery, DeliveryStatus, Meeting, Occurrence
 from storage.repositories import _Repository, is_id, not_null, rowcount
 
 _CLAIM_AT_ONCE = 500
 """Records claimed by one statement (well under any database's limit of parameters)."""
-
-
-def _aware(value: datetime) -> datetime:
-    """Aggregates bypass the column type: SQLite returns naive UTC (or text)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class DeliveryRepository(_Repository):
@@ -67,7 +61,8 @@ class DeliveryRepository(_Repository):
             .where(Delivery.occurrence_id.in_(ids), Delivery.kind.in_(list(kinds)))
             .group_by(Delivery.occurrence_id, Delivery.person_id, Delivery.revision)
         )
-        return {(not_null(o), p, r): _aware(at) for o, p, r, at in result.all()}
+        # (an aggregate bypasses the column type: `aware` reads SQLite's naive UTC)
+        return {(not_null(o), p, r): not_null(aware(at)) for o, p, r, at in result.all()}
 
     async def due(self, now: datetime, limit: int = 1000) -> Sequence[Delivery]:
         """Pending records due by `now`, oldest first, that no other live process
