@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Result, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, CursorResult, Integer, Result, Select, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,8 +89,7 @@ class PeopleRepository(_Repository):
     async def locked(self, telegram_id: int) -> Person | None:
         """The row of this Telegram id, locked until the transaction ends; None before
         the person's first contact."""
-        query = select(Person).where(Person.telegram_id == telegram_id).with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return (await self.session.execute(_LOCKED, {"telegram_id": telegram_id})).scalar_one_or_none()
 
     async def create(self, telegram_id: int, now: datetime) -> Person:
         """The row of a person not found in this transaction: inserted and returned by
@@ -142,22 +141,37 @@ class GroupRepository(_Repository):
     async def active_with_membership(self, person_id: int) -> list[tuple[Group, bool]]:
         """The active groups (as `active`), each with whether the person is an approved
         member of it: the person's groups and all of them in one query."""
-        member = (
-            select(Membership.id)
-            .where(
-                Membership.group_id == Group.id,
-                Membership.person_id == person_id,
-                Membership.status == MembershipStatus.APPROVED,
-            )
-            .exists()
-        )
-        result = await self.session.execute(select(Group, member).where(Group.archived_at.is_(None)).order_by(Group.id))
+        result = await self.session.execute(_ACTIVE_WITH_MEMBERSHIP, {"person_id": person_id})
         return [(group, bool(is_member)) for group, is_member in result.all()]
 
     async def including_archived(self) -> Sequence[Group]:
         """Every group, archived ones too."""
         result = await self.session.execute(select(Group).order_by(Group.id))
         return result.scalars().all()
+
+
+# Statements asked in most updates are built once, with parameters: building one
+# costs more than running it (and its cache key is computed once, not per call).
+
+_LOCKED = select(Person).where(Person.telegram_id == bindparam("telegram_id", type_=BigInteger())).with_for_update()
+"""`PeopleRepository.locked`, asked at the start of every update."""
+
+
+def _active_with_membership() -> Select[Group, bool]:
+    """`GroupRepository.active_with_membership`, asked by every `/agenda`."""
+    member = (
+        select(Membership.id)
+        .where(
+            Membership.group_id == Group.id,
+            Membership.person_id == bindparam("person_id", type_=Integer()),
+            Membership.status == MembershipStatus.APPROVED,
+        )
+        .exists()
+    )
+    return select(Group, member).where(Group.archived_at.is_(None)).order_by(Group.id)
+
+
+_ACTIVE_WITH_MEMBERSHIP = _active_with_membership()
 
 
 class MembershipRepository(_Repository):
