@@ -7,8 +7,9 @@ write (`sqlite:///kimbot.db`, `postgresql://…`) to the async drivers
 `BEGIN IMMEDIATE`, so concurrent handlers queue for the write lock instead of
 failing with "database is locked"; within the process they queue before they
 take a connection (`WriteLock`), and only other processes meet the busy
-timeout. `upgrade()` applies the Alembic migrations
-in `storage/migrations` to head; it is safe to call at every start, and on
+timeout. A statement on SQLite is one trip to aiosqlite's thread
+(`storage.sqlite_driver`). `upgrade()` applies the Alembic migrations in
+`storage/migrations` to head; it is safe to call at every start, and on
 PostgreSQL from several processes at the same moment (one transaction under
 an advisory lock: the first applies them, the others then find them applied).
 `db.cluster` knows this process among the others (storage.cluster).
@@ -27,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from storage import sqlite_driver
 from storage.cluster import MIGRATION_LOCK, Cluster, cluster_for
 from storage.uow import UnitOfWork, WriteLock
 
@@ -56,7 +58,9 @@ def create_engine(url: str) -> AsyncEngine:
         # A database that went away is noticed by the pre-ping, and a connection
         # attempt to one that does not answer gives up after CONNECT_TIMEOUT.
         return create_async_engine(target, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT})
-    engine = create_async_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(
+        target, module=sqlite_driver.dbapi(), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]  # SQLAlchemy's event callback, untyped there
