@@ -87,7 +87,7 @@ from bot.dev.emulator import Emulator  # noqa: E402
 from bot.dev.emulator.state import User  # noqa: E402
 from bot.telegram.app import running  # noqa: E402
 from handlers import payloads as p  # noqa: E402
-from storage.database import Database, create_engine  # noqa: E402
+from storage.database import Database  # noqa: E402
 from storage.models import AgendaItem, Person, Stance, StanceValue  # noqa: E402
 
 GROUP = "ak-eu"
@@ -345,7 +345,7 @@ async def peer_burst(stream: Stream, postgres: str | None = None) -> Result:
     async with Emulator() as emu, database(postgres, "peer") as url:
         emu.set_rate_limits(False)
         users = _people(emu, stream)
-        engine = create_engine(url)
+        engine = durable_bot.make_engine(url)
         try:
             known = [] if stream.new_people else [(u.id, u.first_name) for u in users]
             await durable_bot.prepare(engine, known)

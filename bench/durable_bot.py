@@ -3,7 +3,9 @@ instead of KIM-Bot, a plain python-telegram-bot bot that keeps every update.
 
 Per update one SQLAlchemy async transaction on the same kind of database as
 KIM-Bot (the same engine settings, `storage.database.create_engine`, so on
-SQLite the same WAL, busy timeout and `BEGIN IMMEDIATE`): record the update's
+SQLite the same WAL, busy timeout and `BEGIN IMMEDIATE`; but SQLAlchemy's own
+aiosqlite adapter, as a plain bot has it, not KIM-Bot's `storage.sqlite_driver`,
+see `make_engine`): record the update's
 id (a repeat is answered and not stored again), read the sender or create a
 new one, store what the update carries (the text of `/agenda`, a plain text,
 a press's data; `/help` carries nothing to keep), commit; then answer once:
@@ -152,9 +154,17 @@ def build(token: str, api_url: str, engine: AsyncEngine) -> Application:
     return application
 
 
+def make_engine(url: str) -> AsyncEngine:
+    """The peer's engine: KIM-Bot's settings, with SQLAlchemy's own aiosqlite
+    adapter on SQLite (four trips to aiosqlite's thread per statement, where
+    KIM-Bot's driver makes one). The driver is KIM-Bot's work, not a setting a
+    plain bot would have; docs/performance.md gives the peer's figures with it too."""
+    return create_engine(url, plain_sqlite_driver=True)
+
+
 if __name__ == "__main__":
-    engine = create_engine(os.environ.get("DATABASE_URL", "sqlite:///peer.db"))
-    asyncio.run(prepare(engine))
-    build(os.environ["TELEGRAM_BOT_TOKEN"], os.environ["TELEGRAM_API_URL"], engine).run_polling(
+    peer_engine = make_engine(os.environ.get("DATABASE_URL", "sqlite:///peer.db"))
+    asyncio.run(prepare(peer_engine))
+    build(os.environ["TELEGRAM_BOT_TOKEN"], os.environ["TELEGRAM_API_URL"], peer_engine).run_polling(
         allowed_updates=Update.ALL_TYPES
     )

@@ -51,16 +51,17 @@ def async_url(url: str) -> URL:
     raise ValueError(f"unsupported database: {backend}")
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for `url`, with SQLite made safe for concurrent use."""
+def create_engine(url: str, *, plain_sqlite_driver: bool = False) -> AsyncEngine:
+    """An async engine for `url`, with SQLite made safe for concurrent use.
+    `plain_sqlite_driver`: SQLAlchemy's own aiosqlite adapter instead of
+    `storage.sqlite_driver` (the benchmarks' durable peer, as a plain bot has it)."""
     target = async_url(url)
     if target.get_backend_name() != "sqlite":
         # A database that went away is noticed by the pre-ping, and a connection
         # attempt to one that does not answer gives up after CONNECT_TIMEOUT.
         return create_async_engine(target, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT})
-    engine = create_async_engine(
-        target, module=sqlite_driver.dbapi(), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-    )
+    driver = {} if plain_sqlite_driver else {"module": sqlite_driver.dbapi()}
+    engine = create_async_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **driver)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]  # SQLAlchemy's event callback, untyped there
