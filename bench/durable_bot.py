@@ -4,10 +4,10 @@ instead of KIM-Bot, a plain python-telegram-bot bot that keeps every update.
 Per update one SQLAlchemy async transaction on the same kind of database as
 KIM-Bot (the same engine settings, `storage.database.create_engine`, so on
 SQLite the same WAL, busy timeout and `BEGIN IMMEDIATE`; but SQLAlchemy's own
-aiosqlite adapter, as a plain bot has it, not KIM-Bot's `storage.sqlite_driver`,
-see `make_engine`): record the update's
-id (a repeat is answered and not stored again), read the sender or create a
-new one, store what the update carries (the text of `/agenda`, a plain text,
+aiosqlite adapter, as a plain bot has it, not KIM-Bot's
+`storage.sqlite_driver`: see `make_engine`): record the update's id (a
+repeat is answered and not stored again), read the sender or create a new
+one, store what the update carries (the text of `/agenda`, a plain text,
 a press's data; `/help` carries nothing to keep), commit; then answer once:
 one `sendMessage` for a command or a text, one `answerCallbackQuery` for a
 press. The same python-telegram-bot settings as KIM-Bot and the echo bot
