@@ -296,6 +296,23 @@ async def test_a_429_is_waited_out_and_the_message_arrives_once(emulator: Emulat
     assert waits == [(pytest.approx(1.1), 1)], "retry_after (1 s) and a margin, between the two"
 
 
+async def test_after_a_429_no_paced_message_leaves_before_retry_after(emulator: Emulator) -> None:
+    """Telegram's flood control is the bot's: after a 429 the broadcast stops for
+    `retry_after`, instead of sending on to the other chats into more 429s."""
+    people = [emulator.add_user(f"Mitglied {n}") for n in range(6)]
+    emulator.inject_fault("sendMessage", status=429, retry_after=1)
+    async with make_bot(emulator, RetryAfterLimiter()) as limited:
+        results = await Pacer(limited).fan_out([(p.id, "Einladung") for p in people])
+    assert [r.outcome for r in results] == [Outcome.SENT] * 6
+    calls = emulator.calls_of("sendMessage")
+    refused = [c for c in calls if c.status == 429]
+    assert len(refused) == 1 and len(calls) == 7
+    after = [c for c in calls if c.at > refused[0].at]
+    assert len(after) == 6 and all(c.status == 200 for c in after)
+    assert min(c.at for c in after) - refused[0].at >= 1.0, "nothing left within retry_after of the 429"
+    assert all(texts(emulator, p.id) == ["Einladung"] for p in people)
+
+
 async def test_when_the_bot_gives_up_on_429_the_pacer_waits_and_sends(emulator: Emulator) -> None:
     alice = emulator.add_user("Alice")
     emulator.inject_fault("sendMessage", status=429, retry_after=1)

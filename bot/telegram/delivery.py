@@ -36,7 +36,8 @@ Faults never raise; each message gets a `Delivered`:
 - BLOCKED at once when Telegram answers 403 (blocked bot, deactivated user);
 - FAILED at once for a permanent refusal (400: chat not found, bad HTML...);
 - 429: wait `retry_after` (the `RetryAfterLimiter` in the bot has then
-  already retried) and try again; timeouts, dropped connections and 5xx:
+  already retried) and try again; no paced message of any chat leaves
+  before then (Telegram's flood control is the bot's, not one message's); timeouts, dropped connections and 5xx:
   try again after `backoff`, 2x, 4x ... (each +-25 % at random, so that many
   failed messages do not return at the same moment); after `retries` further
   attempts: FAILED with the error.
@@ -155,9 +156,14 @@ class Pacer:
         limiter = getattr(bot, "rate_limiter", None)
         if isinstance(limiter, RetryAfterLimiter):
             limiter.observe(self._direct_message)
+            limiter.on_retry_after(self._hold)
 
     def _direct_message(self, chat_id: int) -> None:
         self.schedule.record(chat_id, self._clock(), direct=True)
+
+    def _hold(self, seconds: float) -> None:
+        """Telegram answered 429: no paced message leaves for `seconds`."""
+        self.schedule.hold(self._clock() + seconds)
 
     async def send_message(
         self, chat_id: int, text: str, *, reply_markup: Markup | None = None, **kwargs: Any
@@ -238,6 +244,7 @@ class Pacer:
                 except RetryAfter as error:
                     failure: TelegramError = error
                     wait = retry_after_seconds(error) + RETRY_AFTER_MARGIN
+                    self._hold(wait)
                 except BadRequest as error:  # a NetworkError in python-telegram-bot, but permanent
                     log.warning("chat %s refused the message: %s", chat_id, error.message)
                     return Delivered(Outcome.FAILED, error=_describe(error))

@@ -80,6 +80,7 @@ class Schedule:
         self.group_per_minute = group_per_minute
         self.group_window = group_window
         self._global_next = -math.inf
+        self._held_until = -math.inf
         self._recent: deque[float] = deque(maxlen=self.per_window)  # the newest messages, in time order
         self._direct: deque[float] = deque(maxlen=self.per_window)  # the newest direct answers, in time order
         self._chat_next: dict[int, float] = {}
@@ -92,13 +93,17 @@ class Schedule:
         When the answers expected make a window too full, the time is a
         guess half a spacing ahead: the caller asks again then.
         """
-        ready = self._global_next
+        ready = max(self._global_next, self._held_until)
         if len(self._recent) == self.per_window:  # a full second: wait until the oldest leaves it
             ready = max(ready, self._recent[0] + GLOBAL_WINDOW)
         at = max(ready, now)
         if self._direct and self._direct[-1] > at - GLOBAL_WINDOW and self.expected_peak(at) >= self.per_window:
             return at + self.spacing / 2
         return ready
+
+    def hold(self, until: float) -> None:
+        """Telegram answered 429: no paced message leaves before `until`."""
+        self._held_until = max(self._held_until, until)
 
     def expected_peak(self, at: float) -> int:
         """The most messages any one-second window ending within a second of `at`

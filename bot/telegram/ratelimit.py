@@ -66,6 +66,7 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 
 SendObserver = Callable[[int], None]
+HoldObserver = Callable[[float], None]
 
 
 class RetryAfterLimiter(BaseRateLimiter[int]):
@@ -75,7 +76,7 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
     `max_retries` for that call.
     """
 
-    __slots__ = ("max_retries", "network_retries", "margin", "_sleep", "_observers")
+    __slots__ = ("max_retries", "network_retries", "margin", "_sleep", "_observers", "_holders")
 
     def __init__(
         self,
@@ -92,6 +93,7 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
         self.margin = margin
         self._sleep = sleep
         self._observers: list[weakref.WeakMethod[SendObserver]] = []
+        self._holders: list[weakref.WeakMethod[HoldObserver]] = []
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -110,6 +112,12 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
         is no longer used elsewhere goes away by itself.
         """
         self._observers.append(weakref.WeakMethod(observer))
+
+    def on_retry_after(self, observer: HoldObserver) -> None:
+        """Call `observer(seconds)` whenever Telegram answers 429 with `retry_after`:
+        Telegram's flood control is the bot's, not one message's, so a `Pacer`
+        sends nothing more until then. Held weakly, as in `observe`."""
+        self._holders.append(weakref.WeakMethod(observer))
 
     async def process_request(
         self,
@@ -141,6 +149,7 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
                     raise
                 attempt += 1
                 wait = retry_after_seconds(error) + self.margin
+                self._holders = _notify(self._holders, wait)
                 log.info("%s: 429, retry %d in %.1f s", endpoint, attempt, wait)
                 await self._sleep(wait)
                 continue
@@ -154,14 +163,19 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
             chat_id = int(chat_id)
         if not isinstance(chat_id, int):
             return  # "@channelname": cannot be matched with a numeric chat id
-        alive = []
-        for ref in self._observers:
-            observer = ref()
-            if observer is None:
-                continue
-            alive.append(ref)
-            try:
-                observer(chat_id)
-            except Exception:  # accounting must never turn a sent message into an error
-                log.exception("observer of sent messages failed")
-        self._observers = alive
+        self._observers = _notify(self._observers, chat_id)
+
+
+def _notify(refs: list[Any], value: Any) -> list[Any]:
+    """Call each observer still alive with `value`; the references still alive."""
+    alive = []
+    for ref in refs:
+        observer = ref()
+        if observer is None:
+            continue
+        alive.append(ref)
+        try:
+            observer(value)
+        except Exception:  # accounting must never turn a sent message into an error
+            log.exception("observer of sent messages failed")
+    return alive
