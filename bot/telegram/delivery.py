@@ -37,7 +37,9 @@ Faults never raise; each message gets a `Delivered`:
 - FAILED at once for a permanent refusal (400: chat not found, bad HTML...);
 - 429: wait `retry_after` (the `RetryAfterLimiter` in the bot has then
   already retried) and try again; no paced message of any chat leaves
-  before then (Telegram's flood control is the bot's, not one message's); timeouts, dropped connections and 5xx:
+  before then (Telegram's flood control is the bot's, not one message's:
+  `Schedule.hold`, told by the limiter of every 429 it meets, and here of
+  one it let through). Timeouts, dropped connections and 5xx:
   try again after `backoff`, 2x, 4x ... (each +-25 % at random, so that many
   failed messages do not return at the same moment); after `retries` further
   attempts: FAILED with the error.

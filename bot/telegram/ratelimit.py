@@ -144,12 +144,12 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
                 await self._sleep(float(failed))
                 continue
             except RetryAfter as error:
+                wait = retry_after_seconds(error) + self.margin
+                self._holders = _notify(self._holders, wait)  # also when giving up: the flood control holds
                 if attempt >= max_retries:
                     log.warning("%s: still 429 after %d retries", endpoint, attempt)
                     raise
                 attempt += 1
-                wait = retry_after_seconds(error) + self.margin
-                self._holders = _notify(self._holders, wait)
                 log.info("%s: 429, retry %d in %.1f s", endpoint, attempt, wait)
                 await self._sleep(wait)
                 continue
@@ -177,5 +177,5 @@ def _notify(refs: list[Any], value: Any) -> list[Any]:
         try:
             observer(value)
         except Exception:  # accounting must never turn a sent message into an error
-            log.exception("observer of sent messages failed")
+            log.exception("an observer of the rate limiter failed")
     return alive
