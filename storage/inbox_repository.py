@@ -87,7 +87,10 @@ class InboxRepository:
     async def handled(self, update_id: int, now: datetime) -> bool:
         """Mark handled and drop what the update said. False when it was marked
         before (another process handled it): then this transaction must not commit."""
-        result = await self.session.execute(_HANDLED, {"id": update_id, "now": now})
+        # On the transaction's connection, past the ORM's execution of a bulk UPDATE
+        # (which looks for the rows among the objects it holds: none are inbox rows).
+        connection = await self.session.connection()
+        result = await connection.execute(_HANDLED, {"id": update_id, "now": now})
         return rowcount(result) == 1
 
     async def take_orphans(self, limit: int = 100) -> list[tuple[int, str]]:
