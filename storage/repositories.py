@@ -12,13 +12,28 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import BigInteger, ColumnElement, CursorResult, Integer, Result, Select, bindparam, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    CursorResult,
+    Insert,
+    Integer,
+    Result,
+    Select,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, make_transient_to_detached, selectinload
 
 from storage.models import (
+    Base,
     Group,
     Invite,
     Meeting,
@@ -58,6 +73,10 @@ def rowcount(result: Result[*tuple[Any, ...]]) -> int:
     return cast("CursorResult[Any]", result).rowcount or 0
 
 
+_INSERTS: dict[type[Base], Insert] = {}
+"""`_Repository.insert`'s statements, one per model, built once."""
+
+
 class _Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -67,6 +86,41 @@ class _Repository:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    async def insert(self, obj: Base) -> None:
+        """Insert one new row now and keep `obj` in the session as if it had been read:
+        what `add` and `flush` do, as one prebuilt INSERT on the transaction's
+        connection. The flush would walk the whole session and the object's
+        relationships first, which for one row costs twice the statement (a
+        proposal, asked for in bursts).
+
+        Each column gets the object's value, or its default when it has none; the
+        primary key comes back. What `obj` refers to must be in the database
+        already (its ids set): changes still pending are not flushed first, and
+        the commit flushes them as before."""
+        mapper = inspect(obj).mapper
+        values: dict[str, object] = {}
+        for attribute in mapper.column_attrs:
+            column = attribute.columns[0]
+            value = getattr(obj, attribute.key)
+            if value is None and column.default is not None:
+                if not column.default.is_scalar:
+                    raise ValueError(f"{mapper.class_.__name__}.{attribute.key}: give it a value")
+                value = column.default.arg
+                setattr(obj, attribute.key, value)
+            if value is None and column.server_default is not None:
+                raise ValueError(f"{mapper.class_.__name__}.{attribute.key}: give it a value")
+            if not (column.primary_key and value is None):
+                values[column.key] = value
+        statement = _INSERTS.get(mapper.class_)
+        if statement is None:
+            statement = _INSERTS[mapper.class_] = insert(mapper.class_).returning(*mapper.primary_key)
+        connection = await self.session.connection()
+        key = (await connection.execute(statement, values)).one()
+        for key_column, value in zip(mapper.primary_key, key, strict=True):
+            setattr(obj, mapper.get_property_by_column(key_column).key, value)
+        make_transient_to_detached(obj)  # as if read: no INSERT at the next flush
+        self.session.add(obj)
 
 
 class PeopleRepository(_Repository):

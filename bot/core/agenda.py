@@ -200,9 +200,8 @@ async def propose(
         late=late,
         created_at=now,
     )
-    uow.agenda.add(item)
+    await uow.agenda.insert(item)
     steps.end(person)
-    await uow.agenda.flush()
     placement = Placement(item, target, count + 1)  # at the end: after every open item there
     if late and target is not None:
         placement.deadline = agenda_closes(target, deadline)
