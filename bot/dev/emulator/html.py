@@ -44,13 +44,14 @@ SUPPORTED_TAGS = frozenset(_SIMPLE) | {"a", "span", "tg-emoji", "blockquote"}
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ENTITY_RE = re.compile(r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));")
 _NAME_TOKEN_RE = re.compile(r"[A-Za-z0-9.\-]*")
+_PLAIN_RE = re.compile(r"[^<&]+")  # a run of text without tags or entities, taken at once
 
 
 @dataclass
 class _Open:
     tag: str
     offset: int  # UTF-16 offset in the output
-    byte_offset: int
+    index: int  # where the tag begins in the source (its byte offset is counted for an error only)
     argument: str = ""
 
 
@@ -103,9 +104,11 @@ def parse_html(source: str) -> tuple[str, list[Entity]]:
             i += consumed
             continue
         if ch != "<":
-            out.append(ch)
-            units += 2 if ord(ch) > 0xFFFF else 1
-            i += 1
+            plain = _PLAIN_RE.match(source, i)
+            assert plain is not None
+            out.append(plain.group())
+            units += utf16_len(plain.group())
+            i = plain.end()
             continue
         begin = i
         if i + 1 < n and source[i + 1] == "/":
@@ -115,10 +118,7 @@ def parse_html(source: str) -> tuple[str, list[Entity]]:
             stack.append(opened)
     if stack:
         top = stack[-1]
-        raise bad_request(
-            f"can't parse entities: Can't find end tag corresponding to start tag \"{top.tag}\""
-            f" at byte offset {top.byte_offset}"
-        )
+        raise _fail(source, top.index, f'Can\'t find end tag corresponding to start tag "{top.tag}"')
     for entity in entities:
         if entity["type"] == "code":
             entity.pop("language", None)
@@ -135,7 +135,7 @@ def _open_tag(source: str, begin: int, units: int) -> tuple[int, _Open]:
     tag = source[begin + 1 : i].lower()
     if tag not in SUPPORTED_TAGS:
         raise _fail(source, begin, f'Unsupported start tag "{tag}"')
-    opened = _Open(tag, units, len(source[:begin].encode("utf-8")))
+    opened = _Open(tag, units, begin)
     while True:
         while i < n and source[i].isspace():
             i += 1
