@@ -355,12 +355,12 @@ async def give_stance(
     if current is not None and current.value is value:
         return StanceGiven(recommendation, value, changed=False)
     if current is None:
-        uow.recommendations.add(
+        await uow.recommendations.insert(
             Stance(recommendation_id=recommendation.id, person_id=person.id, value=value, answered_at=now)
         )
     else:
         current.value, current.answered_at = value, now
-    await uow.flush()
+        await uow.flush()
     return StanceGiven(recommendation, value, changed=True)
 
 
