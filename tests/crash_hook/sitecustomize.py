@@ -4,7 +4,8 @@ whole or not at all.
 
 `KIMBOT_TEST_KILL_FILE` names a file the test writes when it is time, with
 one line `before N` or `after N`: the process kills itself just before (or
-just after) the N-th commit of a transaction that wrote something, counted
+just after) the N-th commit of a transaction that wrote something (through
+the session or on its connection), counted
 from the moment it first sees the file. Before it dies it writes what it hit
 into `<file>.fired`. Transactions that only read do not count (a look for
 orphaned updates finding none, a timer run with nothing due).
@@ -20,7 +21,8 @@ if _FILE:
     import signal
 
     from sqlalchemy import event
-    from sqlalchemy.orm import ORMExecuteState, Session
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
     _state = {"armed": None, "seen": 0}
 
@@ -46,6 +48,23 @@ if _FILE:
         if state.is_insert or state.is_update or state.is_delete:
             _wrote(state.session)
 
+    # Writes a repository runs on the transaction's connection, past the ORM (the
+    # handled mark, `_Repository.insert`): noted on the connection, read at the commit.
+    _WRITES = ("INSERT", "UPDATE", "DELETE")
+
+    @event.listens_for(Engine, "begin")
+    def _connection_begins(connection: Connection) -> None:
+        connection.info.pop("kimbot_wrote", None)
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _on_statement(connection: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(_WRITES):
+            connection.info["kimbot_wrote"] = True
+
+    @event.listens_for(Session, "after_begin")
+    def _session_begins(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+        session.info["kimbot_connection"] = connection
+
     def _die(side: str, number: int) -> None:
         with open(_FILE + ".fired", "w") as handle:
             handle.write(f"{side} {number}\n")
@@ -55,6 +74,9 @@ if _FILE:
     def _before(session: Session) -> None:
         if session.new or session.dirty or session.deleted:
             _wrote(session)  # flushed by the commit itself
+        connection = session.info.pop("kimbot_connection", None)
+        if connection is not None and connection.info.pop("kimbot_wrote", False):
+            _wrote(session)
         if not session.info.get("kimbot_wrote"):
             return
         plan = _plan()
@@ -75,3 +97,4 @@ if _FILE:
     @event.listens_for(Session, "after_rollback")
     def _after_rollback(session: Session) -> None:
         session.info.pop("kimbot_wrote", None)
+        session.info.pop("kimbot_connection", None)
