@@ -103,13 +103,13 @@ class _Repository:
         for attribute in mapper.column_attrs:
             column = attribute.columns[0]
             value = getattr(obj, attribute.key)
-            if value is None and column.default is not None:
-                if not column.default.is_scalar:
-                    raise ValueError(f"{mapper.class_.__name__}.{attribute.key}: give it a value")
+            if value is None and column.default is not None and column.default.is_scalar:
                 value = column.default.arg
                 setattr(obj, attribute.key, value)
-            if value is None and column.server_default is not None:
-                raise ValueError(f"{mapper.class_.__name__}.{attribute.key}: give it a value")
+            if value is None and (column.default is not None or column.server_default is not None):
+                raise ValueError(
+                    f"{mapper.class_.__name__}.{attribute.key}: give it a value (its default is not a plain value)"
+                )
             if not (column.primary_key and value is None):
                 values[column.key] = value
         statement = _INSERTS.get(mapper.class_)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.database import Database
-from storage.models import AgendaItem, AgendaStatus, Group, Person
+from storage.models import AgendaItem, AgendaStatus, Person
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -61,7 +61,7 @@ async def test_the_row_is_there_with_its_defaults_and_stays_in_the_session(db: D
 async def test_two_in_one_transaction_get_their_own_ids_and_a_rollback_keeps_neither(db: Database) -> None:
     author_id = await _person(db)
     async with db.uow() as uow:
-        group = await uow.session.scalar(select(Group).where(Group.slug == "ak-eu"))
+        group = await uow.groups.by_slug("ak-eu")
         assert group is not None
         items = [
             AgendaItem(

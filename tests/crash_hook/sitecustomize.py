@@ -4,8 +4,7 @@ whole or not at all.
 
 `KIMBOT_TEST_KILL_FILE` names a file the test writes when it is time, with
 one line `before N` or `after N`: the process kills itself just before (or
-just after) the N-th commit of a transaction that wrote something (through
-the session or on its connection), counted
+just after) the N-th commit of a transaction that wrote something, counted
 from the moment it first sees the file. Before it dies it writes what it hit
 into `<file>.fired`. Transactions that only read do not count (a look for
 orphaned updates finding none, a timer run with nothing due).
@@ -22,7 +21,7 @@ if _FILE:
 
     from sqlalchemy import event
     from sqlalchemy.engine import Connection, Engine
-    from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+    from sqlalchemy.orm import Session, SessionTransaction
 
     _state = {"armed": None, "seen": 0}
 
@@ -39,17 +38,9 @@ if _FILE:
     def _wrote(session: Session) -> None:
         session.info["kimbot_wrote"] = True
 
-    @event.listens_for(Session, "after_flush")
-    def _after_flush(session: Session, _context: object) -> None:
-        _wrote(session)
-
-    @event.listens_for(Session, "do_orm_execute")
-    def _on_execute(state: ORMExecuteState) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
-            _wrote(state.session)
-
-    # Writes a repository runs on the transaction's connection, past the ORM (the
-    # handled mark, `_Repository.insert`): noted on the connection, read at the commit.
+    # Every write reaches the transaction's connection, through the session's flush
+    # or past the ORM (the handled mark, `_Repository.insert`): noted there, read
+    # at the commit.
     _WRITES = ("INSERT", "UPDATE", "DELETE")
 
     @event.listens_for(Engine, "begin")
