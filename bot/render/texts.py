@@ -22,6 +22,7 @@ until then). A caller may still pass one explicitly; that value wins.
 
 from __future__ import annotations
 
+import functools
 import html
 import string
 import tomllib
@@ -55,6 +56,23 @@ def _real_time() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.cache
+def _load(directory: Path) -> dict[str, dict[str, str]]:
+    """The catalogs of every language in `directory`, read once per process:
+    a digest, a report or an export takes its own `Texts` without reading them again."""
+    catalogs: dict[str, dict[str, str]] = {}
+    for lang in LANGUAGES:
+        catalog: dict[str, str] = {}
+        for path in [directory / f"{lang}.toml", *sorted((directory / lang).glob("*.toml"))]:
+            with open(path, "rb") as handle:
+                entries = _flatten(tomllib.load(handle))
+            if twice := sorted(set(entries) & set(catalog)):
+                raise ValueError(f"{path}: keys defined twice: {', '.join(twice)}")
+            catalog.update(entries)
+        catalogs[lang] = catalog
+    return catalogs
+
+
 class Texts:
     """The loaded catalogs of all languages."""
 
@@ -66,16 +84,7 @@ class Texts:
     ) -> None:
         self.clock = clock
         self.timezone = timezone
-        self.catalogs: dict[str, dict[str, str]] = {}
-        for lang in LANGUAGES:
-            catalog: dict[str, str] = {}
-            for path in [directory / f"{lang}.toml", *sorted((directory / lang).glob("*.toml"))]:
-                with open(path, "rb") as handle:
-                    entries = _flatten(tomllib.load(handle))
-                if twice := sorted(set(entries) & set(catalog)):
-                    raise ValueError(f"{path}: keys defined twice: {', '.join(twice)}")
-                catalog.update(entries)
-            self.catalogs[lang] = catalog
+        self.catalogs = _load(directory)
 
     def use_clock(self, clock: Callable[[], datetime], timezone: ZoneInfo) -> None:
         """Compute the example dates from this clock, in this time zone (the bot's)."""
