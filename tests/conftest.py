@@ -8,7 +8,8 @@ groups.
 
 `figures` collects what the reliability tests did (faults injected, crashes
 survived, hostile messages sent, updates lost, messages sent twice); the
-totals are printed at the end of the run.
+totals are printed at the end of the run, summed over the workers when the
+tests run in several processes (`./dev pytest` runs them with `-n auto`).
 
 Hypothesis (the property tests) keeps the examples that failed in
 `.hypothesis/` at the root of the repository and tries them first in the next
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -70,6 +72,18 @@ def figures() -> Counter[str]:
     return FIGURES
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a worker of `pytest -n` (pytest-xdist): hand the figures over
+        workeroutput["figures"] = dict(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # type: ignore[no-untyped-def]
+    """A worker of `pytest -n` finished: add its figures to the run's."""
+    FIGURES.update(getattr(node, "workeroutput", {}).get("figures", {}))
+
+
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
     if FIGURES:
         terminalreporter.section("reliability figures")
@@ -118,13 +132,35 @@ def _fresh_postgres() -> Iterator[str]:
         run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database file migrated and seeded once per test session: each
+    test starts from a copy of it (migrating a new file takes half a second)."""
+    path = tmp_path_factory.mktemp("template") / "kimbot.db"
+
+    async def build() -> None:
+        await _empty_and_seeded(f"sqlite:///{path}")
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, build()).result()
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
     """The URL of an empty, migrated, seeded database of each kind."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'kimbot.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
+        path = tmp_path / "kimbot.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    await _empty_and_seeded(url)
+    yield url
+
+
+async def _empty_and_seeded(url: str) -> None:
+    """Migrate the database at `url`, then leave only the seeded groups in it."""
     db = Database(url)
     try:
         await db.upgrade()
@@ -138,7 +174,6 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterato
             await conn.run_sync(seed_groups)
     finally:
         await db.dispose()
-    yield url
 
 
 @pytest.fixture
