@@ -22,9 +22,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.core.config import Settings, load_settings
-from bot.dev.emulator import Emulator
+from bot.dev.emulator import Emulator, RateLimits
 from bot.telegram.app import build_application, running
 from bot.telegram.inbox import ChatOrderedProcessor
+from bot.telegram.pacing import Schedule
 from storage.database import Database
 from storage.models import Base
 
@@ -222,8 +223,27 @@ async def start_harness(emulator: Emulator, settings: Settings, clock: Clock | N
     cluster.on_leading(lambda leading: leads.set() if leading else None)
     if not cluster.leading:
         await asyncio.wait_for(leads.wait(), HANG_GUARD)
+    pace_like_the_emulator(emulator, application.bot_data["deliveries"].pacer.schedule)
     harness = BotHarness(emulator, settings, processor, application.bot_data["runtime"].db, application, clock)
     return harness, context
+
+
+def pace_like_the_emulator(emulator: Emulator, schedule: Schedule) -> None:
+    """The bot keeps Telegram's second between two messages to one chat while the
+    emulator enforces Telegram's limits (`set_rate_limits`, from the start or
+    from any moment of a test), and not while it does not: a test of anything
+    else does not wait out that second after every answer. The limits of every
+    second and of group chats stay as they are; a bot run as its own process
+    (`kimbot run`, tests/bot_process.py) always keeps them all."""
+    limiter, kept = emulator.limiter, schedule.per_chat_interval
+    configure = limiter.configure
+
+    def follow(limits: RateLimits) -> None:
+        configure(limits)
+        schedule.per_chat_interval = kept if limits.enabled else 0.0
+
+    limiter.configure = follow  # type: ignore[method-assign]  # the emulator's limits, seen by the bot's schedule
+    schedule.per_chat_interval = kept if limiter.limits.enabled else 0.0
 
 
 def free_port() -> int:
