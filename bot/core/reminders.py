@@ -311,15 +311,7 @@ async def mark(
     uow: UnitOfWork, delivery_id: int, status: DeliveryStatus, now: datetime, error: str | None = None
 ) -> None:
     """Record the outcome of one send (sent only after Telegram accepted it)."""
-    row = await uow.deliveries.get(delivery_id)
-    if row is None:
-        return
-    row.attempts += 1
-    row.status = status
-    row.error = error[:200] if error else None
-    if status is DeliveryStatus.SENT:
-        row.sent_at = now
-    await uow.flush()
+    await uow.deliveries.record(delivery_id, status, now, error[:200] if error else None)
 
 
 RETRY_AFTER = (timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2))
