@@ -20,8 +20,10 @@ where that directory is gone (a CI run on a clean clone).
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
+import tempfile
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -54,6 +56,28 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("kimbot")
+
+
+@pytest.fixture(autouse=True)
+def _alone_with_telegrams_limits(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Under `pytest -n` (pytest-xdist), a test marked `telegram_limits` runs while
+    no other test runs, on a lock file the workers share: it holds the bot to
+    Telegram's messages per second in real time, and the emulator, in the
+    test's own process, counts a message when its event loop gets to it. With
+    the other core busy, a loop that stalls hands it a clump of messages that
+    left evenly spaced. Every other test only shares the lock."""
+    workerinput = getattr(request.config, "workerinput", None)
+    if workerinput is None:
+        yield
+        return
+    alone = request.node.get_closest_marker("telegram_limits") is not None
+    path = Path(tempfile.gettempdir()) / f"kimbot-tests-{workerinput['testrunuid']}.lock"
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture

@@ -160,6 +160,7 @@ async def test_group_alone_asks_for_the_text_and_members_may_not_announce(bot, c
     assert await bot.every_row() == before
 
 
+@pytest.mark.telegram_limits
 async def test_fan_out_with_faults_reaches_every_member_exactly_once(bot, coordinator):
     """Twenty members, Telegram's limits on, 429s and 502s injected, one member blocked:
     the same paced, crash-safe sender as reminders, so nothing lost or doubled."""

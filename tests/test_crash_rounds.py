@@ -31,6 +31,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.core import digest
@@ -214,6 +215,7 @@ async def _owe_a_digest(database_url: str, coordinator_id: int, schedule: str) -
         await db.dispose()
 
 
+@pytest.mark.telegram_limits
 async def test_repeated_kill_9_rounds_lose_nothing_and_double_only_what_was_in_flight(
     emulator: Emulator, database_url: str, tmp_path: Path, figures: dict[str, int]
 ) -> None:

@@ -28,6 +28,7 @@ import asyncio
 import signal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.dev.emulator import Emulator
@@ -74,6 +75,7 @@ async def reminders_sent(database_url: str, occurrence_id: int) -> int:
         await db.dispose()
 
 
+@pytest.mark.telegram_limits
 async def test_kill_9_mid_fan_out_loses_nothing_and_doubles_only_what_was_in_flight(
     emulator: Emulator, database_url: str, tmp_path: Path, figures: dict[str, int]
 ) -> None:

@@ -242,6 +242,7 @@ async def test_a_cancelled_wait_leaves_and_the_others_go_on() -> None:
 # ------------------------------------------------------------ against the emulator
 
 
+@pytest.mark.telegram_limits
 async def test_fan_out_within_telegrams_limits_delivers_every_message_once(
     emulator: Emulator, bot: ExtBot[int]
 ) -> None:
@@ -399,6 +400,7 @@ async def test_buttons_go_with_the_message(emulator: Emulator, bot: ExtBot[int])
     emulator.press_button(alice, emulator.messages(alice.id)[0], "Zusage")
 
 
+@pytest.mark.telegram_limits
 async def test_a_direct_answer_leaves_at_once_and_the_broadcast_makes_room(
     emulator: Emulator, bot: ExtBot[int]
 ) -> None:
@@ -464,6 +466,7 @@ def test_retry_after_is_read_without_a_deprecation_warning() -> None:
     assert caught == []
 
 
+@pytest.mark.telegram_limits
 async def test_direct_answers_during_a_fan_out_keep_everything_within_telegrams_limits(
     emulator: Emulator, bot: ExtBot[int]
 ) -> None:

@@ -572,6 +572,7 @@ async def test_longest_texts_fit_every_message(bot, coordinator, members):
 # --- the fan-out ------------------------------------------------------------------
 
 
+@pytest.mark.telegram_limits
 async def test_fan_out_with_faults_reaches_every_member_exactly_once(bot, coordinator):
     """Twenty members, Telegram's limits on, 429s and 502s injected, one member blocked
     without the bot knowing: the same sender as for reminders, so nothing lost or doubled."""

@@ -41,6 +41,8 @@ from tests.factories import registered
 from tests.harness import HANG_GUARD, BotHarness
 from tests.harness import Person as Member
 
+pytestmark = pytest.mark.telegram_limits  # the members' fixture turns Telegram's limits on
+
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SESSION_DAY, SESSION_AT = date(2026, 12, 10), clock_time(14, 0)  # 13:00 UTC
 MEMBERS = 20

@@ -106,6 +106,7 @@ async def test_three_processes_on_an_empty_database_register_people_and_answer_o
     assert "What you can do" in emulator.messages(alice)[0].text
 
 
+@pytest.mark.telegram_limits
 async def test_leader_killed_mid_fan_out_a_follower_takes_over(
     fleet: Fleet, emulator: Emulator, empty_postgres_url: str, figures: dict[str, int]
 ) -> None:
