@@ -345,7 +345,10 @@ async def after_the_session(bot, coordinator, maria):  # type: ignore[no-untyped
 
 async def test_mydata_has_attendance_corrections_tasks_and_deputyships(bot, after_the_session) -> None:  # type: ignore[no-untyped-def]
     maria = after_the_session
-    readable, message = await maria.send("/mydata")
+    answers = await maria.send("/mydata")
+    # (Only the two files are read: the timer may send her the copy owed to her meanwhile.)
+    documents = {m.document.name: m for m in answers if m.document is not None}
+    readable, message = documents["kimbot-meine-daten.txt"], documents["kimbot-meine-daten.json"]
     data = json.loads(message.document.data)
     assert [
         (a["session"], a["status"], a["as"], a["as_deputy_for"], a["organisation"]) for a in data["attendance"]
