@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.core.config import Settings, load_settings
-from bot.dev.emulator import Emulator, RateLimits
+from bot.dev.emulator import Emulator
 from bot.telegram.app import build_application, running
 from bot.telegram.inbox import ChatOrderedProcessor
 from bot.telegram.pacing import Schedule
@@ -142,6 +142,17 @@ class BotHarness:
     people: dict[str, Person] = field(default_factory=dict)
     group_chats: list[Any] = field(default_factory=list)
 
+    @property
+    def schedule(self) -> Schedule:
+        """The arithmetic of Telegram's limits that the bot's pacer keeps."""
+        return self.application.bot_data["deliveries"].pacer.schedule  # type: ignore[no-any-return]
+
+    def telegram_limits(self) -> None:
+        """From now on the emulator enforces Telegram's rate limits, and the bot
+        keeps all of them again, its second between two messages to one chat too."""
+        self.emulator.set_rate_limits(True)
+        self.schedule.per_chat_interval = Schedule().per_chat_interval
+
     async def tick(self) -> int:
         """Run the reminder timer now (at the harness clock's time); returns how many were sent."""
         return await self.application.bot_data["deliveries"].tick()
@@ -223,27 +234,13 @@ async def start_harness(emulator: Emulator, settings: Settings, clock: Clock | N
     cluster.on_leading(lambda leading: leads.set() if leading else None)
     if not cluster.leading:
         await asyncio.wait_for(leads.wait(), HANG_GUARD)
-    pace_like_the_emulator(emulator, application.bot_data["deliveries"].pacer.schedule)
     harness = BotHarness(emulator, settings, processor, application.bot_data["runtime"].db, application, clock)
+    if not emulator.limiter.limits.enabled:
+        # Telegram's second between two messages to one chat is kept only under
+        # Telegram's limits (`telegram_limits`): a test of anything else does not
+        # wait it out after every answer. A bot run as its own process keeps it.
+        harness.schedule.per_chat_interval = 0.0
     return harness, context
-
-
-def pace_like_the_emulator(emulator: Emulator, schedule: Schedule) -> None:
-    """The bot keeps Telegram's second between two messages to one chat while the
-    emulator enforces Telegram's limits (`set_rate_limits`, from the start or
-    from any moment of a test), and not while it does not: a test of anything
-    else does not wait out that second after every answer. The limits of every
-    second and of group chats stay as they are; a bot run as its own process
-    (`kimbot run`, tests/bot_process.py) always keeps them all."""
-    limiter, kept = emulator.limiter, schedule.per_chat_interval
-    configure = limiter.configure
-
-    def follow(limits: RateLimits) -> None:
-        configure(limits)
-        schedule.per_chat_interval = kept if limits.enabled else 0.0
-
-    limiter.configure = follow  # type: ignore[method-assign]  # the emulator's limits, seen by the bot's schedule
-    schedule.per_chat_interval = kept if limiter.limits.enabled else 0.0
 
 
 def free_port() -> int:

@@ -188,7 +188,7 @@ async def test_fan_out_with_faults_reaches_every_member_exactly_once(bot, coordi
         await uow.commit()
     blocked = people[5]
     blocked.user.blocked = True
-    bot.emulator.set_rate_limits(True)
+    bot.telegram_limits()
     bot.emulator.inject_fault("sendMessage", status=429, retry_after=1, times=3)
     bot.emulator.inject_fault("sendMessage", status=502, times=2)
     replies = await coordinator.send("/announce ak-eu,ak-ehrenamt Gemeinsamer Fachtag im Januar")

@@ -601,7 +601,7 @@ async def test_fan_out_with_faults_reaches_every_member_exactly_once(bot, coordi
         await uow.commit()
     blocked = people[5]
     blocked.user.blocked = True
-    bot.emulator.set_rate_limits(True)
+    bot.telegram_limits()
     bot.emulator.inject_fault("sendMessage", status=429, retry_after=1, times=3)
     bot.emulator.inject_fault("sendMessage", status=502, times=2)
     async with bot.db.uow() as uow:

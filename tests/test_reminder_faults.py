@@ -68,7 +68,7 @@ async def members(bot: BotHarness, coordinator: Member) -> list[Member]:
         member = await bot.person(f"Mitglied{number:02d}")
         await add_person(bot, member, f"Mitglied {number:02d}", "ak-eu")
         found.append(member)
-    bot.emulator.set_rate_limits(True)
+    bot.telegram_limits()
     return found
 
 
