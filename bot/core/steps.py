@@ -122,9 +122,13 @@ def waiting(person: Person) -> bool:
 
 
 def end(person: Person) -> None:
-    """The bot waits for no text any more; what the step kept is dropped."""
-    person.awaiting = None
-    person.awaiting_data = None
+    """The bot waits for no text any more; what the step kept is dropped. Sets only
+    what changes: a row set to what it holds still counts as changed, and the next
+    flush would look at it."""
+    if person.awaiting is not None:
+        person.awaiting = None
+    if person.awaiting_data is not None:
+        person.awaiting_data = None
 
 
 def end_by_command(person: Person) -> bool:
