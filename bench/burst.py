@@ -72,6 +72,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from time import process_time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -192,6 +193,9 @@ class Result:
     """Per update, from its sending (queued in the emulator) until the bot's answer."""
     waits: list[float]
     """Per update, from its sending until the bot fetched it (part of its latency)."""
+    cpu: float = 0.0
+    """CPU seconds of this process during the burst: the bot's and the emulator's, which
+    runs on the same event loop (not the PostgreSQL server's)."""
 
     @property
     def per_second(self) -> float:
@@ -205,7 +209,8 @@ class Result:
             f"{self.updates} updates in {self.seconds:.2f} s = {self.per_second:.0f} updates/s;"
             f" latency p50 {self.percentile(50) * 1000:.0f} ms, p99 {self.percentile(99) * 1000:.0f} ms"
             f" (of it before delivery: p50 {_percentile(self.waits, 50) * 1000:.0f} ms,"
-            f" p99 {_percentile(self.waits, 99) * 1000:.0f} ms)"
+            f" p99 {_percentile(self.waits, 99) * 1000:.0f} ms);"
+            f" CPU {self.cpu / self.updates * 1000:.1f} ms per update"
         )
 
 
@@ -293,7 +298,9 @@ async def drive(emu: Emulator, updates: list[Send]) -> Result:
     delivery to the bot: a bot that fetches its updates late would otherwise
     hide their waiting in the emulator's queue."""
     before = len(emu.deliveries)
+    cpu = process_time()
     pushed, answers = await _answered(emu, updates)
+    cpu = process_time() - cpu
     delivered: dict[int, float] = {}
     for d in emu.deliveries[before:]:
         delivered.setdefault(d.update_id, d.at)
@@ -301,7 +308,7 @@ async def drive(emu: Emulator, updates: list[Send]) -> Result:
     latencies = [answers.at[u] - sent[u] for u in ids]
     waits = [delivered[u] - sent[u] for u in ids]
     seconds = max(answers.at.values()) - min(sent.values())
-    return Result(len(ids), seconds, latencies, waits)
+    return Result(len(ids), seconds, latencies, waits, cpu)
 
 
 def _people(emu: Emulator, stream: Stream) -> list[User]:
