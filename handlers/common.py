@@ -16,14 +16,16 @@ between Telegram and the core.
 commits: `request.uow()` is the same unit of work however often a handler
 asks for it, and `request.person()` the caller's row in it, created on first
 contact; the core only flushes. `action` begins that transaction before the
-handler runs, with the caller's row: read once per update (locked), the
-contact noted, the answers' language taken from it. Every update commits
+handler runs, with the update's "handled" mark and the caller's row (one
+statement on PostgreSQL, `bot.core.updates.begin`): read once per update
+(locked), the contact noted, the answers' language taken from it; an update
+another process has marked already is dropped there. Every update commits
 its "handled" mark anyway, so nothing is gained by reading the caller apart;
 only a handler that reads for long (`read`: digest, report, export) before
 using the transaction lets it go first, so that on SQLite no write lock is
-held during the long read. When the handler is done, `action` marks the
-update handled in that transaction and commits it once: the update's effects
-and its mark are saved together or not at all. What the handler says
+held during the long read. When the handler is done, `action` commits that
+transaction once (marking the update again if it was rolled back meanwhile):
+the update's effects and its mark are saved together or not at all. What the handler says
 (replies, edits, button answers, documents, messages to others) is collected
 meanwhile and sent only after the commit (`handlers.answers`), so no one is
 told of a change that was not saved, and no transaction waits for Telegram;
@@ -144,6 +146,9 @@ class Request:
     """The handler asked for the unit of work (or the caller's row)."""
     _noted: bool = False
     """Noting the contact changed the caller's row: what it noted must hold."""
+    _marked: bool | None = None
+    """The open transaction holds the update's "handled" mark (True), or another
+    process had marked it (False: nothing of this run may be kept); None: not marked."""
 
     @property
     def runtime(self) -> Runtime:
@@ -202,15 +207,20 @@ class Request:
         reachable again, under their current username, and a command (or a refusal
         that `ends_step`) ends the guided step they were in. Keeps the caller's row
         (None before their first contact) for `person`."""
-        assert self._uow is not None
-        ends = ends_step or self.is_command
-        person = await people.note_contact(self._uow, self.caller, ends)
-        self._noted = self._noted or (person is not None and self._uow.session.is_modified(person))
+        uow = self._uow
+        assert uow is not None
+        if uow.for_update is not None and self._marked is None:
+            self._marked, person = await updates.begin(uow, uow.for_update, self.caller.telegram_id, utc_now())
+        else:
+            person = await people.known_locked(uow, self.caller.telegram_id)
+        people.note_contact(person, self.caller, ends_step or self.is_command)
+        self._noted = self._noted or (person is not None and uow.session.is_modified(person))
         self._person, self._looked_up = person, True
 
     def forget_rows(self) -> None:
-        """The transaction was rolled back: rows read in it are read again."""
-        self._person, self._looked_up = None, False
+        """The transaction was rolled back: rows read in it are read again, and the
+        update's mark went with it."""
+        self._person, self._looked_up, self._marked = None, False, None
 
     async def read(
         self, query: Callable[Concatenate[UnitOfWork, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
@@ -397,12 +407,13 @@ async def _handle(
         request._uow = uow
         try:
             await request.begin()
-            try:
-                await handler(request)
-            except Refusal as refusal:
-                await _refused(request, refusal)
-            if update.callback_query is not None:
-                await request.answer()
+            if request._marked is not False:  # False: another process handled it; `_commit` drops this run
+                try:
+                    await handler(request)
+                except Refusal as refusal:
+                    await _refused(request, refusal)
+                if update.callback_query is not None:
+                    await request.answer()
             committed = await _commit(request, current)
         except Exception as error:
             if current is not None and worth_again(error):
@@ -442,7 +453,9 @@ async def _commit(request: Request, current: Handling | None) -> bool:
     if not uow.opened:
         await uow.open()
     if current is not None:
-        if not await updates.mark_handled(uow, current.update_id, utc_now()):
+        if request._marked is None:
+            request._marked = await updates.mark_handled(uow, current.update_id, utc_now())
+        if not request._marked:
             log.info("update %s was handled by another process; this run is dropped", current.update_id)
             await uow.rollback()
             current.marked = True

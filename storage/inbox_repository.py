@@ -19,15 +19,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, bindparam, delete, select, update
+from sqlalchemy import BigInteger, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.cluster import Cluster
 from storage.inbox_models import InboxUpdate
-from storage.models import UTCDateTime
-from storage.repositories import rowcount
+from storage.models import Person, UTCDateTime
+from storage.repositories import LOCKED_PERSON, rowcount
 
 
 @dataclass
@@ -51,6 +51,24 @@ _HANDLED = (
 )
 """`InboxRepository.handled`, at the end of every update: built once (building it
 costs more than running it)."""
+
+_HANDLED_WITH_CALLER = select(Person).from_statement(
+    text(
+        """
+            WITH caller AS (SELECT * FROM people WHERE telegram_id = :telegram_id FOR UPDATE)
+            UPDATE inbox SET handled_at = :now, payload = NULL, user_id = NULL
+            FROM (SELECT 1) AS one LEFT JOIN caller ON true
+            WHERE inbox.update_id = :id AND inbox.handled_at IS NULL
+            RETURNING caller.*
+            """
+    ).bindparams(
+        bindparam("telegram_id", type_=BigInteger()),
+        bindparam("id", type_=BigInteger()),
+        bindparam("now", type_=UTCDateTime()),
+    )
+)
+"""`InboxRepository.handled_with_caller` on PostgreSQL: the mark and the caller's row,
+locked, in one statement (one trip to the server instead of two)."""
 
 
 class InboxRepository:
@@ -92,6 +110,19 @@ class InboxRepository:
         connection = await self.session.connection()
         result = await connection.execute(_HANDLED, {"id": update_id, "now": now})
         return rowcount(result) == 1
+
+    async def handled_with_caller(self, update_id: int, now: datetime, telegram_id: int) -> tuple[bool, Person | None]:
+        """`handled`, and the row of the person with this Telegram id, locked until the
+        transaction ends (None before their first contact; None too when the update
+        was marked before, since this transaction must not commit then)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            if not await self.handled(update_id, now):
+                return False, None
+            found = await self.session.execute(LOCKED_PERSON, {"telegram_id": telegram_id})
+            return True, found.scalar_one_or_none()
+        params = {"id": update_id, "now": now, "telegram_id": telegram_id}
+        rows = (await self.session.execute(_HANDLED_WITH_CALLER, params)).scalars().all()
+        return (True, rows[0]) if rows else (False, None)
 
     async def take_orphans(self, limit: int = 100) -> list[tuple[int, str]]:
         """Claim the waiting updates of processes that died (or of none), oldest

@@ -143,7 +143,7 @@ class PeopleRepository(_Repository):
     async def locked(self, telegram_id: int) -> Person | None:
         """The row of this Telegram id, locked until the transaction ends; None before
         the person's first contact."""
-        return (await self.session.execute(_LOCKED, {"telegram_id": telegram_id})).scalar_one_or_none()
+        return (await self.session.execute(LOCKED_PERSON, {"telegram_id": telegram_id})).scalar_one_or_none()
 
     async def create(self, telegram_id: int, now: datetime) -> Person:
         """The row of a person not found in this transaction: inserted and returned by
@@ -207,8 +207,11 @@ class GroupRepository(_Repository):
 # Statements asked in most updates are built once, with parameters: building one
 # costs more than running it (and its cache key is computed once, not per call).
 
-_LOCKED = select(Person).where(Person.telegram_id == bindparam("telegram_id", type_=BigInteger())).with_for_update()
-"""`PeopleRepository.locked`, asked at the start of every update."""
+LOCKED_PERSON = (
+    select(Person).where(Person.telegram_id == bindparam("telegram_id", type_=BigInteger())).with_for_update()
+)
+"""`PeopleRepository.locked`: the caller's row at the start of every update (see
+`InboxRepository.handled_with_caller`)."""
 
 
 def _active_with_membership() -> Select[Group, bool]:

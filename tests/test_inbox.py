@@ -17,13 +17,14 @@ import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text, update
 from telegram import Update
 
 from bot.dev.emulator import Emulator
 from storage.database import Database
 from storage.inbox_models import InboxUpdate
-from storage.models import AgendaItem
+from storage.models import AgendaItem, Person
 from tests.bot_process import WAIT, launch, logs, stop
 from tests.factories import coordinator_and_members
 
@@ -82,6 +83,59 @@ async def test_a_batch_the_inbox_cannot_record_is_fetched_again_not_lost(bot, co
     assert items == ["Sprachkurse am Abend"]
     warnings = [r.getMessage() for r in caplog.records if "inbox" in r.getMessage()]
     assert len([w for w in warnings if "cannot record" in w]) == 1, warnings
+
+
+async def test_an_update_another_process_handled_meanwhile_is_dropped(bot, coordinator, database_url) -> None:  # type: ignore[no-untyped-def]
+    """Two processes got the same update (SPEC 12: a takeover, or a webhook delivered
+    twice). The other one holds Ana's row while this one has recorded the update and
+    waits for that row; the other marks the update handled and commits. This one then
+    keeps nothing of its run and answers nothing: the other's mark stays as it was."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several processes share one database on PostgreSQL only (SPEC 12)")
+    ana = await bot.person("Ana", username="ana")
+    await ana.register()
+    await ana.send("/join ak-eu")
+    await coordinator.send("/approve @ana")
+    ana.new()
+    other = Database(database_url)
+    marked_at = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    try:
+        async with other.engine.connect() as connection:
+            transaction = await connection.begin()
+            await connection.execute(select(Person.id).where(Person.telegram_id == ana.user.id).with_for_update())
+            update_id = bot.emulator.send_text(ana.user, "/agenda ak-eu Zweimal behandelt?")
+            await _until_waiting_for_a_lock(other)
+            await connection.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.update_id == update_id)
+                .values(handled_at=marked_at, payload=None, user_id=None)
+            )
+            await transaction.commit()
+        await bot.settle()
+    finally:
+        await other.dispose()
+
+    assert ana.new() == []
+    async with bot.db.reader() as uow:
+        items = (await uow.session.execute(select(AgendaItem.text))).scalars().all()
+        row = await uow.session.get(InboxUpdate, update_id)
+    assert items == []
+    assert row is not None and row.handled_at == marked_at
+    replies = await ana.send("/help")
+    assert len(replies) == 1 and "Was Sie tun können" in replies[0].text
+
+
+async def _until_waiting_for_a_lock(db: Database) -> None:
+    """Until a session of the test's database waits for a row lock (PostgreSQL)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with asyncio.timeout(WAIT):
+        while True:
+            async with db.engine.connect() as connection:
+                if await connection.scalar(waiting):
+                    return
+            await asyncio.sleep(0.02)
 
 
 async def _prepare(database_url: str, coordinator_id: int, member_ids: list[int]) -> None:

@@ -60,21 +60,22 @@ async def known(uow: UnitOfWork, telegram_id: int) -> Person | None:
     return await uow.people.by_telegram_id(telegram_id)
 
 
-async def note_contact(uow: UnitOfWork, caller: Caller, ends_step: bool) -> Person | None:
+async def known_locked(uow: UnitOfWork, telegram_id: int) -> Person | None:
+    """The caller's row, locked for the rest of the transaction (as `ensure_person`'s),
+    or None before their first contact. An update reads it once, with its mark
+    (`bot.core.updates.begin`)."""
+    return await uow.people.locked(telegram_id)
+
+
+def note_contact(person: Person | None, caller: Caller, ends_step: bool) -> None:
     """What holds whenever a known person writes, even when the request is then
     refused: they are reachable again, under their current username, and (a
-    command, or a refusal that ends the step) the guided step they were in ends.
-
-    Returns the caller's row, locked for the rest of the transaction (as
-    `ensure_person`'s), or None before their first contact: the update reads it
-    once."""
-    person = await uow.people.locked(caller.telegram_id)
+    command, or a refusal that ends the step) the guided step they were in ends."""
     if person is None:
-        return None
+        return
     _noted(person, caller)
     if ends_step:
         steps.end_by_command(person)
-    return person
 
 
 def _noted(person: Person, caller: Caller) -> None:
