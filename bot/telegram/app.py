@@ -43,7 +43,7 @@ from bot.mail.web import WebPages
 from bot.render.texts import Texts
 from bot.telegram.deliveries import Deliveries, schedule_tick
 from bot.telegram.delivery import Pacer
-from bot.telegram.inbox import ChatOrderedProcessor, Inbox, InboxBot
+from bot.telegram.inbox import ChatOrderedProcessor, Inbox, InboxBot, UpdatesRequest
 from bot.telegram.link import TelegramLink, WatchedRequest
 from bot.telegram.ratelimit import RetryAfterLimiter
 from handlers import (
@@ -149,7 +149,7 @@ def build_application(
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
         request=WatchedRequest(link, connection_pool_size=256),
-        get_updates_request=WatchedRequest(link, connection_pool_size=1),
+        get_updates_request=UpdatesRequest(link, connection_pool_size=1),
         rate_limiter=RetryAfterLimiter(),
         inbox=inbox,
     )

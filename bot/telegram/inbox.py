@@ -33,7 +33,7 @@ import asyncio
 import contextvars
 import json
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,7 @@ from telegram import Bot, Update
 from telegram.error import NetworkError
 from telegram.ext import BaseUpdateProcessor, ExtBot
 
+from bot.telegram.link import TelegramLink, WatchedRequest
 from storage.database import Database, unavailable
 from storage.inbox_repository import Handling, handling
 
@@ -75,14 +76,15 @@ class Inbox(asyncio.Queue[object]):
     def attach(self, db: Database) -> None:
         self._db = db
 
-    async def record(self, updates: Sequence[Update]) -> None:
+    async def record(self, updates: Sequence[Update], sent: Mapping[int, str] | None = None) -> None:
         """Record a batch fetched with getUpdates, in one transaction (before the next
-        getUpdates confirms it). A database fault is raised as a `NetworkError`, so that
-        python-telegram-bot fetches the batch again after a pause instead of confirming it."""
+        getUpdates confirms it), each as Telegram `sent` it where known. A database fault
+        is raised as a `NetworkError`, so that python-telegram-bot fetches the batch
+        again after a pause instead of confirming it."""
         if self._db is None or not updates:
             return
         try:
-            new = await self._add(updates)
+            new = await self._add(updates, sent or {})
         except (SQLAlchemyError, OSError) as error:
             # Whatever the fault, a batch that is not recorded must not be confirmed.
             if not self._failing:
@@ -101,15 +103,18 @@ class Inbox(asyncio.Queue[object]):
         if isinstance(item, Update) and self._db is not None:
             new = self._fetched.pop(item.update_id, None)
             if new is None:  # not from getUpdates (a webhook): record it alone
-                new = item.update_id in await self._add([item])
+                new = item.update_id in await self._add([item], {})
             if not new:
                 log.debug("update %s arrived again; handled once only", item.update_id)
                 return
         await super().put(item)
 
-    async def _add(self, updates: Sequence[Update]) -> set[int]:
+    async def _add(self, updates: Sequence[Update], sent: Mapping[int, str]) -> set[int]:
         assert self._db is not None
-        rows = [(u.update_id, u.effective_user.id if u.effective_user else None, u.to_json()) for u in updates]
+        rows = [
+            (u.update_id, u.effective_user.id if u.effective_user else None, sent.get(u.update_id) or u.to_json())
+            for u in updates
+        ]
         async with self._db.uow() as uow:
             new = await uow.inbox.add_many(rows, _now())
             await uow.commit()
@@ -196,17 +201,48 @@ class Inbox(asyncio.Queue[object]):
         )  # asyncio.Queue's put: it is in the inbox already
 
 
+class UpdatesRequest(WatchedRequest):
+    """The HTTP client of getUpdates: it also keeps each update of the last answer as
+    Telegram sent it, for the inbox to record. Writing an `Update` back as JSON
+    (`to_json`) cost more than the rest of recording it."""
+
+    def __init__(self, link: TelegramLink, **kwargs: Any) -> None:
+        super().__init__(link, **kwargs)
+        self.sent: dict[int, str] = {}
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        status, payload = await super().do_request(*args, **kwargs)
+        self.sent = _as_sent(payload) if status == 200 else {}
+        return status, payload
+
+
+def _as_sent(payload: bytes) -> dict[int, str]:
+    """Each update of a getUpdates answer as JSON, by its id (none if the answer is not one)."""
+    try:
+        result = json.loads(payload).get("result")
+    except (ValueError, AttributeError):
+        return {}
+    if not isinstance(result, list):
+        return {}
+    return {
+        update["update_id"]: json.dumps(update, ensure_ascii=False)
+        for update in result
+        if isinstance(update, dict) and isinstance(update.get("update_id"), int)
+    }
+
+
 class InboxBot(ExtBot[None]):
     """The bot whose getUpdates hands each batch to the `Inbox` to record, in one
     transaction, before python-telegram-bot puts it in the queue and confirms it."""
 
-    def __init__(self, *args: Any, inbox: Inbox, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, inbox: Inbox, get_updates_request: UpdatesRequest, **kwargs: Any) -> None:
         self._inbox = inbox
+        self._updates_request = kwargs["get_updates_request"] = get_updates_request
         super().__init__(*args, **kwargs)
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         updates = await super().get_updates(*args, **kwargs)
-        await self._inbox.record(updates)
+        await self._inbox.record(updates, self._updates_request.sent)
         return updates
 
 
