@@ -351,10 +351,17 @@ def copy_renderer(renderers: Mapping[DeliveryKind, Renderer]) -> Renderer:
         marking = texts.get(lang, "deputies.marking", member=who(texts, lang, member))
         answer_lines = {texts.get(lang, key) for key in ANSWER_LINES}
         own = None
+        call_for_topics = None  # the member's own topics: the deputy does not propose for them
         if original.kind in SESSION_KINDS and original.occurrence_id is not None:
             occurrence_id = original.occurrence_id
             answers = await batch.memo(("answers", occurrence_id), lambda: session_views.answers_to(uow, occurrence_id))
             own = answers.get(member.id)
+            occurrence = await batch.memo(
+                ("occurrence", occurrence_id), lambda: meeting_rules.find_occurrence(uow, occurrence_id)
+            )
+            if occurrence is not None:
+                slug = occurrence.meeting.group.slug
+                call_for_topics = "\n\n" + texts.get(lang, "reminders.call_for_agenda", slug=slug)
         shown: list[Part] = []
         for index, part in enumerate(parts):
             if not isinstance(part, Message):
@@ -365,6 +372,8 @@ def copy_renderer(renderers: Mapping[DeliveryKind, Renderer]) -> Renderer:
                 head, separator, last = text.rpartition("\n\n")
                 if separator and last in answer_lines:
                     text = head + "\n\n" + _member_lines(texts, lang, member)["" if own is None else own.value]
+                if call_for_topics is not None:
+                    text = text.replace(call_for_topics, "")
             if original.recommendation_id is not None:  # stances for the member; comments are their own
                 how = texts.get(lang, "recommendations.card_how", id=original.recommendation_id)
                 text = text.replace(how, texts.get(lang, "deputies.card_how", member=name_of(member)))

@@ -78,6 +78,8 @@ async def test_the_deputy_gets_exactly_the_members_messages_until_the_end_date(b
     assert "Ana hat noch nicht geantwortet" in invitation.text
     assert labels(invitation)[:3] == ["✅ Zusage", "❌ Absage", "❔ Vielleicht"]
     assert all(data.startswith(("wr:", "wk:")) for row in invitation.buttons for _, data in row), invitation.buttons
+    assert "/agenda ak-eu" in ana.texts[-1] and "Haben Sie ein Thema" in ana.texts[-1]
+    assert "/agenda" not in invitation.text and "Haben Sie ein Thema" not in invitation.text, "Ana proposes her own"
 
     await coordinator.send("/recommend ak-eu Mehr Sprachkurse am Abend")
     await send_all(bot)
