@@ -18,13 +18,14 @@ an advisory lock: the first applies them, the others then find them applied).
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidatePoolError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -57,9 +58,11 @@ def create_engine(url: str, *, plain_sqlite_driver: bool = False) -> AsyncEngine
     `storage.sqlite_driver` (the benchmarks' durable peer, as a plain bot has it)."""
     target = async_url(url)
     if target.get_backend_name() != "sqlite":
-        # A database that went away is noticed by the pre-ping, and a connection
-        # attempt to one that does not answer gives up after CONNECT_TIMEOUT.
-        return create_async_engine(target, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT})
+        # A connection attempt to a database that does not answer gives up after
+        # CONNECT_TIMEOUT; one that went away is noticed by `_ping_when_idle`.
+        engine = create_async_engine(target, connect_args={"timeout": CONNECT_TIMEOUT})
+        _ping_when_idle(engine)
+        return engine
     driver = {} if plain_sqlite_driver else {"module": sqlite_driver.dbapi()}
     engine = create_async_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **driver)
 
@@ -102,6 +105,37 @@ class Health:
         if self.down:
             self.down = False
             log.warning("the database is reachable again; what waited is done now")
+
+
+PING_AFTER_IDLE = 1.0
+"""Seconds a pooled PostgreSQL connection may rest before it is pinged when taken again."""
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before use only when it rested for `PING_AFTER_IDLE`
+    seconds: a database that restarted during a quiet time is noticed before an
+    update meets it. SQLAlchemy's `pool_pre_ping` pings at every checkout, and with
+    asyncpg a ping is three trips to the server (BEGIN, a statement, ROLLBACK): as
+    many as the rest of a short update's transaction. A connection that breaks while
+    in use fails its statement; SQLAlchemy then discards the pool's connections and
+    the update is handled again (`again_later`), as after a failed ping."""
+    pool_events = engine.sync_engine
+
+    @event.listens_for(pool_events, "checkin")
+    def _rests(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]  # SQLAlchemy's event callback, untyped there
+        record.info["rests_since"] = time.monotonic()
+
+    @event.listens_for(pool_events, "checkout")
+    def _ping(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]  # as above
+        rests_since = record.info.get("rests_since")
+        if rests_since is None or time.monotonic() - rests_since < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards its connections and connects anew (SQLAlchemy's
+            # "pessimistic" disconnect handling, as the pre-ping does).
+            raise InvalidatePoolError(str(error)) from error
 
 
 def _describe(error: BaseException) -> str:

@@ -19,7 +19,7 @@ from bot.core import meetings
 from bot.core.config import load_settings
 from bot.dev.emulator import Emulator
 from bot.dev.emulator.state import User
-from storage.database import Database
+from storage.database import PING_AFTER_IDLE, Database
 from tests.bot_process import WAIT, launch, logs, stop
 from tests.factories import coordinator_and_members
 from tests.proxies import TcpOutage
@@ -113,6 +113,42 @@ async def test_reminders_survive_a_database_that_refuses_connections_around_thei
     assert count(r"the database is not reachable \([^)]*\); updates and deliveries wait", output) == 1, output
     assert count("the database is not reachable", output) == 2, output
     assert count("the database is reachable again", output) == 1, output
+    assert "Traceback" not in output, output
+
+
+@pytest.mark.postgres
+async def test_a_database_restarted_in_a_quiet_time_is_noticed_before_an_update_meets_it(
+    emulator: Emulator, empty_postgres_url: str, tmp_path: Path
+) -> None:
+    """The database restarts while nobody writes (every connection cut, new ones
+    taken at once). The pooled connections are dead; one that rested is pinged
+    before use, so the next person is answered at the first try: nothing is
+    logged as unreachable for updates, and the inbox records at once."""
+    coordinator = emulator.add_user("Sabine", last_name="Weber", language_code="de")
+    alice = emulator.add_user("Alice", language_code="en")
+    outage = await outage_for(empty_postgres_url)
+    process = await launch(
+        emulator, tmp_path, via(outage, empty_postgres_url), coordinator.id, "bot", DIGEST_SCHEDULE="off"
+    )
+    try:
+        emulator.send_text(alice, "/help")
+        await emulator.wait_until(lambda: len(emulator.messages(alice)) == 1, WAIT)
+        # The quiet time, then the restart (the fault's schedule, not a wait for a result).
+        await asyncio.sleep(PING_AFTER_IDLE * 1.5)
+        await outage.down()
+        await outage.up()
+        await emulator.wait_until(lambda: count("leads now", (tmp_path / "bot.log").read_text()) == 2, WAIT)
+        emulator.send_text(alice, "/help")
+        await emulator.wait_until(lambda: len(emulator.messages(alice)) == 2, WAIT)
+        assert process.returncode is None
+    finally:
+        await stop(process)
+        await outage.stop()
+    output = logs(tmp_path)
+    assert "What you can do" in emulator.messages(alice)[1].text
+    assert count("lost the leader lock", output) == 1, output
+    assert "updates and deliveries wait" not in output, output
+    assert "cannot record updates" not in output, output
     assert "Traceback" not in output, output
 
 
