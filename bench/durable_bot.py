@@ -3,7 +3,8 @@ instead of KIM-Bot, a plain python-telegram-bot bot that keeps every update.
 
 Per update one SQLAlchemy async transaction on the same kind of database as
 KIM-Bot (the same engine settings, `storage.database.create_engine`, so on
-SQLite the same WAL, busy timeout and `BEGIN IMMEDIATE`; but SQLAlchemy's own
+SQLite the same WAL, busy timeout and `BEGIN IMMEDIATE`, on PostgreSQL the same
+pool, which pings a connection only after it rested; but SQLAlchemy's own
 aiosqlite adapter, as a plain bot has it, not KIM-Bot's
 `storage.sqlite_driver`: see `make_engine`): record the update's id (a
 repeat is answered and not stored again), read the sender or create a new
