@@ -213,8 +213,8 @@ class Request:
             self._marked, person = await updates.begin(uow, uow.for_update, self.caller.telegram_id, utc_now())
         else:
             person = await people.known_locked(uow, self.caller.telegram_id)
-        people.note_contact(person, self.caller, ends_step or self.is_command)
-        self._noted = self._noted or (person is not None and uow.session.is_modified(person))
+        changed = people.note_contact(person, self.caller, ends_step or self.is_command)
+        self._noted = self._noted or changed
         self._person, self._looked_up = person, True
 
     def forget_rows(self) -> None:

@@ -85,13 +85,13 @@ async def test_a_batch_the_inbox_cannot_record_is_fetched_again_not_lost(bot, co
     assert len([w for w in warnings if "cannot record" in w]) == 1, warnings
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # several processes: PostgreSQL (SPEC 12)
 async def test_an_update_another_process_handled_meanwhile_is_dropped(bot, coordinator, database_url) -> None:  # type: ignore[no-untyped-def]
     """Two processes got the same update (SPEC 12: a takeover, or a webhook delivered
     twice). The other one holds Ana's row while this one has recorded the update and
     waits for that row; the other marks the update handled and commits. This one then
     keeps nothing of its run and answers nothing: the other's mark stays as it was."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several processes share one database on PostgreSQL only (SPEC 12)")
     ana = await bot.person("Ana", username="ana")
     await ana.register()
     await ana.send("/join ak-eu")

@@ -67,22 +67,28 @@ async def known_locked(uow: UnitOfWork, telegram_id: int) -> Person | None:
     return await uow.people.locked(telegram_id)
 
 
-def note_contact(person: Person | None, caller: Caller, ends_step: bool) -> None:
+def note_contact(person: Person | None, caller: Caller, ends_step: bool) -> bool:
     """What holds whenever a known person writes, even when the request is then
     refused: they are reachable again, under their current username, and (a
-    command, or a refusal that ends the step) the guided step they were in ends."""
+    command, or a refusal that ends the step) the guided step they were in ends.
+    True if that changed their row."""
     if person is None:
-        return
-    _noted(person, caller)
+        return False
+    changed = _noted(person, caller)
     if ends_step:
-        steps.end_by_command(person)
+        changed = steps.end_by_command(person) or changed
+    return changed
 
 
-def _noted(person: Person, caller: Caller) -> None:
+def _noted(person: Person, caller: Caller) -> bool:
+    changed = False
     if person.username != caller.username:
         person.username = caller.username
+        changed = True
     if person.unreachable_since is not None:
         person.unreachable_since = None
+        changed = True
+    return changed
 
 
 def name_of(person: Person | None) -> str:
