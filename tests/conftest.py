@@ -29,6 +29,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,20 +79,27 @@ def _alone_with_telegrams_limits(request: pytest.FixtureRequest) -> Iterator[Non
         gc.collect()
         gc.freeze()
     try:
-        workerinput = getattr(request.config, "workerinput", None)
-        if workerinput is None:
+        with _tests_lock(request.config, exclusive=alone):
             yield
-            return
-        path = Path(tempfile.gettempdir()) / f"kimbot-tests-{workerinput['testrunuid']}.lock"
-        with open(path, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
     finally:
         if alone:
             gc.unfreeze()
+
+
+@contextmanager
+def _tests_lock(config: pytest.Config, exclusive: bool) -> Iterator[None]:
+    """The lock file the workers of one `pytest -n` run share (none without workers)."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        yield
+        return
+    path = Path(tempfile.gettempdir()) / f"kimbot-tests-{workerinput['testrunuid']}.lock"
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture

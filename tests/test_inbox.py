@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from telegram import Update
 
 from bot.dev.emulator import Emulator
@@ -89,9 +89,10 @@ async def test_a_batch_the_inbox_cannot_record_is_fetched_again_not_lost(bot, co
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # several processes: PostgreSQL (SPEC 12)
 async def test_an_update_another_process_handled_meanwhile_is_dropped(bot, coordinator, database_url) -> None:  # type: ignore[no-untyped-def]
     """Two processes got the same update (SPEC 12: a takeover, or a webhook delivered
-    twice). The other one holds Ana's row while this one has recorded the update and
-    waits for that row; the other marks the update handled and commits. This one then
-    keeps nothing of its run and answers nothing: the other's mark stays as it was."""
+    twice). The other one holds Ana's row; this one records the update (and confirms
+    it to Telegram), then its handler waits for that row. The other marks the update
+    handled and commits. This one then keeps nothing of its run and answers nothing:
+    the other's mark stays as it was."""
     ana = await bot.person("Ana", username="ana")
     await ana.register()
     await ana.send("/join ak-eu")
@@ -103,8 +104,10 @@ async def test_an_update_another_process_handled_meanwhile_is_dropped(bot, coord
         async with other.engine.connect() as connection:
             transaction = await connection.begin()
             await connection.execute(select(Person.id).where(Person.telegram_id == ana.user.id).with_for_update())
+            confirmed: list[int] = []
+            bot.emulator.on_update_confirmed = confirmed.extend
             update_id = bot.emulator.send_text(ana.user, "/agenda ak-eu Zweimal behandelt?")
-            await _until_waiting_for_a_lock(other)
+            await bot.emulator.wait_until(lambda: update_id in confirmed, WAIT)  # in the inbox: confirmed after
             await connection.execute(
                 update(InboxUpdate)
                 .where(InboxUpdate.update_id == update_id)
@@ -123,19 +126,6 @@ async def test_an_update_another_process_handled_meanwhile_is_dropped(bot, coord
     assert row is not None and row.handled_at == marked_at
     replies = await ana.send("/help")
     assert len(replies) == 1 and "Was Sie tun können" in replies[0].text
-
-
-async def _until_waiting_for_a_lock(db: Database) -> None:
-    """Until a session of the test's database waits for a row lock (PostgreSQL)."""
-    waiting = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    async with asyncio.timeout(WAIT):
-        while True:
-            async with db.engine.connect() as connection:
-                if await connection.scalar(waiting):
-                    return
-            await asyncio.sleep(0.02)
 
 
 async def _prepare(database_url: str, coordinator_id: int, member_ids: list[int]) -> None:
