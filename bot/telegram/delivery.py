@@ -7,11 +7,11 @@ reason to answer 429:
 - at most `per_second` messages per second overall, as an even spacing of
   1/`per_second` seconds between two paced messages (a token bucket that
   holds one token), and at most `per_second` messages of any kind, direct
-  answers included, in any second. 29 by default, one under Telegram's 30,
-  so messages that reach Telegram a little closer together than they left
-  still fit. Even spacing instead of bursts
-  keeps the limit even when requests reach Telegram a little earlier or later
-  than planned.
+  answers included, in any second: 30 by default, Telegram's limit. A
+  message counts in that second from when it left until Telegram answered
+  it, then from the answer, so one that reached Telegram late (a slow
+  network, a paused event loop) still counts where Telegram counts it, and
+  no second at Telegram holds more than `per_second`.
 - at least `per_chat_interval` seconds between two messages to the same chat,
   and at most `group_per_minute` messages to a group chat (negative id) in any
   60 seconds (a sliding window).
@@ -133,7 +133,7 @@ class Pacer:
         self,
         bot: telegram.Bot,
         *,
-        per_second: float = 29,
+        per_second: float = 30,
         per_chat_interval: float = 1.0,
         group_per_minute: int = 20,
         retries: int = 5,
@@ -160,8 +160,10 @@ class Pacer:
             limiter.observe(self._direct_message)
             limiter.on_retry_after(self._hold)
 
-    def _direct_message(self, chat_id: int) -> None:
-        self.schedule.record(chat_id, self._clock(), direct=True)
+    def _direct_message(self, chat_id: int) -> Callable[[], None]:
+        left = self._clock()
+        self.schedule.record(chat_id, left, direct=True)
+        return lambda: self.schedule.answered(left, self._clock())
 
     def _hold(self, seconds: float) -> None:
         """Telegram answered 429: no paced message leaves for `seconds`."""

@@ -3,10 +3,18 @@
 `Schedule` is the arithmetic of the limits, without waiting: an even spacing
 of 1/`per_second` seconds between two paced messages, at most
 `per_second` messages of any kind (paced or direct answers) in any second
-(29 by default: one of Telegram's 30 to spare),
+(30 by default, Telegram's limit),
 `per_chat_interval` seconds between two messages to one chat, and at most
 `group_per_minute` messages to a group chat (negative id) in any
 `group_window` seconds.
+
+A message counts in the one-second window from the moment it leaves; once
+Telegram has answered it (`answered`, `finished`), from the moment of that
+answer instead: Telegram took it at some time between the two, so a message
+that reached Telegram late (a slow network, an event loop that paused between
+granting a slot and sending) is still counted where Telegram counts it. Any
+second of Telegram's then holds at most `per_second` of the bot's messages,
+however late each one arrived, so no message needs to be kept in reserve.
 
 Direct answers count in the one-second window only; they do not move the
 spacing. Counted as a debt of one spacing each (as once), a burst of answers
@@ -15,7 +23,9 @@ a debt of many seconds that a broadcast right after it waited out, though
 Telegram forgets every message after a second.
 
 Direct answers cannot wait, so a broadcast leaves room for the ones still to
-come: it expects as many in the next second as left in the last one. A
+come: it expects as many in the next second as left in the last one, and
+while people write (an answer left within the last second) it keeps one
+message of the second free for an answer nobody could foresee. A
 paced message leaves only if every one-second window it will be part of
 stays within the limit, counting the messages already sent and the answers
 expected. People who write 20 times a second during a broadcast slow it to
@@ -59,7 +69,7 @@ class Schedule:
 
     def __init__(
         self,
-        per_second: float = 29,
+        per_second: float = 30,
         per_chat_interval: float = 1.0,
         group_per_minute: int = 20,
         group_window: float = GROUP_WINDOW,
@@ -71,17 +81,18 @@ class Schedule:
         if group_per_minute < 1:
             raise ValueError("group_per_minute must be at least 1")
         self.spacing = 1.0 / per_second
-        # As many as the spacing lets through in a second (29 of Telegram's 30): the
-        # one to spare absorbs messages that reach Telegram a little closer together
-        # than they left. The window holds a broadcast back only when direct
-        # answers share its second.
+        # As many as the spacing lets through in a second. The window holds a
+        # broadcast back when direct answers share its second, and when messages
+        # reached Telegram later than they left (counted from their answer).
         self.per_window = max(1, math.floor(per_second * GLOBAL_WINDOW))
         self.per_chat_interval = per_chat_interval
         self.group_per_minute = group_per_minute
         self.group_window = group_window
         self._global_next = -math.inf
         self._held_until = -math.inf
-        self._recent: deque[float] = deque(maxlen=self.per_window)  # the newest messages, in time order
+        self._recent: deque[float] = deque(
+            maxlen=self.per_window
+        )  # the newest messages, in time order (see `answered`)
         self._direct: deque[float] = deque(maxlen=self.per_window)  # the newest direct answers, in time order
         self._chat_next: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
@@ -94,10 +105,12 @@ class Schedule:
         guess half a spacing ahead: the caller asks again then.
         """
         ready = max(self._global_next, self._held_until)
-        if len(self._recent) == self.per_window:  # a full second: wait until the oldest leaves it
-            ready = max(ready, self._recent[0] + GLOBAL_WINDOW)
+        answering = bool(self._direct) and self._direct[-1] > max(ready, now) - GLOBAL_WINDOW
+        room = self.per_window - 1 if answering and self.per_window > 1 else self.per_window
+        if len(self._recent) >= room:  # a full second: wait until the oldest that fills it leaves it
+            ready = max(ready, self._recent[-room] + GLOBAL_WINDOW)
         at = max(ready, now)
-        if self._direct and self._direct[-1] > at - GLOBAL_WINDOW and self.expected_peak(at) >= self.per_window:
+        if answering and self.expected_peak(at) >= room:
             return at + self.spacing / 2
         return ready
 
@@ -154,13 +167,22 @@ class Schedule:
         if len(self._chat_next) > self._tidy_at:
             self._tidy(at)
 
+    def answered(self, left: float, at: float) -> None:
+        """The message that left at `left` (paced or direct) was answered at `at`.
+
+        In the one-second window it now counts from `at`, the latest moment
+        at which Telegram can have taken it.
+        """
+        _move(self._recent, left, at, self.per_window)
+
     def finished(self, chat_id: int, started: float, at: float) -> None:
-        """The call that left at `started` returned at `at`.
+        """The paced call that left at `started` returned at `at`.
 
         A call that took longer than the chat interval may have been sent again
         inside the bot (429 retried by the rate limiter): the chat then waits a
         full interval from now.
         """
+        self.answered(started, at)
         if at - started >= self.per_chat_interval:
             self._chat_next[chat_id] = max(self._chat_next.get(chat_id, -math.inf), at + self.per_chat_interval)
 
@@ -187,6 +209,14 @@ def _note(stamps: deque[float], at: float, most: int) -> None:
         if len(stamps) == most:
             stamps.popleft()
         bisect.insort(stamps, at)  # told a little late (by another task)
+
+
+def _move(stamps: deque[float], old: float, new: float, most: int) -> None:
+    """Replace one `old` in `stamps` by `new` (`new` only, if `old` has dropped out)."""
+    index = bisect.bisect_left(stamps, old)
+    if index < len(stamps) and stamps[index] == old:
+        del stamps[index]
+    _note(stamps, new, most)
 
 
 class Ticket:

@@ -65,7 +65,8 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return float(value)
 
 
-SendObserver = Callable[[int], None]
+Answered = Callable[[], None]
+SendObserver = Callable[[int], Answered | None]
 HoldObserver = Callable[[float], None]
 
 
@@ -106,7 +107,9 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
 
         Each attempt counts, also one Telegram then refuses: told only once an
         answer had come back, a Pacer would not know of the messages on their
-        way and could fill the same second with a broadcast.
+        way and could fill the same second with a broadcast. What `observer`
+        returns, if anything, is called when the attempt has ended (answered,
+        refused or failed): Telegram took the message at some time between.
 
         `observer` must be a bound method; it is held weakly, so an observer that
         is no longer used elsewhere goes away by itself.
@@ -132,17 +135,16 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
         network_retries = 0 if paced.get() or endpoint == "getUpdates" else self.network_retries
         attempt = failed = 0
         while True:
-            self._tell(endpoint, data)  # counted as it leaves, whatever Telegram then answers
+            answered = self._tell(endpoint, data)  # counted as it leaves, whatever Telegram then answers
             try:
-                result = await callback(*args, **kwargs)
+                return await callback(*args, **kwargs)
             except BadRequest:
                 raise
             except NetworkError:
                 if failed >= network_retries:
                     raise
                 failed += 1
-                await self._sleep(float(failed))
-                continue
+                wait = float(failed)
             except RetryAfter as error:
                 wait = retry_after_seconds(error) + self.margin
                 self._holders = _notify(self._holders, wait)  # also when giving up: the flood control holds
@@ -151,23 +153,29 @@ class RetryAfterLimiter(BaseRateLimiter[int]):
                     raise
                 attempt += 1
                 log.info("%s: 429, retry %d in %.1f s", endpoint, attempt, wait)
-                await self._sleep(wait)
-                continue
-            return result
+            finally:
+                _call_each(answered)
+            await self._sleep(wait)
 
-    def _tell(self, endpoint: str, data: dict[str, Any]) -> None:
+    def _tell(self, endpoint: str, data: dict[str, Any]) -> list[Answered]:
+        """Tell the observers of a direct message leaving; what to call when it has ended."""
         if not self._observers or paced.get() or endpoint not in MESSAGE_METHODS:
-            return
+            return []
         chat_id = data.get("chat_id")
         if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
             chat_id = int(chat_id)
         if not isinstance(chat_id, int):
-            return  # "@channelname": cannot be matched with a numeric chat id
-        self._observers = _notify(self._observers, chat_id)
+            return []  # "@channelname": cannot be matched with a numeric chat id
+        answered: list[Answered] = []
+        self._observers = _notify(self._observers, chat_id, answered)
+        return answered
 
 
-def _notify(refs: list[Any], value: Any) -> list[Any]:
-    """Call each observer still alive with `value`; the references still alive."""
+def _notify(refs: list[Any], value: Any, returned: list[Any] | None = None) -> list[Any]:
+    """Call each observer still alive with `value`; the references still alive.
+
+    What the observers return (other than None) is added to `returned`.
+    """
     alive = []
     for ref in refs:
         observer = ref()
@@ -175,7 +183,18 @@ def _notify(refs: list[Any], value: Any) -> list[Any]:
             continue
         alive.append(ref)
         try:
-            observer(value)
+            result = observer(value)
         except Exception:  # accounting must never turn a sent message into an error
             log.exception("an observer of the rate limiter failed")
+            continue
+        if returned is not None and result is not None:
+            returned.append(result)
     return alive
+
+
+def _call_each(callbacks: list[Answered]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # as in `_notify`
+            log.exception("an observer of the rate limiter failed")
