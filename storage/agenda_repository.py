@@ -41,8 +41,12 @@ _with_meeting = contains_eager(Occurrence.meeting).joinedload(Meeting.group, inn
 
 
 def item_is_open() -> ColumnElement[bool]:
-    """The item is open (`OPEN`): it is on an agenda, or waits for one."""
-    return AgendaItem.status.in_(OPEN)
+    """The item is open (`OPEN`): it is on an agenda, or waits for one.
+
+    Written as `status = a OR status = b`, not `IN`: an `IN` list is
+    rendered into the SQL text again at every execution, which cost about
+    0.1 ms of every proposal."""
+    return or_(*(AgendaItem.status == status for status in OPEN))
 
 
 def _first_session_after(query: S, group_id: ColumnElement[int] | int, after: ColumnElement[datetime] | datetime) -> S:
