@@ -209,6 +209,17 @@ def test_example_dates_are_in_the_future_and_parse(now: datetime) -> None:
     assert ends < today <= ends + timedelta(days=184)
 
 
+def test_no_text_puts_a_second_period_after_the_short_date() -> None:
+    """`17.12.` ends with its own period: a sentence that ends with it read
+    "oder kurz 17.12..", which looks like a typo to the person who got it wrong."""
+    texts = Texts()
+    for lang, catalog in texts.catalogs.items():
+        for key, template in catalog.items():
+            assert not re.search(r"\{example_short\}(</\w+>)*\.", template), (lang, key)
+    rendered = texts.plain("de", "dates.bad_date", value="31.02.")
+    assert ".." not in re.sub(r"</?code>", "", rendered)
+
+
 def test_texts_fill_the_example_dates_from_their_clock() -> None:
     texts = Texts()
     texts.use_clock(lambda: datetime(2031, 5, 2, 10, 0, tzinfo=UTC), BERLIN)
