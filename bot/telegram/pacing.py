@@ -90,9 +90,8 @@ class Schedule:
         self.group_window = group_window
         self._global_next = -math.inf
         self._held_until = -math.inf
-        self._recent: deque[float] = deque(
-            maxlen=self.per_window
-        )  # the newest messages, in time order (see `answered`)
+        # The newest messages, in time order, each from its answer once it came (`answered`).
+        self._recent: deque[float] = deque(maxlen=self.per_window)
         self._direct: deque[float] = deque(maxlen=self.per_window)  # the newest direct answers, in time order
         self._chat_next: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
