@@ -81,7 +81,12 @@ def create_engine(url: str, *, plain_sqlite_driver: bool = False) -> AsyncEngine
     def _on_begin(connection: Connection) -> None:
         # A read-only unit of work reads a WAL snapshot and never waits for the writer.
         deferred = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        statement = "BEGIN" if deferred else "BEGIN IMMEDIATE"
+        adapted = connection.connection.dbapi_connection
+        if isinstance(adapted, sqlite_driver.Connection):
+            adapted.begin(statement)  # sent with the transaction's first statement, in its trip
+        else:
+            connection.exec_driver_sql(statement)
 
     return engine
 

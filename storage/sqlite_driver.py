@@ -6,7 +6,10 @@ adapter makes four trips per statement: create a cursor, execute, fetch the
 rows, close the cursor; and each trip resumes the awaiting coroutines, the
 update's handler all the way down. Here a statement is one trip: the thread
 creates the cursor, executes, fetches every row, notes the description, the
-row count and the last row id, and closes the cursor.
+row count and the last row id, and closes the cursor. A transaction's `BEGIN`
+makes no trip of its own: `Connection.begin` keeps it, and it goes with the
+transaction's first statement (a transaction without a statement has nothing
+to commit or roll back, so it never goes at all).
 
 Everything else is aiosqlite and SQLAlchemy's adapter as they are: the
 connection, its thread, transactions, commit and rollback, errors (raised as
@@ -39,8 +42,11 @@ _Outcome = tuple[Any, list[Any] | None, int, int | None]
 """What one statement left: description, rows (None without a result), row count, last row id."""
 
 
-def _run(connection: sqlite3.Connection, many: bool, operation: str, parameters: Any) -> _Outcome:
-    """In aiosqlite's thread: the whole statement, cursor to close."""
+def _run(connection: sqlite3.Connection, begin: str | None, many: bool, operation: str, parameters: Any) -> _Outcome:
+    """In aiosqlite's thread: the transaction's `begin` if it is still to go, then
+    the whole statement, cursor to close."""
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         if many:
@@ -105,22 +111,46 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _statement(self, many: bool, operation: str, parameters: Any) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]  # the adapter's is aiosqlite's
-        async with self._adapt_connection._execute_mutex:
-            outcome: _Outcome = await connection._execute(_run, connection._conn, many, operation, parameters)
+        adapted: Connection = self._adapt_connection  # type: ignore[assignment]  # `_Dbapi` makes only these
+        async with adapted._execute_mutex:
+            begin, adapted.pending_begin = adapted.pending_begin, None
+            outcome: _Outcome = await connection._execute(_run, connection._conn, begin, many, operation, parameters)
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows) if rows else collections.deque()
 
 
-class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+class Connection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("pending_begin",)
     _cursor_cls: type[AsyncAdapt_aiosqlite_cursor] = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.pending_begin: str | None = None
+        """The transaction's BEGIN while no statement has taken it along yet."""
+
+    def begin(self, statement: str) -> None:
+        """Start a transaction with `statement` (`BEGIN` or `BEGIN IMMEDIATE`),
+        in the same trip as its first statement."""
+        self.pending_begin = statement
+
+    def commit(self) -> None:
+        if self.pending_begin is not None:  # not begun in SQLite: nothing to commit
+            self.pending_begin = None
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        if self.pending_begin is not None:  # not begun in SQLite: nothing to roll back
+            self.pending_begin = None
+            return
+        super().rollback()
 
 
 class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
-    def connect(self, *arg: Any, **kw: Any) -> _Connection:
+    def connect(self, *arg: Any, **kw: Any) -> Connection:
         connection = self.aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as SQLAlchemy's adapter: the thread never holds up the exit
-        return _Connection(self, await_(connection))
+        return Connection(self, await_(connection))
 
 
 def dbapi() -> AsyncAdapt_aiosqlite_dbapi:

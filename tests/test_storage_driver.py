@@ -4,6 +4,7 @@ of a cursor holds, on a real database file through `Database`."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,3 +96,42 @@ async def test_writers_at_once_each_commit_once(db: Database) -> None:
     async with db.reader() as uow:
         ids = (await uow.session.execute(select(Person.telegram_id))).scalars().all()
         assert sorted(ids) == [1000 + n for n in range(40)]
+
+
+def _other_writer_is_locked_out(path: Path) -> bool:
+    """Whether another connection (as another process would have) finds the write lock taken."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return True
+    else:
+        other.execute("ROLLBACK")
+        return False
+    finally:
+        other.close()
+
+
+async def test_a_transaction_holds_the_write_lock_from_its_first_statement(db: Database, tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE goes with the first statement, in its trip: a writer that
+    only read so far already keeps other writers out; a reader never does, and a
+    transaction without a statement commits and rolls back as an empty one."""
+    path = tmp_path / "kimbot.db"
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Person)) == 0
+        assert _other_writer_is_locked_out(path)
+        uow.session.add(Person(telegram_id=400, created_at=NOW, is_coordinator=False))
+        await uow.commit()
+    assert not _other_writer_is_locked_out(path)
+    async with db.reader() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Person)) == 1
+        assert not _other_writer_is_locked_out(path)
+    async with db.uow() as uow:
+        await uow.commit()  # nothing was said: nothing to commit
+    with pytest.raises(RuntimeError):
+        async with db.uow() as uow:
+            await uow.session.execute(update(Person).values(organisation="Caritas"))
+            raise RuntimeError("the handler failed")
+    async with db.reader() as uow:
+        assert await uow.session.scalar(select(Person.organisation)) is None  # rolled back
