@@ -61,13 +61,14 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import CallbackContext
 
 from bot.core import commands, people, updates
 from bot.core.config import Settings
 from bot.core.errors import Key, Refusal
 from bot.core.people import Caller, Role
 from bot.render.texts import Html, Texts
+from bot.telegram.inbox import InboxBot
 from handlers.answers import Answers, Outgoing
 from handlers.payloads import Payload
 from storage.database import Database, again_later, unavailable, worth_again
@@ -101,7 +102,7 @@ class Runtime:
         self.texts.use_clock(self.clock, self.settings.timezone)
 
 
-class KimContext(CallbackContext[ExtBot[None], dict, dict, dict]):
+class KimContext(CallbackContext[InboxBot, dict, dict, dict]):
     """Callback context with typed access to the runtime."""
 
     @property
@@ -284,7 +285,7 @@ class Request:
         chat_id, private = self._chat()
         markup = keyboard(rows)
         bot = self.context.bot
-        self._later(lambda: bot.send_message(chat_id, text, reply_markup=markup, **HTML), chat_id if private else None)
+        self._later(lambda: bot.send_answer(chat_id, text, reply_markup=markup, **HTML), chat_id if private else None)
 
     async def edit(self, text: str | None = None, rows: Rows = ()) -> None:
         """Change the message whose button was pressed (text, or only its buttons)."""
@@ -340,7 +341,7 @@ class Request:
         """A message to someone other than the caller (sent after the commit)."""
         markup = keyboard(rows)
         bot = self.context.bot
-        self._later(lambda: bot.send_message(chat_id, text, reply_markup=markup, **HTML), chat_id)
+        self._later(lambda: bot.send_answer(chat_id, text, reply_markup=markup, **HTML), chat_id)
 
     async def set_menu(self, chat_id: int, role: Role) -> None:
         """Telegram's command menu in this person's chat (after the commit): the

@@ -245,6 +245,13 @@ class InboxBot(ExtBot[None]):
         await self._inbox.record(updates, self._updates_request.sent)
         return updates
 
+    async def send_answer(self, chat_id: int, text: str, **options: Any) -> None:
+        """`send_message` for a message nobody reads again (a handler's answer):
+        Telegram's reply, the whole message as sent, is not built into a `Message`,
+        which costs a fifth of a millisecond with a keyboard and formatting (as
+        much as a statement on the database). Through the same rate limiter."""
+        await self._post("sendMessage", {"chat_id": chat_id, "text": text, **options})
+
 
 def _now() -> datetime:
     """The inbox keeps Telegram's real time, whatever the bot's clock says."""
