@@ -408,13 +408,16 @@ class AgendaItem(Base):
     __table_args__ = (
         # The digest counts and lists a group's new items of a period from this index alone.
         Index("ix_agenda_items_group_created", "group_id", "created_at", "status"),
-        # Whether a session has an agenda, and how many items, from this index alone.
-        Index("ix_agenda_items_occurrence_status", "occurrence_id", "status"),
+        # Whether a session has an agenda, how many items and the last position
+        # (where a proposal goes), from this index alone.
+        Index("ix_agenda_items_occurrence_status", "occurrence_id", "status", "position"),
+        # A group's waiting items (no session), without reading its others.
+        Index("ix_agenda_items_group_waiting", "group_id", "occurrence_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
-    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[AgendaStatus] = mapped_column(_enum(AgendaStatus))

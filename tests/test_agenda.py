@@ -701,3 +701,53 @@ async def test_english_texts(bot, coordinator, members):
     assert f"session #{s1} “Auftakt” on Thu, 10 Dec 2026, 14:00, as item 1" in replies[-1].text
     replies = await ana.send("/agenda ak-eu " + "x" * 1001)
     assert "At most 1000 characters" in replies[-1].text
+
+
+async def moving_found_before_a_proposal(bot, slug: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the look a proposal takes first (`next_session_and_end`, from the
+    sessions' side) finds items to move; it must agree with the timer's own list
+    (`to_carry`, from the items' side)."""
+    now = bot.clock()
+    async with bot.db.reader() as uow:
+        group = await uow.groups.by_slug(slug)
+        assert group is not None
+        session, _, _, unsettled = await uow.agenda.next_session_and_end(group.id, now)
+        moving = await uow.agenda.to_carry(now, [group.id])
+    assert session is not None, "without a session a proposal always looks"
+    assert unsettled == bool(moving), (unsettled, [(i.id, i.status, i.occurrence_id) for i in moving])
+    return unsettled
+
+
+async def test_a_proposal_finds_what_has_to_move_as_the_timer_does(bot, coordinator, members):
+    """Each case of "may have to move" (a session that started, a cancelled one,
+    a waiting item and a session planned since), with many items beside it."""
+    await schedule(bot, coordinator, S1)
+    s2 = await schedule(bot, coordinator, S2, "Zweite Sitzung")
+    for n in range(12):
+        await propose(members["Ana" if n % 2 else "Ben"], f"/agenda ak-eu Punkt {n}")
+    assert not await moving_found_before_a_proposal(bot, "ak-eu")
+    accepted = await propose(members["Ana"], "/agenda ak-eu Angenommen")
+    await coordinator.send("/agenda ak-eu")
+    await coordinator.press(f"#{accepted} Angenommen")
+    await coordinator.press("✅ Annehmen")
+
+    bot.clock.set(datetime(2026, 12, 10, 13, 0, 1, tzinfo=UTC))  # S1 has started: its proposed items may move
+    assert await moving_found_before_a_proposal(bot, "ak-eu")
+    await bot.tick()
+    bot.clock.set(datetime(2026, 12, 10, 15, 0, 1, tzinfo=UTC))
+    await bot.tick()  # S1 is over: its proposed items went to S2, the accepted one stays
+    assert not await moving_found_before_a_proposal(bot, "ak-eu")
+    assert (await item(bot, accepted)).occurrence_id != s2
+
+    third = await schedule(bot, coordinator, "07.01.2027 14:00", "Dritte Sitzung")
+    await coordinator.send(f"/cancel {s2}")
+    assert await moving_found_before_a_proposal(bot, "ak-eu"), "S2 is cancelled and holds the items"
+    await bot.tick()
+    assert not await moving_found_before_a_proposal(bot, "ak-eu")
+    assert {i.occurrence_id for i in await stored(bot) if i.status is AgendaStatus.PROPOSED} == {third}
+
+    waiting = await propose(members["Carl"], "/agenda ak-ehrenamt Wartet auf eine Sitzung")
+    assert (await item(bot, waiting)).occurrence_id is None
+    await coordinator.send("/meeting ak-ehrenamt 14.01.2027 14:00 Ehrenamt")  # no tick: the item still waits
+    assert (await item(bot, waiting)).occurrence_id is None
+    assert await moving_found_before_a_proposal(bot, "ak-ehrenamt"), "a session planned since can take it"
