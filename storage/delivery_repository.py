@@ -20,6 +20,8 @@ from storage.repositories import _Repository, is_id, not_null, rowcount
 
 _CLAIM_AT_ONCE = 500
 """Records claimed by one statement (well under any database's limit of parameters)."""
+_LOAD_AT_ONCE = 100
+"""Due records built into objects by one statement (`DeliveryRepository.due`)."""
 
 
 def _outcome(*, sent: bool) -> Update:
@@ -93,26 +95,45 @@ class DeliveryRepository(_Repository):
 
     async def due(self, now: datetime, limit: int = 1000) -> Sequence[Delivery]:
         """Pending records due by `now`, oldest first, that no other live process
-        claimed; locked until the transaction ends (others skip them meanwhile)."""
+        claimed; locked until the transaction ends (others skip them meanwhile).
+
+        The ids first, in one statement that locks the rows; then the records
+        with what they refer to, `_LOAD_AT_ONCE` at a time. Building 600 of
+        them at once held the event loop for 10 to 15 ms per step, and a
+        person's button press at the start of a fan-out waited for it."""
         me = self.cluster.process_id
-        result = await self.session.execute(
-            select(Delivery)
-            .where(
-                Delivery.status == DeliveryStatus.PENDING,
-                Delivery.due_at <= now,
-                or_(Delivery.claimed_by == me, self.cluster.unclaimed_or_dead(Delivery.claimed_by)),
+        ids = (
+            (
+                await self.session.execute(
+                    select(Delivery.id)
+                    .where(
+                        Delivery.status == DeliveryStatus.PENDING,
+                        Delivery.due_at <= now,
+                        or_(Delivery.claimed_by == me, self.cluster.unclaimed_or_dead(Delivery.claimed_by)),
+                    )
+                    .order_by(Delivery.due_at, Delivery.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True, of=Delivery)
+                )
             )
-            .options(
-                selectinload(Delivery.person),
-                selectinload(Delivery.occurrence).selectinload(Occurrence.meeting).selectinload(Meeting.group),
-                selectinload(Delivery.recommendation),
-                selectinload(Delivery.agenda_item),
-            )
-            .order_by(Delivery.due_at, Delivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=Delivery)
+            .scalars()
+            .all()
         )
-        return result.scalars().all()
+        records: list[Delivery] = []
+        for start in range(0, len(ids), _LOAD_AT_ONCE):
+            result = await self.session.execute(
+                select(Delivery)
+                .where(Delivery.id.in_(ids[start : start + _LOAD_AT_ONCE]))
+                .options(
+                    selectinload(Delivery.person),
+                    selectinload(Delivery.occurrence).selectinload(Occurrence.meeting).selectinload(Meeting.group),
+                    selectinload(Delivery.recommendation),
+                    selectinload(Delivery.agenda_item),
+                )
+                .order_by(Delivery.due_at, Delivery.id)
+            )
+            records += result.scalars().all()
+        return records
 
     async def claim(self, records: Sequence[Delivery]) -> None:
         """These records (from `due`) are this process's to send: one statement,
