@@ -55,7 +55,7 @@ costs more than running it)."""
 _HANDLED_WITH_CALLER = select(Person).from_statement(
     text(
         """
-            WITH caller AS (SELECT * FROM people WHERE telegram_id = :telegram_id FOR UPDATE)
+            WITH caller AS (SELECT * FROM people WHERE telegram_id = :telegram_id FOR NO KEY UPDATE)
             UPDATE inbox SET handled_at = :now, payload = NULL, user_id = NULL
             FROM (SELECT 1) AS one LEFT JOIN caller ON true
             WHERE inbox.update_id = :id AND inbox.handled_at IS NULL
@@ -68,7 +68,8 @@ _HANDLED_WITH_CALLER = select(Person).from_statement(
     )
 )
 """`InboxRepository.handled_with_caller` on PostgreSQL: the mark and the caller's row,
-locked, in one statement (one trip to the server instead of two)."""
+locked, in one statement (one trip to the server instead of two); the lock as
+`repositories.LOCKED_PERSON` takes it."""
 
 
 class InboxRepository:

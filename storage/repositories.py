@@ -208,10 +208,16 @@ class GroupRepository(_Repository):
 # costs more than running it (and its cache key is computed once, not per call).
 
 LOCKED_PERSON = (
-    select(Person).where(Person.telegram_id == bindparam("telegram_id", type_=BigInteger())).with_for_update()
+    select(Person)
+    .where(Person.telegram_id == bindparam("telegram_id", type_=BigInteger()))
+    .with_for_update(key_share=True)
 )
 """`PeopleRepository.locked`: the caller's row at the start of every update (see
-`InboxRepository.handled_with_caller`)."""
+`InboxRepository.handled_with_caller`). On PostgreSQL `FOR NO KEY UPDATE`: it
+keeps the person's other updates out, as `FOR UPDATE` does, but not a
+transaction that only refers to the person (a fan-out inserting a record for
+each member holds a key-share lock on every member's row until it commits;
+with `FOR UPDATE`, a member's press waited for that)."""
 
 
 def _active_with_membership() -> Select[Group, bool]:

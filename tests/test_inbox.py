@@ -128,6 +128,35 @@ async def test_an_update_another_process_handled_meanwhile_is_dropped(bot, coord
     assert len(replies) == 1 and "Was Sie tun können" in replies[0].text
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_transaction_that_only_refers_to_a_person_does_not_hold_up_their_update(  # type: ignore[no-untyped-def]
+    bot, coordinator, database_url
+) -> None:
+    """A fan-out inserts a record for every member in one transaction, and
+    PostgreSQL holds a key-share lock on each member's row until it commits (the
+    foreign key's check). A member's update meanwhile is handled at once: it
+    locks the caller's row against the person's other updates only (`FOR NO KEY
+    UPDATE`); with `FOR UPDATE` it waited for the fan-out's commit."""
+    ana = await bot.person("Ana", username="ana")
+    await ana.register()
+    await ana.send("/join ak-eu")
+    await coordinator.send("/approve @ana")
+    other = Database(database_url)
+    try:
+        async with other.engine.connect() as connection:
+            transaction = await connection.begin()
+            referred = select(Person.id).where(Person.telegram_id == ana.user.id)
+            await connection.execute(referred.with_for_update(read=True, key_share=True))  # as a foreign key's check
+            replies = await ana.send("/agenda ak-eu Während einer Verteilung")
+            assert "gespeichert als #" in replies[-1].text, replies[-1].text
+            await transaction.rollback()
+    finally:
+        await other.dispose()
+    async with bot.db.reader() as uow:
+        assert (await uow.session.execute(select(AgendaItem.text))).scalars().all() == ["Während einer Verteilung"]
+
+
 async def _prepare(database_url: str, coordinator_id: int, member_ids: list[int]) -> None:
     now = datetime.now(UTC)
     db = Database(database_url)
