@@ -68,8 +68,7 @@ from bot.core.config import Settings
 from bot.core.errors import Key, Refusal
 from bot.core.people import Caller, Role
 from bot.render.texts import Html, Texts
-from bot.telegram.inbox import InboxBot
-from handlers.answers import Answers, Outgoing
+from handlers.answers import AnswerBot, Answers, Outgoing
 from handlers.payloads import Payload
 from storage.database import Database, again_later, unavailable, worth_again
 from storage.inbox_repository import Handling, handling
@@ -102,7 +101,7 @@ class Runtime:
         self.texts.use_clock(self.clock, self.settings.timezone)
 
 
-class KimContext(CallbackContext[InboxBot, dict, dict, dict]):
+class KimContext(CallbackContext[AnswerBot, dict, dict, dict]):
     """Callback context with typed access to the runtime."""
 
     @property

@@ -40,9 +40,10 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
 from telegram.error import NetworkError
-from telegram.ext import BaseUpdateProcessor, ExtBot
+from telegram.ext import BaseUpdateProcessor
 
 from bot.telegram.link import TelegramLink, WatchedRequest
+from handlers.answers import AnswerBot
 from storage.database import Database, unavailable
 from storage.inbox_repository import Handling, handling
 
@@ -231,7 +232,7 @@ def _as_sent(payload: bytes) -> dict[int, str]:
     }
 
 
-class InboxBot(ExtBot[None]):
+class InboxBot(AnswerBot):
     """The bot whose getUpdates hands each batch to the `Inbox` to record, in one
     transaction, before python-telegram-bot puts it in the queue and confirms it."""
 
@@ -244,13 +245,6 @@ class InboxBot(ExtBot[None]):
         updates = await super().get_updates(*args, **kwargs)
         await self._inbox.record(updates, self._updates_request.sent)
         return updates
-
-    async def send_answer(self, chat_id: int, text: str, **options: Any) -> None:
-        """`send_message` for a message nobody reads again (a handler's answer):
-        Telegram's reply, the whole message as sent, is not built into a `Message`,
-        which costs a fifth of a millisecond with a keyboard and formatting (as
-        much as a statement on the database). Through the same rate limiter."""
-        await self._post("sendMessage", {"chat_id": chat_id, "text": text, **options})
 
 
 def _now() -> datetime:
