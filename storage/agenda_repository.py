@@ -82,13 +82,26 @@ def _joins_a_later_session(now: ColumnElement[datetime] | datetime) -> ColumnEle
     )
 
 
+def _leaving_a_session(
+    session: type[Occurrence], now: ColumnElement[datetime] | datetime
+) -> list[tuple[ColumnElement[bool], ColumnElement[bool]]]:
+    """The items of a session that may have to move, as (the session's
+    condition, the item's): every open item of a cancelled session, the
+    proposed ones of a session that has started (whether it is over depends on
+    its meeting's duration, decided by the caller)."""
+    return [
+        (session.status == OccurrenceStatus.CANCELLED, item_is_open()),
+        (session.starts_at <= now, AgendaItem.status == AgendaStatus.PROPOSED),
+    ]
+
+
 def _to_carry_criteria(session: type[Occurrence], now: ColumnElement[datetime] | datetime) -> ColumnElement[bool]:
     """Whether an open item may have to move (`AgendaRepository.to_carry`), with
-    `session` standing for the item's session (outer-joined)."""
+    `session` standing for the item's session (outer-joined): a waiting one
+    that a session planned since can take, or one leaving its session."""
     return item_is_open() & or_(
         AgendaItem.occurrence_id.is_(None) & _joins_a_later_session(now),
-        session.status == OccurrenceStatus.CANCELLED,
-        (AgendaItem.status == AgendaStatus.PROPOSED) & (session.starts_at <= now),
+        *(on_session & on_item for on_session, on_item in _leaving_a_session(session, now)),
     )
 
 
@@ -255,9 +268,8 @@ _TO_CARRY = _to_carry()
 def _unsettled(group_id: ColumnElement[int], now: ColumnElement[datetime]) -> ColumnElement[bool]:
     """Whether any of the group's items may have to move: `_to_carry_criteria`
     asked from the sessions' side, so that it costs the same however many items
-    the group's sessions hold (one index lookup per waiting item, per cancelled
-    session and per session that has started, instead of a look at every open
-    item). Its three cases, in the same order:"""
+    the group's sessions hold (one index lookup per waiting item and per
+    session of the group, instead of a look at every open item)."""
     theirs, meeting = aliased(Occurrence), aliased(Meeting)
     waiting = (
         select(AgendaItem.id)
@@ -269,21 +281,18 @@ def _unsettled(group_id: ColumnElement[int], now: ColumnElement[datetime]) -> Co
         )
         .exists()
     )
-
-    def sessions_holding(condition: ColumnElement[bool], items: ColumnElement[bool]) -> ColumnElement[bool]:
-        on_it = select(AgendaItem.id).where(AgendaItem.occurrence_id == theirs.id, items).exists()
-        return (
-            select(theirs.id)
-            .join(meeting, meeting.id == theirs.meeting_id)
-            .where(meeting.group_id == group_id, condition, on_it)
-            .exists()
+    leaving = [
+        select(theirs.id)
+        .join(meeting, meeting.id == theirs.meeting_id)
+        .where(
+            meeting.group_id == group_id,
+            on_session,
+            select(AgendaItem.id).where(AgendaItem.occurrence_id == theirs.id, on_item).exists(),
         )
-
-    return or_(
-        waiting,
-        sessions_holding(theirs.status == OccurrenceStatus.CANCELLED, item_is_open()),
-        sessions_holding(theirs.starts_at <= now, AgendaItem.status == AgendaStatus.PROPOSED),
-    )
+        .exists()
+        for on_session, on_item in _leaving_a_session(theirs, now)
+    ]
+    return or_(waiting, *leaving)
 
 
 def _next_session_and_end() -> Select[Occurrence, int | None, int, bool]:

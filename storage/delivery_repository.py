@@ -103,25 +103,21 @@ class DeliveryRepository(_Repository):
         person's button press at the start of a fan-out waited for it."""
         me = self.cluster.process_id
         ids = (
-            (
-                await self.session.execute(
-                    select(Delivery.id)
-                    .where(
-                        Delivery.status == DeliveryStatus.PENDING,
-                        Delivery.due_at <= now,
-                        or_(Delivery.claimed_by == me, self.cluster.unclaimed_or_dead(Delivery.claimed_by)),
-                    )
-                    .order_by(Delivery.due_at, Delivery.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True, of=Delivery)
+            await self.session.scalars(
+                select(Delivery.id)
+                .where(
+                    Delivery.status == DeliveryStatus.PENDING,
+                    Delivery.due_at <= now,
+                    or_(Delivery.claimed_by == me, self.cluster.unclaimed_or_dead(Delivery.claimed_by)),
                 )
+                .order_by(Delivery.due_at, Delivery.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=Delivery)
             )
-            .scalars()
-            .all()
-        )
+        ).all()
         records: list[Delivery] = []
         for start in range(0, len(ids), _LOAD_AT_ONCE):
-            result = await self.session.execute(
+            page = await self.session.scalars(
                 select(Delivery)
                 .where(Delivery.id.in_(ids[start : start + _LOAD_AT_ONCE]))
                 .options(
@@ -132,7 +128,7 @@ class DeliveryRepository(_Repository):
                 )
                 .order_by(Delivery.due_at, Delivery.id)
             )
-            records += result.scalars().all()
+            records += page.all()
         return records
 
     async def claim(self, records: Sequence[Delivery]) -> None:

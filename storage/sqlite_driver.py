@@ -133,17 +133,19 @@ class Connection(AsyncAdapt_aiosqlite_connection):
         in the same trip as its first statement."""
         self.pending_begin = statement
 
+    def _begun(self) -> bool:
+        """Whether SQLite began the transaction; a BEGIN still pending is dropped
+        (no statement went: there is nothing to commit or roll back)."""
+        begun, self.pending_begin = self.pending_begin is None, None
+        return begun
+
     def commit(self) -> None:
-        if self.pending_begin is not None:  # not begun in SQLite: nothing to commit
-            self.pending_begin = None
-            return
-        super().commit()
+        if self._begun():
+            super().commit()
 
     def rollback(self) -> None:
-        if self.pending_begin is not None:  # not begun in SQLite: nothing to roll back
-            self.pending_begin = None
-            return
-        super().rollback()
+        if self._begun():
+            super().rollback()
 
 
 class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
