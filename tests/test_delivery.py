@@ -8,6 +8,7 @@ Telegram's limits switched on where it matters.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import math
 import warnings
@@ -115,29 +116,50 @@ def test_a_direct_answer_takes_its_place_in_the_schedule() -> None:
     assert schedule.chat_ready_at(2, 0.05) == pytest.approx(1.01)
 
 
+def wait_for_slot(schedule: Schedule, now: float) -> float:
+    """When the next paced message may leave, asking again as told."""
+    while (ready := schedule.global_ready_at(now)) > now:
+        now = ready
+    return now
+
+
+def broadcast_beside_answers(
+    per_second: int, answers: list[float], until: float, stalled: tuple[float, float] | None = None
+) -> list[tuple[float, bool]]:
+    """A broadcast that takes every slot the schedule grants, a millisecond at a
+    time, while answers leave at the given times; nothing at all happens while
+    the event loop is `stalled` (from, to). (time, direct) of every message."""
+    schedule = Schedule(per_second=per_second, per_chat_interval=0.0)
+    sent: list[tuple[float, bool]] = []
+    pending = iter(sorted(answers))
+    next_answer = next(pending, math.inf)
+    chat = itertools.count(1000)
+    for step in range(round(until * 1000)):
+        now = step / 1000
+        if stalled and stalled[0] <= now < stalled[1]:
+            continue
+        while now >= next_answer:
+            schedule.record(next(chat), now, direct=True)
+            sent.append((now, True))
+            next_answer = next(pending, math.inf)
+        if schedule.global_ready_at(now) <= now:
+            schedule.record(next(chat), now)
+            sent.append((now, False))
+    return sent
+
+
+def most_in_a_second(sent: list[tuple[float, bool]]) -> int:
+    times = sorted(t for t, _ in sent)
+    return max(bisect.bisect_right(times, t) - bisect.bisect_right(times, t - 1.0 + 1e-9) for t in times)
+
+
 def test_a_broadcast_leaves_room_for_the_answers_still_to_come() -> None:
     """People write 8 times a second while a broadcast waits to go at 10 a second
     (per_second=10): the broadcast takes what is left but one place, kept for
     an answer nobody foresaw, and no second holds more than 10 messages, the
     answers that came after a paced one included."""
-    schedule = Schedule(per_second=10, per_chat_interval=0.0)
-    sent: list[tuple[float, bool]] = []  # (time, direct)
-    answers = iter(0.125 * k for k in range(1, 41))  # 5 seconds
-    next_answer = next(answers)
-    chat = itertools.count(1000)
-    for step in range(7000):  # a millisecond each
-        now = step / 1000
-        if now >= next_answer:
-            schedule.record(next(chat), now, direct=True)
-            sent.append((now, True))
-            next_answer = next(answers, math.inf)
-        if schedule.global_ready_at(now) <= now:
-            schedule.record(next(chat), now)
-            sent.append((now, False))
-    # Answers nobody could foresee may crowd the first second; from then on the
-    # broadcast knows how often people write.
-    times = [t for t, _ in sent if t >= 1.0]
-    assert all(times[k + 10] - times[k] >= 1.0 - 1e-9 for k in range(len(times) - 10)), "10 in any second"
+    sent = broadcast_beside_answers(10, [0.125 * k for k in range(1, 41)], until=7.0)  # answers for 5 seconds
+    assert most_in_a_second(sent) == 10
     paced = [t for t, direct in sent if not direct and 2.0 <= t < 4.0]
     assert 2 <= len(paced) <= 3, "1 a second left for the broadcast while people write"
     # The last answer left at 5.0: once its second is over, no place is kept.
@@ -149,12 +171,32 @@ def test_a_burst_of_direct_answers_holds_a_broadcast_back_one_second_at_most() -
     for k in range(1000):  # people write faster than the limit, for ten seconds
         schedule.record(k, 0.01 * k, direct=True)
     # Within a second of the last answer (not after 100 s: no debt).
-    now = 9.99
-    while (ready := schedule.global_ready_at(now)) > now:
-        now = ready
+    now = wait_for_slot(schedule, 9.99)
     assert 9.99 < now <= 10.99
     schedule.record(5000, now)
     assert schedule.global_ready_at(now) >= now + 0.1
+
+
+@pytest.mark.parametrize("gap", [0.04, 0.05, 0.08, 0.2])
+def test_people_who_begin_to_write_during_a_broadcast_are_expected_at_their_pace(gap: float) -> None:
+    """A broadcast at Telegram's full 30 a second, from an empty second; people
+    begin to write at the same moment (25, 20, 12.5 or 5 a second). Their
+    first answers stand for all that follow at that pace, so no second holds
+    more than 30 messages, the first one included."""
+    sent = broadcast_beside_answers(30, [gap * k for k in range(round(4 / gap))], until=6.0)
+    assert most_in_a_second(sent) <= 30
+    assert len([t for t, direct in sent if not direct and 5.0 <= t < 6.0]) == 30, "the full pace once they stop"
+
+
+@pytest.mark.parametrize("stalled", [(1.5, 1.7), (1.5, 2.0), (1.5, 2.3)])
+def test_answers_after_the_bot_stood_still_are_expected_at_their_pace(stalled: tuple[float, float]) -> None:
+    """People write 20 times a second beside a broadcast; the bot stands still
+    for a moment (its event loop held up), and its second then holds few of
+    their answers. They are still expected at 20 a second: no second holds
+    more than 30 messages."""
+    answers = [0.05 * k for k in range(80) if not stalled[0] <= 0.05 * k < stalled[1]]
+    sent = broadcast_beside_answers(30, answers, until=5.0, stalled=stalled)
+    assert most_in_a_second(sent) <= 30
 
 
 def test_a_slot_granted_late_keeps_the_grid() -> None:

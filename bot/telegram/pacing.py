@@ -23,13 +23,17 @@ a debt of many seconds that a broadcast right after it waited out, though
 Telegram forgets every message after a second.
 
 Direct answers cannot wait, so a broadcast leaves room for the ones still to
-come: it expects as many in the next second as left in the last one, and
-while people write (an answer left within the last second) it keeps one
-message of the second free for an answer nobody could foresee. A
-paced message leaves only if every one-second window it will be part of
-stays within the limit, counting the messages already sent and the answers
-expected. People who write 20 times a second during a broadcast slow it to
-about 9 a second; nobody's answer meets a 429.
+come: it expects people to write on as they did in the last second, the
+same answers again and at their pace (the typical gap between two answers:
+people who have only just begun to write, or write on after the bot stood
+still for a moment, are expected at their real pace at once), and while
+people write (an answer left within the last second) it keeps one message of
+the second free for an answer nobody could foresee. A paced message leaves
+only if every one-second window it will be part of stays within the limit,
+counting the messages already sent and the answers expected. People who
+write 20 times a second during a broadcast slow it to about 9 a second;
+nobody's answer meets a 429. Once nobody has written for a second, the
+broadcast goes at its full pace again.
 
 `Gate` hands out the `Schedule`'s slots to waiting messages, first come,
 first served: a free slot goes to the longest-waiting message whose chat may
@@ -43,6 +47,7 @@ import asyncio
 import bisect
 import itertools
 import math
+import statistics
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -101,7 +106,8 @@ class Schedule:
         """The earliest time (`now` or later) the next paced message may leave overall.
 
         When the answers expected make a window too full, the time is a
-        guess half a spacing ahead: the caller asks again then.
+        guess half a spacing ahead (at the latest, when the last answer is a
+        second old and nobody is expected to write): the caller asks again then.
         """
         ready = max(self._global_next, self._held_until)
         answering = bool(self._direct) and self._direct[-1] > max(ready, now) - GLOBAL_WINDOW
@@ -109,8 +115,8 @@ class Schedule:
         if len(self._recent) >= room:  # a full second: wait until the oldest that fills it leaves it
             ready = max(ready, self._recent[-room] + GLOBAL_WINDOW)
         at = max(ready, now)
-        if answering and self.expected_peak(at) >= room:
-            return at + self.spacing / 2
+        if answering and self.expected_peak(at) >= room:  # ask again soon, or once nobody writes
+            return min(at + self.spacing / 2, self._direct[-1] + GLOBAL_WINDOW)
         return ready
 
     def hold(self, until: float) -> None:
@@ -119,24 +125,42 @@ class Schedule:
 
     def expected_peak(self, at: float) -> int:
         """The most messages any one-second window ending within a second of `at`
-        will hold: those sent before `at`, and as many direct answers after it as
-        were sent in the same time before it.
+        will hold: those sent before `at`, and the answers expected after it.
 
-        For a window ending `u` seconds after `at`, the messages sent in the last
-        1 - `u` seconds before `at` are still in it, and the answers of the last
-        `u` seconds are expected again.
+        People are expected to go on writing as they did in the last second,
+        in two ways at once: the answers of its last `u` seconds come again in
+        the next `u` (a clump of answers comes again as a clump), and they
+        come at its pace, one per typical gap between two of them (the median
+        gap; for a single answer, the time since it), when that is within
+        Telegram's limit. The pace is read from the gaps, not from how many answers the
+        second holds: when people have only just begun to write, or the bot
+        stood still for a moment (its event loop held up), the few answers of
+        the second do not stand for the many still to come. Two answers 50 ms
+        apart already say 20 a second.
         """
         horizon = at - GLOBAL_WINDOW
         sent = [t for t in self._recent if horizon < t <= at]  # oldest first
-        peak = len(sent)
-        gone = 0  # the oldest of `sent` that a window ending `u` later no longer holds
-        for expected, answered in enumerate(reversed(self._direct), 1):  # newest first: u grows
-            u = at - answered
-            if u >= GLOBAL_WINDOW:
-                break
-            while gone < len(sent) and sent[gone] <= horizon + u:
-                gone += 1
-            peak = max(peak, expected + len(sent) - gone)
+        answers = [t for t in self._direct if horizon < t <= at]
+        if not answers:
+            return len(sent)
+        if len(answers) > 1:
+            gap = statistics.median_low(later - earlier for earlier, later in itertools.pairwise(answers))
+        else:
+            gap = at - answers[0]
+        # Faster than Telegram's limit is no pace to make room for (a clump of
+        # answers to updates that came in together): it is expected as a clump.
+        pace = 1 / gap if gap * self.per_window >= GLOBAL_WINDOW else 0.0
+
+        def expected(u: float) -> int:
+            """The answers expected in the next `u` seconds."""
+            again = len(answers) - bisect.bisect_right(answers, at - u)
+            return max(again, math.floor(pace * u))
+
+        # A window ending `u` after `at` holds the messages sent after
+        # `horizon` + `u`: the most just before each of them leaves it.
+        peak = max(len(sent), expected(GLOBAL_WINDOW))
+        for index, t in enumerate(sent):
+            peak = max(peak, len(sent) - index + expected(t - horizon))
         return peak
 
     def chat_ready_at(self, chat_id: int, now: float) -> float:
