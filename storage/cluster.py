@@ -21,7 +21,10 @@ the leader's death. The leader checks its connection as often (and asyncpg
 reports a closed connection at once): when the connection drops, the lock
 is gone, so the process stops leading at once and says so, then reconnects.
 `wake()` tells the leader that something became due (a NOTIFY on
-`WAKE_CHANNEL`, which every process listens to).
+`WAKE_CHANNEL`, which every process listens to). `tell_leader(note)` passes
+a short note to the leader the same way (`NOTES_CHANNEL`): the followers say
+which chats they answered, so that the leader's broadcasts leave room for
+those answers within Telegram's limits, which hold for the bot as a whole.
 
 SQLite (`SoleProcess`): one process only. `kimbot run` holds an exclusive
 lock on a file beside the database (`SingleProcessLock`), so a second one
@@ -52,6 +55,7 @@ LEADER_LOCK = (0x4B494D02, 0)
 MIGRATION_LOCK = 0x4B494D03
 """Advisory lock (one key) held by the transaction that applies the migrations."""
 WAKE_CHANNEL = "kimbot_wake"
+NOTES_CHANNEL = "kimbot_notes"
 CHECK_EVERY = 2.0
 """Seconds between two checks of the own connection, and between two tries to lead."""
 CONNECT_TIMEOUT = 5.0
@@ -66,13 +70,16 @@ class Cluster:
 
     `on_leading(callback)`: called with True when this process starts leading
     and with False when it stops. `on_wake(callback)`: called in the leader
-    when any process asked it to look for due records (`wake`)."""
+    when any process asked it to look for due records (`wake`).
+    `on_note(callback)`: called in the leader with each note another process
+    sent it (`tell_leader`)."""
 
     def __init__(self, process_id: int | None = None) -> None:
         self.process_id = process_id or new_process_id()
         self._leading = False
         self._on_leading: list[Callable[[bool], None]] = []
         self._on_wake: list[Callable[[], None]] = []
+        self._on_note: list[Callable[[str], None]] = []
 
     @property
     def leading(self) -> bool:
@@ -88,6 +95,9 @@ class Cluster:
     def on_wake(self, callback: Callable[[], None]) -> None:
         self._on_wake.append(callback)
 
+    def on_note(self, callback: Callable[[str], None]) -> None:
+        self._on_note.append(callback)
+
     async def start(self) -> None:
         raise NotImplementedError
 
@@ -99,10 +109,19 @@ class Cluster:
         if self._leading:
             self._woken()
 
+    async def tell_leader(self, note: str) -> None:
+        """Pass `note` to the leader, when that is another process; best effort:
+        while the database is away, the note is lost."""
+
     def _woken(self) -> None:
         if self._leading:
             for callback in self._on_wake:
                 callback()
+
+    def _noted(self, note: str) -> None:
+        if self._leading:
+            for callback in self._on_note:
+                callback(note)
 
     def _set_leading(self, leading: bool) -> None:
         if leading == self._leading:
@@ -138,6 +157,8 @@ class PostgresCluster(Cluster):
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._engine = engine
         self._conn: Any = None
+        self._using = asyncio.Lock()
+        """Held for each call on `_conn`: asyncpg runs one operation at a time on a connection."""
         self._task: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
         self._down_since_logged = False
@@ -168,7 +189,8 @@ class PostgresCluster(Cluster):
             try:
                 # Released now, not when the server has noticed the closed connection:
                 # a process started right after this one may lead at once.
-                await asyncio.wait_for(conn.execute("SELECT pg_advisory_unlock_all()"), CONNECT_TIMEOUT)
+                async with self._using:
+                    await asyncio.wait_for(conn.execute("SELECT pg_advisory_unlock_all()"), CONNECT_TIMEOUT)
                 await asyncio.wait_for(conn.close(), CONNECT_TIMEOUT)
             except Exception:  # noqa: BLE001 - closing anyway
                 conn.terminate()
@@ -182,6 +204,16 @@ class PostgresCluster(Cluster):
         async with self._engine.connect() as conn:
             await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
             await conn.commit()
+
+    async def tell_leader(self, note: str) -> None:
+        if self._leading or self._conn is None:
+            return
+        conn = self._conn
+        try:
+            async with self._using:
+                await conn.execute("SELECT pg_notify($1, $2)", NOTES_CHANNEL, note, timeout=CHECK_EVERY)
+        except Exception as error:  # noqa: BLE001 - a lost note costs at most a 429, retried
+            log.debug("a note to the leader was lost: %s", type(error).__name__)
 
     def unclaimed_or_dead(self, claimed_by: Any) -> ColumnElement[bool]:
         alive = text(
@@ -208,6 +240,7 @@ class PostgresCluster(Cluster):
             ):
                 self.process_id = new_process_id()
             await conn.add_listener(WAKE_CHANNEL, self._notified)
+            await conn.add_listener(NOTES_CHANNEL, self._note_heard)
         except BaseException:
             conn.terminate()
             raise
@@ -220,9 +253,11 @@ class PostgresCluster(Cluster):
     async def _try_to_lead(self) -> None:
         if self._conn is None or self._leading:
             return
-        if await self._conn.fetchval(
-            "SELECT pg_try_advisory_lock($1::int, $2::int)", _int4(LEADER_LOCK[0]), LEADER_LOCK[1]
-        ):
+        async with self._using:
+            leads = await self._conn.fetchval(
+                "SELECT pg_try_advisory_lock($1::int, $2::int)", _int4(LEADER_LOCK[0]), LEADER_LOCK[1]
+            )
+        if leads:
             log.info(
                 "process %s (%s) leads now: it sends reminders, digests and broadcasts",
                 self.process_id,
@@ -242,7 +277,8 @@ class PostgresCluster(Cluster):
                     self._lost("its database connection closed")
                     await self._connect()
                 if self._leading:
-                    await self._conn.fetchval("SELECT 1", timeout=CHECK_EVERY)
+                    async with self._using:
+                        await self._conn.fetchval("SELECT 1", timeout=CHECK_EVERY)
                 else:
                     await self._try_to_lead()
             except asyncio.CancelledError:
@@ -280,6 +316,9 @@ class PostgresCluster(Cluster):
 
     def _notified(self, *_: object) -> None:
         self._woken()
+
+    def _note_heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self._noted(payload)
 
 
 def _int4(value: int) -> int:

@@ -31,6 +31,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.dev.emulator import Emulator
+from bot.dev.emulator.state import User
 from storage.database import Database
 from storage.models import Person
 from tests.bot_process import WAIT, logs
@@ -186,3 +187,67 @@ async def test_leader_killed_mid_fan_out_a_follower_takes_over(
     assert len(emulator.messages(pinger)) == helps, "every /help answered once"
     assert sum(1 for p in fleet.processes if p.returncode is None) == 2
     assert fleet.leader_count() == 2, f"one follower took over\n{logs(fleet.tmp_path)}"
+
+
+async def test_a_note_of_a_follower_reaches_the_leader(empty_postgres_url: str) -> None:
+    """Two processes' clusters on one database: what the follower tells the
+    leader reaches the leader, as it was said."""
+    first, second = Database(empty_postgres_url), Database(empty_postgres_url)
+    heard: list[str] = []
+    try:
+        await first.cluster.start()
+        await second.cluster.start()
+        leader, follower = (first, second) if first.cluster.leading else (second, first)
+        assert leader.cluster.leading and not follower.cluster.leading
+        leader.cluster.on_note(heard.append)
+
+        await follower.cluster.tell_leader("812345678:12,-1001234:3")
+        async with asyncio.timeout(WAIT):
+            while not heard:
+                await asyncio.sleep(0.01)
+        assert heard == ["812345678:12,-1001234:3"]
+    finally:
+        for db in (first, second):
+            await db.cluster.stop()
+            await db.dispose()
+
+
+@pytest.mark.telegram_limits
+async def test_people_answered_by_the_followers_during_a_fan_out_meet_no_429(
+    fleet: Fleet, emulator: Emulator, empty_postgres_url: str
+) -> None:
+    """The leader sends an invitation to 150 members while 60 people write, one
+    every 50 ms; the proxy hands two of every three of their messages to the
+    followers, who answer at once. Telegram's 30 a second hold for the bot as a
+    whole: the followers tell the leader of their answers, and its broadcast
+    makes room for them as for its own. No 429, everybody answered once."""
+    await fleet.start(REMINDER_OFFSETS="1h", DIGEST_SCHEDULE="off")
+    members = [emulator.add_user(f"Mitglied{n}", language_code="de") for n in range(150)]
+    writers = [emulator.add_user(f"Schreibt{n}", language_code="de") for n in range(60)]
+    db = Database(empty_postgres_url)
+    try:
+        async with db.uow() as uow:
+            await coordinator_and_members(uow, fleet.coordinator.id, [u.id for u in members], datetime.now(UTC))
+            await uow.commit()
+    finally:
+        await db.dispose()
+    emulator.set_rate_limits(True)
+
+    start = (datetime.now(ZoneInfo("Europe/Berlin")) + timedelta(days=3)).replace(hour=17, minute=0)
+    emulator.send_text(fleet.coordinator, f"/meeting ak-eu {start:%d.%m.%Y %H:%M} Großes Treffen | Rathaus")
+
+    def invited(user: User) -> int:
+        return sum("Einladung" in m.text for m in emulator.messages(user))
+
+    await emulator.wait_until(lambda: any(invited(u) for u in members), WAIT)  # the fan-out has begun
+    for writer in writers:  # the pace of their writing
+        emulator.send_text(writer, "/help")
+        await asyncio.sleep(0.05)
+    await emulator.wait_until(
+        lambda: all(invited(u) for u in members) and all(emulator.messages(w) for w in writers), WAIT
+    )
+    await emulator.wait_idle(quiet=1.0, timeout=WAIT)
+
+    assert emulator.too_many_requests == []
+    assert [invited(u) for u in members] == [1] * len(members)
+    assert [len(emulator.messages(w)) for w in writers] == [1] * len(writers)

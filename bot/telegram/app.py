@@ -46,6 +46,7 @@ from bot.telegram.delivery import Pacer
 from bot.telegram.inbox import ChatOrderedProcessor, Inbox, InboxBot, UpdatesRequest
 from bot.telegram.link import TelegramLink, WatchedRequest
 from bot.telegram.ratelimit import RetryAfterLimiter
+from bot.telegram.shared_answers import ShareAnswers
 from handlers import (
     administration,
     agenda,
@@ -102,6 +103,7 @@ def build_application(
 
     inbox = Inbox()
     link = TelegramLink()
+    limiter = RetryAfterLimiter()
 
     async def post_init(application: Application) -> None:
         db = Database(settings.database_url)
@@ -110,8 +112,10 @@ def build_application(
         runtime = Runtime(settings, db, Texts(), clock, wake=db.cluster.wake)
         application.bot_data["runtime"] = runtime
         application.bot_data["link"] = link
-        deliveries = Deliveries(application, Pacer(application.bot, link=link), db.cluster, RENDERERS)
+        pacer = Pacer(application.bot, link=link)
+        deliveries = Deliveries(application, pacer, db.cluster, RENDERERS)
         application.bot_data["deliveries"] = deliveries
+        application.bot_data["share_answers"] = ShareAnswers(limiter, pacer, db.cluster)
         mailer = Mailer(lambda: runtime, db.cluster, RENDERERS, fetch_file=lambda f: telegram_file(application, f))
         application.bot_data["mailer"] = mailer
         deliveries.after_tick.append(mailer.wake)  # the timer's run may have queued mails
@@ -140,6 +144,9 @@ def build_application(
         web: WebPages | None = application.bot_data.get("web")
         if web is not None:
             await web.stop()
+        share_answers: ShareAnswers | None = application.bot_data.get("share_answers")
+        if share_answers is not None:
+            await share_answers.stop()
         if runtime is not None:
             await runtime.db.cluster.stop()
             await runtime.db.dispose()
@@ -150,7 +157,7 @@ def build_application(
         base_file_url=f"{api}/file/bot",
         request=WatchedRequest(link, connection_pool_size=256),
         get_updates_request=UpdatesRequest(link, connection_pool_size=1),
-        rate_limiter=RetryAfterLimiter(),
+        rate_limiter=limiter,
         inbox=inbox,
     )
     application = (
