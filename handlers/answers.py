@@ -42,6 +42,14 @@ class AnswerBot(ExtBot[None]):
         much as a statement on the database). Through the same rate limiter."""
         await self._post("sendMessage", {"chat_id": chat_id, "text": text, **options})
 
+    async def edit_answer(self, chat_id: int, message_id: int, text: str | None, **options: Any) -> None:
+        """`edit_message_text` (or, without `text`, `edit_message_reply_markup`)
+        of a message in a chat, its reply left unread as in `send_answer`."""
+        if text is None:
+            await self._post("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id, **options})
+        else:
+            await self._post("editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text, **options})
+
 
 @dataclass
 class Outgoing:

@@ -296,13 +296,15 @@ class Request:
                 await self.reply(text, rows)
             return
         markup = keyboard(rows)
+        bot = self.context.bot
+        chat, message_id = message.chat.id, message.message_id
 
         async def call() -> None:
             try:
                 if text is None:
-                    await query.edit_message_reply_markup(reply_markup=markup)
+                    await bot.edit_answer(chat, message_id, None, reply_markup=markup)
                 else:
-                    await query.edit_message_text(text, reply_markup=markup, **HTML)
+                    await bot.edit_answer(chat, message_id, text, reply_markup=markup, **HTML)
             except BadRequest as error:
                 if "not modified" not in error.message.lower():
                     raise
