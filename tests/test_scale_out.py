@@ -194,17 +194,21 @@ async def test_a_note_of_a_follower_reaches_the_leader(empty_postgres_url: str) 
     leader reaches the leader, as it was said."""
     first, second = Database(empty_postgres_url), Database(empty_postgres_url)
     heard: list[str] = []
+    arrived = asyncio.Event()
+
+    def hear(note: str) -> None:
+        heard.append(note)
+        arrived.set()
+
     try:
         await first.cluster.start()
         await second.cluster.start()
         leader, follower = (first, second) if first.cluster.leading else (second, first)
         assert leader.cluster.leading and not follower.cluster.leading
-        leader.cluster.on_note(heard.append)
+        leader.cluster.on_note(hear)
 
         await follower.cluster.tell_leader("812345678:12,-1001234:3")
-        async with asyncio.timeout(WAIT):
-            while not heard:
-                await asyncio.sleep(0.01)
+        await asyncio.wait_for(arrived.wait(), WAIT)
         assert heard == ["812345678:12,-1001234:3"]
     finally:
         for db in (first, second):
@@ -240,7 +244,7 @@ async def test_people_answered_by_the_followers_during_a_fan_out_meet_no_429(
         return sum("Einladung" in m.text for m in emulator.messages(user))
 
     await emulator.wait_until(lambda: any(invited(u) for u in members), WAIT)  # the fan-out has begun
-    for writer in writers:  # the pace of their writing
+    for writer in writers:  # people write at 20 a second: a pace, not a wait for a result
         emulator.send_text(writer, "/help")
         await asyncio.sleep(0.05)
     await emulator.wait_until(
